@@ -1,0 +1,430 @@
+"""The command line (contract §1): the only module that prints or exits.
+
+Every expected failure is a ``WatcherError``, shown as ``Error: <what>: <why>`` with no
+traceback unless ``-v``; bad input exits 2, a failed check 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from watcher import __version__
+from watcher.config import Settings, load
+from watcher.diff import diff_records
+from watcher.errors import (
+    ConfigError,
+    InputError,
+    InvalidTrialId,
+    UnknownTrial,
+    WatcherError,
+)
+from watcher.ids import TrialId, parse_trial_id
+from watcher.importing import read_trial_ids
+from watcher.logs import configure_logging
+from watcher.model import CheckOutcome, Watch
+from watcher.present import (
+    change_lines,
+    diff_lines,
+    history_table,
+    record_lines,
+    watch_table,
+)
+from watcher.registries import SOURCES, UnknownSource, source_for
+from watcher.store import NewWatch, Repository, make_engine, open_repository, upgrade
+
+BAD_INPUT = (InvalidTrialId, InputError, UnknownTrial, ConfigError, UnknownSource)
+
+
+class CliError(click.ClickException):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class App:
+    """What the commands share, made on first use: `parse` needs no database."""
+
+    config_path: str | None
+    verbose: int
+    _settings: Settings | None = None
+    _repo: Repository | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load(self.config_path)
+        return self._settings
+
+    @property
+    def repo(self) -> Repository:
+        if self._repo is None:
+            self._repo = open_repository(self.settings.database.url)
+            self._closers.append(self._repo.engine.dispose)
+        return self._repo
+
+    def close(self) -> None:
+        for closer in self._closers:
+            closer()
+
+
+class WatcherGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WatcherError as e:
+            if ctx.obj is not None and ctx.obj.verbose:
+                raise
+            raise CliError(str(e), 2 if isinstance(e, BAD_INPUT) else 1) from None
+        finally:
+            if ctx.obj is not None:
+                ctx.obj.close()
+
+
+def _json(value: Any) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@contextmanager
+def _progress(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal (stderr, so --json stays clean); silence otherwise."""
+    if not enabled or total < 2 or not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+@click.group(cls=WatcherGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Config file (default: $WATCHER_CONFIG, else ./watcher.toml).")
+@click.option("-v", "--verbose", count=True, help="Log each check; -vv for HTTP; tracebacks.")
+@click.version_option(__version__, prog_name="watcher")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """Watch clinical-trial registry records and report what changed."""
+    configure_logging(verbose)
+    ctx.obj = App(config_path, verbose)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+# -- the watch list ---------------------------------------------------------------------------
+
+
+def _new_watches(app: App, ids: Sequence[TrialId], source: str | None, label: str | None,
+                 tags: Sequence[str]) -> list[NewWatch]:
+    return [
+        NewWatch(tid.value, tid.registry,
+                 source_for(tid.registry, source, app.settings).name, label, tuple(tags))
+        for tid in ids
+    ]
+
+
+def _baseline(app: App, trial_ids: Sequence[str]) -> list[CheckOutcome]:
+    from watcher.http import make_client
+    from watcher.pipeline import Checker
+
+    watches = [app.repo.watch(tid) for tid in trial_ids]
+    with make_client(app.settings.http) as client, \
+            _progress(len(watches), "Fetching", True) as advance:
+        return Checker(app.settings, app.repo, client).check(watches, progress=advance)
+
+
+def _report_baselines(outcomes: Sequence[CheckOutcome]) -> None:
+    for o in outcomes:
+        if o.kind == "failed":
+            click.echo(f"Warning: {o.trial_id}: no baseline yet: {o.error}; "
+                       "it is tried again at the next check", err=True)
+        elif o.kind == "baseline":
+            click.echo(f"{o.trial_id}: baseline version {o.version} stored.")
+        else:
+            click.echo(f"{o.trial_id}: {o.kind} (version {o.version}).")
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--source", help=f"Adapter that fetches them ({', '.join(sorted(SOURCES))}).")
+@click.option("--label", help="A name for the trial in lists and reports.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--no-fetch", is_flag=True, help="Do not fetch a baseline version now.")
+@pass_app
+def add(app: App, ids: tuple[str, ...], source: str | None, label: str | None,
+        tags: tuple[str, ...], no_fetch: bool) -> None:
+    """Start watching trials (all IDs are checked before any is stored)."""
+    parsed = [parse_trial_id(text) for text in ids]
+    watches = _new_watches(app, parsed, source, label, tags)
+    from watcher.pipeline import utcnow
+
+    added = set(app.repo.add_watches(watches, utcnow()))
+    for w in watches:
+        click.echo(f"{'Watching' if w.trial_id in added else 'Already watching'} "
+                   f"{w.trial_id} ({w.source}).")
+    if not no_fetch:
+        _report_baselines(_baseline(app, [w.trial_id for w in watches]))
+
+
+@cli.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--source", help="Adapter that fetches them.")
+@click.option("--tag", "tags", multiple=True, help="A tag for every imported trial.")
+@click.option("--no-fetch", is_flag=True, help="Do not fetch baseline versions now.")
+@pass_app
+def import_(app: App, file: str, source: str | None, tags: tuple[str, ...],
+            no_fetch: bool) -> None:
+    """Watch every trial ID in a CSV or text list (all or nothing)."""
+    parsed = read_trial_ids(file)
+    watches = _new_watches(app, parsed, source, None, tags)
+    from watcher.pipeline import utcnow
+
+    added = app.repo.add_watches(watches, utcnow())
+    click.echo(f"{len(parsed)} trial IDs in {file}: {len(added)} newly watched, "
+               f"{len(parsed) - len(added)} already watched.")
+    if not no_fetch:
+        outcomes = _baseline(app, [w.trial_id for w in watches if w.trial_id in set(added)])
+        failed = [o for o in outcomes if o.kind == "failed"]
+        click.echo(f"Baselines: {len(outcomes) - len(failed)} stored, {len(failed)} failed.")
+        for o in failed:
+            click.echo(f"Warning: {o.trial_id}: no baseline yet: {o.error}", err=True)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True)
+@pass_app
+def remove(app: App, ids: tuple[str, ...]) -> None:
+    """Stop watching trials; their history is kept."""
+    from watcher.pipeline import utcnow
+
+    trial_ids = [parse_trial_id(text).value for text in ids]
+    app.repo.remove(trial_ids, utcnow())
+    for tid in trial_ids:
+        click.echo(f"Stopped watching {tid} (history kept).")
+
+
+def _watch_json(w: Watch) -> dict[str, Any]:
+    return {
+        "trial_id": w.trial_id, "source": w.source, "label": w.label, "tags": list(w.tags),
+        "last_checked_at": _iso(w.last_checked_at), "last_changed_at": _iso(w.last_changed_at),
+        "status": w.status, "registry": w.registry, "versions": w.versions,
+        "consecutive_failures": w.consecutive_failures, "last_error": w.last_error,
+        "redirected_to": w.redirected_to,
+    }
+
+
+@cli.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.option("--tag", help="Only trials with this tag.")
+@pass_app
+def list_(app: App, as_json: bool, tag: str | None) -> None:
+    """The watched trials."""
+    watches = app.repo.watches(tag=tag)
+    if as_json:
+        _json([_watch_json(w) for w in watches])
+        return
+    if not watches:
+        click.echo("No trials watched. Start with: watcher add NCT04267848")
+        return
+    for line in watch_table(watches):
+        click.echo(line)
+
+
+# -- checking ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
+    """Fetch now (every watched trial when no ID is given) and print what changed."""
+    from watcher.http import make_client
+    from watcher.pipeline import Checker
+
+    if ids:
+        watches = [app.repo.watch(parse_trial_id(text).value) for text in ids]
+    else:
+        watches = app.repo.watches()
+    with make_client(app.settings.http) as client, \
+            _progress(len(watches), "Checking", not as_json) as advance:
+        outcomes = Checker(app.settings, app.repo, client).check(watches, progress=advance)
+    failed = [o for o in outcomes if o.kind == "failed"]
+    if as_json:
+        _json({
+            "checked": len(outcomes),
+            "changed": [o.trial_id for o in outcomes if o.kind == "changed"],
+            "new": [o.trial_id for o in outcomes if o.kind == "baseline"],
+            "failed": [{"trial_id": o.trial_id, "error": o.error} for o in failed],
+        })
+    else:
+        _print_outcomes(outcomes)
+    if failed:
+        raise SystemExit(1)
+
+
+def _print_outcomes(outcomes: Sequence[CheckOutcome]) -> None:
+    for o in outcomes:
+        if o.redirected_to:
+            click.echo(f"{o.trial_id}: the register now answers as {o.redirected_to} "
+                       "(alias redirected)")
+        if o.kind == "changed":
+            click.echo(f"{o.trial_id}: {len(o.changes)} change(s), version {o.version}")
+            for change in o.changes:
+                for line in change_lines(change):
+                    click.echo(f"  {line}")
+        elif o.kind == "baseline":
+            click.echo(f"{o.trial_id}: first version stored")
+        elif o.kind == "failed":
+            click.echo(f"{o.trial_id}: check failed: {o.error}")
+    counts = {k: sum(o.kind == k for o in outcomes)
+              for k in ("changed", "baseline", "unchanged", "failed")}
+    click.echo(f"Checked {len(outcomes)} trial(s): {counts['changed']} changed, "
+               f"{counts['baseline']} new, {counts['unchanged']} unchanged, "
+               f"{counts['failed']} failed.")
+
+
+# -- reading the history ----------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("trial")
+@click.option("--version", "number", type=int, help="Version number (default: the newest).")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+def show(app: App, trial: str, number: int | None, as_json: bool) -> None:
+    """A stored normalized record."""
+    version = app.repo.version(parse_trial_id(trial).value, number)
+    if as_json:
+        _json(version.record)
+        return
+    click.echo(f"{version.trial_id}, version {version.version}, fetched "
+               f"{version.fetched_at:%Y-%m-%d %H:%M} UTC from {version.source}")
+    for line in record_lines(version.record):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("trial")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+def history(app: App, trial: str, as_json: bool) -> None:
+    """The versions of a trial, oldest first."""
+    trial_id = parse_trial_id(trial).value
+    versions = app.repo.history(trial_id)
+    if as_json:
+        _json([{"version": v.version, "fetched_at": _iso(v.fetched_at),
+                "content_hash": v.content_hash, "changes": v.changes, "source": v.source}
+               for v in versions])
+        return
+    if not versions:
+        click.echo(f"{trial_id}: no version stored yet.")
+        return
+    for line in history_table(versions):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("trial")
+@click.option("--from", "from_", type=int, help="Older version (default: the one before --to).")
+@click.option("--to", type=int, help="Newer version (default: the newest).")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool) -> None:
+    """Field changes between two versions (default: the last two)."""
+    trial_id = parse_trial_id(trial).value
+    new = app.repo.version(trial_id, to)
+    old = app.repo.version(trial_id, from_ if from_ is not None else max(new.version - 1, 1))
+    changes = diff_records(old.record, new.record)
+    if as_json:
+        _json({"trial_id": trial_id, "from": old.version, "to": new.version,
+               "changes": [c.to_json() for c in changes]})
+        return
+    if old.version == new.version and from_ is None:
+        click.echo(f"{trial_id}: only one version stored so far.")
+        return
+    for line in diff_lines(trial_id, old, new, changes):
+        click.echo(line)
+
+
+# -- offline ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--source", required=True, type=click.Choice(sorted(SOURCES)),
+              help="The register format of the file.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout (the default output).")
+@pass_app
+def parse(app: App, file: str, source: str, as_json: bool) -> None:
+    """Normalize a saved registry payload offline; prints a JSON array of records."""
+    from watcher.registries import get
+
+    try:
+        data = Path(file).read_bytes()
+    except OSError as e:
+        raise InputError(file, f"cannot read it ({e.strerror})") from None
+    adapter = get(source, app.settings)
+    _json(adapter.parse_file(data, file))
+
+
+# -- the database -----------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command(name="upgrade")
+@pass_app
+def db_upgrade(app: App) -> None:
+    """Apply the schema migrations (new databases are upgraded on first use anyway)."""
+    engine = make_engine(app.settings.database.url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"Database {engine.url.render_as_string(hide_password=True)} is up to date.")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="watcher", standalone_mode=False)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as e:
+        if "-v" in sys.argv or "--verbose" in sys.argv or any(
+            a.startswith("-vv") for a in sys.argv
+        ):
+            raise
+        click.echo(f"Error: internal error: {type(e).__name__}: {e} (run with -v for the "
+                   "traceback)", err=True)
+        sys.exit(1)

@@ -1,0 +1,294 @@
+"""Settings: one table of every key with its default and help, read from TOML and the environment.
+
+Where the config comes from (contract §1): ``--config PATH``, else ``$WATCHER_CONFIG``, else
+``./watcher.toml`` when it exists, else the built-in defaults. ``$WATCHER_DATABASE_URL``
+overrides the database URL. Errors name the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from watcher.errors import ConfigError
+
+# ---------------------------------------------------------------------------------------------
+# Value parsers: each takes the TOML value and returns the setting's value or raises ValueError
+# with what was expected.
+
+_DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(value: object) -> timedelta:
+    """``"30s"``, ``"90m"``, ``"24h"``, ``"7d"`` (parts may be combined: ``"1h30m"``)."""
+    if not isinstance(value, str):
+        raise ValueError('expected a duration such as "30s", "90m", "24h" or "7d"')
+    text = value.strip().lower()
+    parts = _DURATION_PART.findall(text)
+    if not parts or _DURATION_PART.sub("", text).strip():
+        raise ValueError(f'expected a duration such as "30s", "90m", "24h" or "7d", got {value!r}')
+    total = timedelta()
+    for number, unit in parts:
+        total += timedelta(**{_DURATION_UNITS[unit]: int(number)})
+    if total <= timedelta():
+        raise ValueError(f"expected a duration longer than zero, got {value!r}")
+    return total
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKLY = re.compile(r"([a-z]{3})[a-z]*\s+(\d{1,2}):(\d{2})")
+
+
+def parse_weekly(value: object) -> str:
+    """A weekly time such as ``"mon 08:00"`` (local time zone), returned in that form."""
+    if isinstance(value, str) and (m := _WEEKLY.fullmatch(value.strip().lower())):
+        day, hour, minute = m[1], int(m[2]), int(m[3])
+        if day in _WEEKDAYS and hour < 24 and minute < 60:
+            return f"{day} {hour:02d}:{minute:02d}"
+    raise ValueError(f'expected a weekday and a time such as "mon 08:00", got {value!r}')
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {value!r}")
+    return value
+
+
+def _url(value: object) -> str:
+    text = _str(value).rstrip("/")
+    if not re.match(r"https?://[^/\s]+", text):
+        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    return text
+
+
+def _db_url(value: object) -> str:
+    text = _str(value)
+    if not re.match(r"[a-z][a-z0-9+]*://", text):
+        raise ValueError(
+            f"expected an SQLAlchemy URL such as sqlite:///watcher.db or "
+            f"postgresql+psycopg://user@host/db, got {value!r}"
+        )
+    return text
+
+
+def _positive_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a whole number of at least 0, got {value!r}")
+    return value
+
+
+def _port(value: object) -> int:
+    port = _positive_int(value)
+    if port > 65535:
+        raise ValueError(f"expected a port number from 1 to 65535, got {value!r}")
+    return port
+
+
+def _str_list(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The table: every setting, its default as written in TOML, and its help.
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    key: str
+    default: Any
+    parse: Callable[[object], Any]
+    help: str
+
+
+def default_database_url() -> str:
+    """SQLite in the user's data directory (``$XDG_DATA_HOME/watcher/watcher.db``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(base) / 'watcher' / 'watcher.db'}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database.url", None, _db_url,
+            "SQLAlchemy URL of the database; default: SQLite in the user's data directory "
+            "($XDG_DATA_HOME/watcher/watcher.db). $WATCHER_DATABASE_URL overrides it."),
+    Setting("schedule.check_interval", "24h", parse_duration,
+            'How often every watched trial is checked: "30s", "90m", "24h", "7d".'),
+    Setting("schedule.digest", "mon 08:00", parse_weekly,
+            "When the weekly digest is sent, in the local time zone."),
+    Setting("http.timeout", "30s", parse_duration,
+            "How long one request to a register may take."),
+    Setting("http.retries", 3, _count,
+            "How often a failed request (timeout, connection error, 429, 5xx) is tried again."),
+    Setting("http.backoff", "2s", parse_duration,
+            "The first wait before a retry; it doubles at each further try. A Retry-After "
+            "header from the register wins when it asks for longer."),
+    Setting("http.contact", "", _str,
+            "An e-mail address or URL sent in the User-Agent, so that a register can reach "
+            "whoever runs this watcher instead of blocking it."),
+    Setting("sources.ctgov.base_url", "https://clinicaltrials.gov", _url,
+            "ClinicalTrials.gov, API v2 below /api/v2."),
+    Setting("sources.ctgov.requests_per_minute", 50, _positive_int,
+            "Request budget for ClinicalTrials.gov (it asks for about 50 a minute per address)."),
+    Setting("sources.ctgov.page_size", 1000, _positive_int,
+            "Studies asked for in one batch request (the API allows up to 1000)."),
+    Setting("sources.ctgov.fields", "protocolSection,hasResults", _str,
+            "The API's `fields` parameter: which parts of a study to fetch. Results tables "
+            "are large and are not compared; empty fetches everything."),
+    Setting("sources.ictrp.base_url", "https://trialsearch.who.int", _url,
+            "WHO ICTRP trial search."),
+    Setting("sources.euctr.base_url", "https://www.clinicaltrialsregister.eu", _url,
+            "EU Clinical Trials Register."),
+    Setting("email.smtp_host", "localhost", _str, "SMTP server for alerts and the digest."),
+    Setting("email.smtp_port", 25, _port, "Its port."),
+    Setting("email.from", "watcher@example.org", _str, "Sender address of every message."),
+    Setting("email.to", ["trials-office@example.org"], _str_list, "Recipients of every message."),
+)
+SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+
+
+# ---------------------------------------------------------------------------------------------
+# The typed result.
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    check_interval: timedelta
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    timeout: timedelta
+    retries: int
+    backoff: timedelta
+    contact: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSettings:
+    base_url: str
+    requests_per_minute: int | None = None
+    page_size: int | None = None
+    fields: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSettings:
+    smtp_host: str
+    smtp_port: int
+    sender: str
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database: DatabaseSettings
+    schedule: ScheduleSettings
+    http: HttpSettings
+    sources: Mapping[str, SourceSettings]
+    email: EmailSettings
+    # Where the settings were read from, for messages; "defaults" when no file was read.
+    origin: str = "defaults"
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and dotted not in SETTINGS_BY_KEY:
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def from_mapping(
+    data: Mapping[str, Any], origin: str = "defaults", env: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from a parsed TOML document; unknown keys and bad values are errors."""
+    env = os.environ if env is None else env
+    given = _flatten(data)
+    for key in given:
+        if key not in SETTINGS_BY_KEY:
+            raise ConfigError(origin, key, "unknown setting (see config.example.toml)")
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = given.get(setting.key, setting.default)
+        if raw is None:
+            values[setting.key] = None
+            continue
+        try:
+            values[setting.key] = setting.parse(raw)
+        except ValueError as e:
+            raise ConfigError(origin, setting.key, str(e)) from None
+    db_url = env.get("WATCHER_DATABASE_URL")
+    if db_url:
+        try:
+            values["database.url"] = _db_url(db_url)
+        except ValueError as e:
+            raise ConfigError("$WATCHER_DATABASE_URL", None, str(e)) from None
+    v = values
+    return Settings(
+        database=DatabaseSettings(url=v["database.url"] or default_database_url()),
+        schedule=ScheduleSettings(v["schedule.check_interval"], v["schedule.digest"]),
+        http=HttpSettings(v["http.timeout"], v["http.retries"], v["http.backoff"],
+                          v["http.contact"]),
+        sources={
+            "ctgov": SourceSettings(v["sources.ctgov.base_url"],
+                                    v["sources.ctgov.requests_per_minute"],
+                                    v["sources.ctgov.page_size"], v["sources.ctgov.fields"]),
+            "ictrp": SourceSettings(v["sources.ictrp.base_url"]),
+            "euctr": SourceSettings(v["sources.euctr.base_url"]),
+        },
+        email=EmailSettings(v["email.smtp_host"], v["email.smtp_port"], v["email.from"],
+                            v["email.to"]),
+        origin=origin,
+    )
+
+
+def load(path: str | os.PathLike[str] | None = None,
+         env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings the contract's way (see the module docstring)."""
+    env = os.environ if env is None else env
+    explicit = path is not None or bool(env.get("WATCHER_CONFIG"))
+    chosen = Path(path) if path is not None else Path(env.get("WATCHER_CONFIG") or "watcher.toml")
+    if not chosen.exists():
+        if explicit:
+            raise ConfigError(str(chosen), None, "no such config file")
+        return from_mapping({}, env=env)
+    try:
+        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(str(chosen), None, f"cannot read it ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(chosen), None, "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(str(chosen), None, f"not valid TOML ({e})") from None
+    return from_mapping(data, origin=str(chosen), env=env)

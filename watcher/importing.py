@@ -1,0 +1,103 @@
+"""Trial IDs from a user's list: a text file (one ID a line) or a CSV/TSV table.
+
+Reads files, validates every ID, and fails naming the file and line: an import is all or nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from watcher.errors import InputError, InvalidTrialId
+from watcher.ids import TrialId, parse_trial_id
+
+# Header names (lower case, spaces and underscores removed) of an ID column.
+_ID_COLUMNS = ("trialid", "id", "mainid", "nctid", "nctnumber", "trial", "registrationnumber")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(str(path), f"cannot read it ({e.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _parse(text: str, source: str, line: int) -> TrialId:
+    try:
+        return parse_trial_id(text)
+    except InvalidTrialId as e:
+        raise InputError(source, str(e), line) from None
+
+
+def read_trial_ids(path: str | Path) -> list[TrialId]:
+    """Every trial ID in the file, first occurrence kept, in the file's order."""
+    path = Path(path)
+    text = _read_text(path)
+    if text.lstrip().startswith("<"):
+        raise InputError(
+            str(path), "an XML file: ICTRP XML exports need the ICTRP adapter, which this "
+            "version of watcher does not have yet; give a CSV or a text list of IDs"
+        )
+    is_table = path.suffix.lower() in (".csv", ".tsv")
+    found = _from_table(text, str(path)) if is_table else _from_lines(text, str(path))
+    seen: set[str] = set()
+    unique = []
+    for tid in found:
+        if tid.value not in seen:
+            seen.add(tid.value)
+            unique.append(tid)
+    if not unique:
+        raise InputError(str(path), "no trial IDs in it")
+    return unique
+
+
+def _from_lines(text: str, source: str) -> list[TrialId]:
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        value = line.split("#", 1)[0].strip()
+        if not value:
+            continue
+        out.append(_parse(value.replace(",", " ").split()[0], source, number))
+    return out
+
+
+def _from_table(text: str, source: str) -> list[TrialId]:
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    rows = [(reader.line_num, row) for row in reader]
+    if not rows:
+        return []
+    column = 0
+    first_line, header = rows[0]
+    names = [h.strip().lower().replace(" ", "").replace("_", "") for h in header]
+    start = 0
+    if header and not _looks_like_id(header[0]) or any(n in _ID_COLUMNS for n in names):
+        start = 1  # a header row
+        for wanted in _ID_COLUMNS:
+            if wanted in names:
+                column = names.index(wanted)
+                break
+    out = []
+    for line, row in rows[start:]:
+        if not any(cell.strip() for cell in row):
+            continue
+        if column >= len(row) or not row[column].strip():
+            raise InputError(source, f"no trial ID in column {column + 1}", line)
+        out.append(_parse(row[column], source, line))
+    return out
+
+
+def _looks_like_id(text: str) -> bool:
+    try:
+        parse_trial_id(text)
+    except InvalidTrialId:
+        return False
+    return True

@@ -1,0 +1,20 @@
+"""Logging to stderr, one line per event (journald adds the time under systemd)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def configure_logging(verbosity: int) -> None:
+    """0: warnings only; 1 (-v): one line per check; 2 (-vv): debug, HTTP included."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    if verbosity < 2:
+        # httpx logs every request at INFO; that is -vv detail, not -v.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -1,0 +1,153 @@
+"""A check: fetch -> normalize -> hash -> (diff) -> store, for many trials at once.
+
+One failing trial never stops the others: each failure is recorded against its trial with the
+reason, and reported beside the changes (urlwatch's ``run_jobs``, reader's pipeline).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import httpx
+
+from watcher.config import Settings
+from watcher.diff import diff_records
+from watcher.errors import WatcherError
+from watcher.hashing import content_hash
+from watcher.http import Fetcher, RateLimiter
+from watcher.model import CheckOutcome, Fetched, Watch
+from watcher.registries import get as get_source
+from watcher.registries.base import Source
+from watcher.store import Repository, VersionConflict
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Progress = Callable[[int], None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Checker:
+    """Checks watched trials; keeps one request budget per source across calls."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        repo: Repository,
+        client: httpx.Client,
+        *,
+        clock: Clock = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.repo = repo
+        self.client = client
+        self.clock = clock
+        self.sleep = sleep
+        self._fetchers: dict[str, Fetcher] = {}
+        self._sources: dict[str, Source] = {}
+
+    def _source(self, name: str) -> tuple[Source, Fetcher]:
+        if name not in self._sources:
+            source = get_source(name, self.settings)
+            self._sources[name] = source
+            self._fetchers[name] = Fetcher(
+                self.client, name, self.settings.http,
+                RateLimiter(source.requests_per_minute, sleep=self.sleep), sleep=self.sleep,
+            )
+        return self._sources[name], self._fetchers[name]
+
+    def check(
+        self, watches: Sequence[Watch], *, trigger: str = "cli", progress: Progress | None = None
+    ) -> list[CheckOutcome]:
+        """Check every trial of ``watches``; one outcome each, in the order given."""
+        run_id = self.repo.start_run(trigger, self.clock())
+        by_source: dict[str, list[str]] = defaultdict(list)
+        for watch in watches:
+            by_source[watch.source].append(watch.trial_id)
+        outcomes: dict[str, CheckOutcome] = {}
+        for name, trial_ids in by_source.items():
+            try:
+                source, fetcher = self._source(name)
+            except WatcherError as e:
+                for tid in trial_ids:
+                    outcomes[tid] = self._failed(tid, str(e))
+                continue
+            hashes = self.repo.latest_hashes(trial_ids)
+            for tid, result in source.fetch(fetcher, trial_ids):
+                if tid in outcomes:  # a register answering twice for one ID: keep the first
+                    continue
+                outcomes[tid] = self._one(source, tid, result, hashes.get(tid))
+                if progress is not None:
+                    progress(1)
+            for tid in trial_ids:
+                if tid not in outcomes:
+                    outcomes[tid] = self._failed(tid, f"{name}: no answer for this trial")
+        ordered = [outcomes[w.trial_id] for w in watches]
+        self.repo.finish_run(
+            run_id, self.clock(),
+            checked=len(ordered),
+            changed=sum(o.kind == "changed" for o in ordered),
+            failed=sum(o.kind == "failed" for o in ordered),
+        )
+        return ordered
+
+    def _one(
+        self,
+        source: Source,
+        trial_id: str,
+        result: Fetched | WatcherError,
+        latest: tuple[int, str] | None,
+    ) -> CheckOutcome:
+        started = time.monotonic()
+        try:
+            if isinstance(result, WatcherError):
+                raise result
+            outcome = self._store(source, result, latest)
+        except WatcherError as e:
+            outcome = self._failed(trial_id, str(e))
+        except Exception as e:  # a bug must not stop the other trials; it is logged in full
+            log.exception("%s: internal error while checking", trial_id)
+            outcome = self._failed(trial_id, f"internal error: {type(e).__name__}: {e}")
+        log.info("%s %s %s in %.2f s%s", source.name, trial_id, outcome.kind,
+                 time.monotonic() - started, f": {outcome.error}" if outcome.error else "")
+        return outcome
+
+    def _store(
+        self, source: Source, fetched: Fetched, latest: tuple[int, str] | None
+    ) -> CheckOutcome:
+        tid = fetched.trial_id
+        record = source.normalize(fetched)
+        digest = content_hash(record)
+        for _ in range(3):
+            now = self.clock()
+            if latest is not None and latest[1] == digest:
+                self.repo.record_unchanged(tid, now, fetched.redirected_to)
+                return CheckOutcome(tid, "unchanged", latest[0],
+                                    redirected_to=fetched.redirected_to)
+            previous = self.repo.version(tid, latest[0]).record if latest else None
+            changes = tuple(diff_records(previous, record)) if previous is not None else ()
+            try:
+                number = self.repo.add_version(
+                    tid, at=now, fetched=fetched, record=record, content_hash=digest,
+                    previous=latest[0] if latest else 0, changes=len(changes),
+                )
+            except VersionConflict:
+                # Another process (the daemon, a second CLI) stored a version meanwhile:
+                # compare against that one instead.
+                latest = self.repo.latest_hashes([tid]).get(tid)
+                continue
+            return CheckOutcome(tid, "changed" if latest else "baseline", number, changes,
+                                redirected_to=fetched.redirected_to)
+        raise VersionConflict(f"{tid}: versions kept being stored by another process")
+
+    def _failed(self, trial_id: str, error: str) -> CheckOutcome:
+        self.repo.record_failure(trial_id, self.clock(), error)
+        return CheckOutcome(trial_id, "failed", error=error)

@@ -1,0 +1,97 @@
+"""Plain-text views of watches, versions and changes for a person at a terminal.
+
+Pure: returns lines; the CLI prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from watcher.fields import field_info
+from watcher.model import FieldChange, Record, Version, Watch
+
+NONE = "(none)"
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+
+
+def value_text(value: Any) -> str:
+    if value is None or value == [] or value == {}:
+        return NONE
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        parts = [f"{k}: {value_text(v)}" for k, v in value.items() if v not in (None, "", [])]
+        return ", ".join(parts) or NONE
+    if isinstance(value, list):
+        return "; ".join(value_text(v) for v in value)
+    return str(value)
+
+
+def _indent(text: str, prefix: str) -> list[str]:
+    lines = text.split("\n")
+    return [prefix + lines[0]] + [" " * len(prefix) + line for line in lines[1:]]
+
+
+def change_lines(change: FieldChange) -> list[str]:
+    """A change as a person reads it: the field, then what went and what came."""
+    head = f"{change.label} [{change.significance}]"
+    old, new = change.old, change.new
+    if isinstance(old, list) and isinstance(new, list):
+        before = [value_text(v) for v in old]
+        after = [value_text(v) for v in new]
+        lines = [head]
+        lines += [line for v in before if v not in after for line in _indent(v, "  - ")]
+        lines += [line for v in after if v not in before for line in _indent(v, "  + ")]
+        if len(lines) == 1:
+            lines.append("  (same items, new order)")
+        return lines
+    return [head, *_indent(value_text(old), "  - "), *_indent(value_text(new), "  + ")]
+
+
+def diff_lines(trial_id: str, old: Version, new: Version, changes: Sequence[FieldChange]
+               ) -> list[str]:
+    lines = [
+        f"{trial_id}: version {old.version} ({when(old.fetched_at)}) -> "
+        f"version {new.version} ({when(new.fetched_at)})"
+    ]
+    if not changes:
+        lines.append("No changes.")
+    for change in changes:
+        lines += change_lines(change)
+    return lines
+
+
+def record_lines(record: Record) -> list[str]:
+    lines = []
+    for key, value in record.items():
+        label = field_info(key).label
+        lines += _indent(value_text(value), f"{label}: ")
+    return lines
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return [fmt.format(*header).rstrip(), *(fmt.format(*r).rstrip() for r in rows)]
+
+
+def watch_table(watches: Sequence[Watch]) -> list[str]:
+    rows = [
+        [w.trial_id, w.source, w.status, str(w.versions), when(w.last_checked_at),
+         when(w.last_changed_at), w.label or "", ",".join(w.tags)]
+        for w in watches
+    ]
+    return _table(["trial", "source", "status", "versions", "last checked", "last changed",
+                   "label", "tags"], rows)
+
+
+def history_table(versions: Sequence[Version]) -> list[str]:
+    rows = [[str(v.version), when(v.fetched_at), str(v.changes) if v.version > 1 else "first",
+             v.content_hash.split(":", 1)[-1][:12]] for v in versions]
+    return _table(["version", "fetched", "changes", "hash"], rows)

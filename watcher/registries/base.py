@@ -1,0 +1,43 @@
+"""The interface every register adapter implements, and what they share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from watcher.errors import WatcherError
+from watcher.http import Fetcher
+from watcher.model import Fetched, Record
+
+# One trial's answer from a batch fetch: its payload, or the error that stopped it.
+FetchResult = tuple[str, Fetched | WatcherError]
+
+
+class Source(Protocol):
+    """A way of fetching and normalizing records: one register's API or page format."""
+
+    name: str
+    # Requests a minute this source allows itself (the register's published or polite budget).
+    requests_per_minute: int
+
+    def serves(self, registry: str) -> bool:
+        """Whether this source can fetch the records of ``registry``."""
+        ...
+
+    def record_url(self, trial_id: str) -> str:
+        """The record's public page."""
+        ...
+
+    def fetch(self, fetcher: Fetcher, trial_ids: Sequence[str]) -> Iterator[FetchResult]:
+        """Fetch every trial of ``trial_ids``, as few requests as the register allows;
+        yield one result per trial, in any order, never raise for one trial's failure."""
+        ...
+
+    def normalize(self, fetched: Fetched) -> Record:
+        """The normalized record (contract §3) of one fetched payload."""
+        ...
+
+    def parse_file(self, data: bytes, name: str) -> list[Record]:
+        """Every record in a saved payload; ``InputError`` naming ``name`` if it is not
+        this source's format."""
+        ...

@@ -1,0 +1,311 @@
+"""Repository: the one way into the database; takes and returns ``watcher.model`` types."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from watcher.errors import StoreError, UnknownTrial
+from watcher.model import Fetched, OutcomeKind, Record, Version, Watch
+from watcher.store.models import CheckLogRow, CheckRunRow, SnapshotRow, WatchRow
+
+
+@dataclass(frozen=True, slots=True)
+class NewWatch:
+    trial_id: str
+    registry: str
+    source: str
+    label: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckLogEntry:
+    outcome: str
+    first_at: datetime
+    last_at: datetime
+    count: int
+    version: int | None
+    error: str | None
+
+
+class VersionConflict(StoreError):
+    """Another process stored a version of the same trial in the meantime."""
+
+
+def _watch(row: WatchRow) -> Watch:
+    return Watch(
+        trial_id=row.trial_id,
+        registry=row.registry_name,
+        source=row.source,
+        label=row.label,
+        tags=tuple(row.tags or ()),
+        active=row.active,
+        added_at=row.added_at,
+        last_checked_at=row.last_checked_at,
+        last_changed_at=row.last_changed_at,
+        last_outcome=row.last_outcome,  # type: ignore[arg-type]
+        consecutive_failures=row.consecutive_failures,
+        last_error=row.last_error,
+        redirected_to=row.redirected_to,
+        versions=row.version_count,
+    )
+
+
+def _version(row: SnapshotRow, trial_id: str) -> Version:
+    return Version(
+        trial_id=trial_id,
+        version=row.version,
+        fetched_at=row.fetched_at,
+        content_hash=row.content_hash,
+        source=row.source,
+        record=row.record,
+        changes=row.changes,
+    )
+
+
+class Repository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except OperationalError as e:
+            raise StoreError(f"database: {e.orig}") from None
+
+    @staticmethod
+    def _row(session: Session, trial_id: str) -> WatchRow:
+        row = session.scalar(select(WatchRow).where(WatchRow.trial_id == trial_id))
+        if row is None:
+            raise UnknownTrial(trial_id)
+        return row
+
+    # -- the watch list ----------------------------------------------------------------------
+
+    def add_watches(self, watches: Sequence[NewWatch], now: datetime) -> list[str]:
+        """Watch each trial (again, if it was removed); all or nothing. Returns the IDs that
+        were not already watched."""
+        added = []
+        with self._session() as session:
+            for new in watches:
+                row = session.scalar(select(WatchRow).where(WatchRow.trial_id == new.trial_id))
+                if row is None:
+                    session.add(WatchRow(
+                        trial_id=new.trial_id, registry_name=new.registry, source=new.source,
+                        label=new.label, tags=sorted(set(new.tags)), active=True, added_at=now,
+                        consecutive_failures=0, version_count=0,
+                    ))
+                    added.append(new.trial_id)
+                    continue
+                if not row.active:
+                    row.active, row.removed_at = True, None
+                    added.append(new.trial_id)
+                row.source = new.source
+                if new.label is not None:
+                    row.label = new.label
+                if new.tags:
+                    row.tags = sorted(set(row.tags or ()) | set(new.tags))
+        return added
+
+    def remove(self, trial_ids: Iterable[str], now: datetime) -> None:
+        """Stop watching; versions and the check log are kept. Unknown IDs change nothing."""
+        with self._session() as session:
+            rows = [self._row(session, tid) for tid in trial_ids]
+            for row in rows:
+                if row.active:
+                    row.active, row.removed_at = False, now
+
+    def watches(self, *, tag: str | None = None, include_removed: bool = False) -> list[Watch]:
+        with self._session() as session:
+            query = select(WatchRow).order_by(WatchRow.trial_id)
+            if not include_removed:
+                query = query.where(WatchRow.active.is_(True))
+            out = [_watch(row) for row in session.scalars(query)]
+        return [w for w in out if tag is None or tag in w.tags]
+
+    def watch(self, trial_id: str) -> Watch:
+        with self._session() as session:
+            return _watch(self._row(session, trial_id))
+
+    # -- versions ----------------------------------------------------------------------------
+
+    def latest_hashes(self, trial_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """``{trial_id: (version, content_hash)}`` of the newest version of each trial that
+        has one; one query, so that an unchanged check never loads a record."""
+        out: dict[str, tuple[int, str]] = {}
+        with self._session() as session:
+            for start in range(0, len(trial_ids), 500):
+                chunk = trial_ids[start : start + 500]
+                rows = session.execute(
+                    select(WatchRow.trial_id, SnapshotRow.version, SnapshotRow.content_hash)
+                    .join(SnapshotRow, SnapshotRow.watch_id == WatchRow.id)
+                    .where(WatchRow.trial_id.in_(chunk))
+                    .where(SnapshotRow.version == WatchRow.version_count)
+                )
+                for tid, version, content_hash in rows:
+                    out[tid] = (version, content_hash)
+        return out
+
+    def history(self, trial_id: str) -> list[Version]:
+        """Every version of a trial, oldest first."""
+        with self._session() as session:
+            row = self._row(session, trial_id)
+            snapshots = session.scalars(
+                select(SnapshotRow).where(SnapshotRow.watch_id == row.id)
+                .order_by(SnapshotRow.version)
+            )
+            return [_version(s, trial_id) for s in snapshots]
+
+    def version(self, trial_id: str, number: int | None = None) -> Version:
+        """Version ``number`` of a trial, or its newest when ``number`` is None."""
+        with self._session() as session:
+            row = self._row(session, trial_id)
+            wanted = row.version_count if number is None else number
+            snapshot = session.scalar(
+                select(SnapshotRow).where(SnapshotRow.watch_id == row.id,
+                                          SnapshotRow.version == wanted)
+            )
+            if snapshot is None:
+                why = ("no version stored yet" if row.version_count == 0
+                       else f"no version {wanted} (versions 1 to {row.version_count})")
+                raise UnknownTrial(trial_id, why)
+            return _version(snapshot, trial_id)
+
+    def raw_payload(self, trial_id: str, number: int) -> tuple[bytes, str]:
+        """The register's payload of a version, as fetched, and its content type."""
+        with self._session() as session:
+            row = self._row(session, trial_id)
+            snapshot = session.scalar(
+                select(SnapshotRow).where(SnapshotRow.watch_id == row.id,
+                                          SnapshotRow.version == number)
+            )
+            if snapshot is None:
+                raise UnknownTrial(trial_id, f"no version {number}")
+            return zlib.decompress(snapshot.raw), snapshot.raw_content_type
+
+    # -- recording checks ------------------------------------------------------------------
+
+    def record_unchanged(self, trial_id: str, at: datetime, redirected_to: str | None = None
+                         ) -> None:
+        with self._session() as session:
+            row = self._row(session, trial_id)
+            self._succeeded(row, at, "unchanged", redirected_to)
+            self._log(session, row, "unchanged", at)
+
+    def add_version(
+        self,
+        trial_id: str,
+        *,
+        at: datetime,
+        fetched: Fetched,
+        record: Record,
+        content_hash: str,
+        previous: int,
+        changes: int,
+    ) -> int:
+        """Store a new version after ``previous`` and return its number. Raises
+        ``VersionConflict`` when another process stored one first; the caller compares again."""
+        number = previous + 1
+        kind: OutcomeKind = "baseline" if previous == 0 else "changed"
+        try:
+            with self._session() as session:
+                row = self._row(session, trial_id)
+                if row.version_count != previous:
+                    raise VersionConflict(f"{trial_id}: version {row.version_count} stored "
+                                          f"meanwhile")
+                session.add(SnapshotRow(
+                    watch_id=row.id, version=number, fetched_at=at, source=fetched.source,
+                    content_hash=content_hash, record=record,
+                    raw=zlib.compress(fetched.payload, 6),
+                    raw_content_type=fetched.content_type, url=fetched.url, changes=changes,
+                ))
+                row.version_count = number
+                row.last_changed_at = at
+                self._succeeded(row, at, kind, fetched.redirected_to)
+                self._log(session, row, kind, at, version=number)
+        except IntegrityError:
+            raise VersionConflict(f"{trial_id}: version {number} stored meanwhile") from None
+        return number
+
+    def record_failure(self, trial_id: str, at: datetime, error: str) -> int:
+        """Log a failed check; returns how many checks in a row have now failed."""
+        with self._session() as session:
+            row = self._row(session, trial_id)
+            row.last_checked_at = at
+            row.last_outcome = "failed"
+            row.consecutive_failures += 1
+            row.last_error = error
+            self._log(session, row, "failed", at, error=error)
+            return row.consecutive_failures
+
+    @staticmethod
+    def _succeeded(row: WatchRow, at: datetime, kind: str, redirected_to: str | None) -> None:
+        row.last_checked_at = at
+        row.last_outcome = kind
+        row.consecutive_failures = 0
+        row.last_error = None
+        if redirected_to is not None:
+            row.redirected_to = redirected_to
+
+    @staticmethod
+    def _log(session: Session, row: WatchRow, outcome: str, at: datetime, *,
+             version: int | None = None, error: str | None = None) -> None:
+        last = session.scalar(
+            select(CheckLogRow).where(CheckLogRow.watch_id == row.id)
+            .order_by(CheckLogRow.id.desc()).limit(1)
+        )
+        repeatable = outcome in ("unchanged", "failed")
+        if (repeatable and last is not None and last.outcome == outcome
+                and last.error == error):
+            last.last_at = at
+            last.count += 1
+            return
+        session.add(CheckLogRow(watch_id=row.id, outcome=outcome, first_at=at, last_at=at,
+                                count=1, version=version, error=error))
+
+    def check_log(self, trial_id: str) -> list[CheckLogEntry]:
+        with self._session() as session:
+            row = self._row(session, trial_id)
+            return [
+                CheckLogEntry(r.outcome, r.first_at, r.last_at, r.count, r.version, r.error)
+                for r in session.scalars(
+                    select(CheckLogRow).where(CheckLogRow.watch_id == row.id)
+                    .order_by(CheckLogRow.id)
+                )
+            ]
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def start_run(self, trigger: str, at: datetime) -> int:
+        with self._session() as session:
+            run = CheckRunRow(started_at=at, trigger=trigger, checked=0, changed=0, failed=0)
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, at: datetime, *, checked: int, changed: int,
+                   failed: int) -> None:
+        with self._session() as session:
+            run = session.get(CheckRunRow, run_id)
+            if run is None:
+                raise StoreError(f"check run {run_id} is missing")
+            run.finished_at, run.checked, run.changed, run.failed = at, checked, changed, failed
+
+    def count_rows(self) -> dict[str, int]:
+        """Rows per table: for tests and `status`."""
+        with self._session() as session:
+            return {
+                model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
+                for model in (WatchRow, SnapshotRow, CheckLogRow, CheckRunRow)
+            }
