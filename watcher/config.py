@@ -123,9 +123,10 @@ class Setting:
     help: str
 
 
-def default_database_url() -> str:
+def default_database_url(env: Mapping[str, str] | None = None) -> str:
     """SQLite in the user's data directory (``$XDG_DATA_HOME/watcher/watcher.db``)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    env = os.environ if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return f"sqlite:///{Path(base) / 'watcher' / 'watcher.db'}"
 
 
@@ -256,7 +257,7 @@ def from_mapping(
             raise ConfigError("$WATCHER_DATABASE_URL", None, str(e)) from None
     v = values
     return Settings(
-        database=DatabaseSettings(url=v["database.url"] or default_database_url()),
+        database=DatabaseSettings(url=v["database.url"] or default_database_url(env)),
         schedule=ScheduleSettings(v["schedule.check_interval"], v["schedule.digest"]),
         http=HttpSettings(v["http.timeout"], v["http.retries"], v["http.backoff"],
                           v["http.contact"]),

@@ -1,0 +1,113 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when available), a local register
+server, settings pointing at it, and a way to run the real `watcher` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tests.postgres import throwaway_postgres
+from tests.registry_server import CtGovState, RegistryServer, load_study
+from watcher.config import Settings, from_mapping
+from watcher.store import Repository, make_engine, open_repository
+
+NCT = "NCT04267848"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="Rewrite the golden files from the current code (review the diff!).")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str | None]:
+    if url := os.environ.get("WATCHER_TEST_POSTGRES_URL"):
+        yield url
+        return
+    with throwaway_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: a SQLite file, or the PostgreSQL test database emptied."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'watcher.db'}"
+    url = request.getfixturevalue("postgres_server")
+    if url is None:
+        if os.environ.get("WATCHER_REQUIRE_POSTGRES"):
+            pytest.fail("WATCHER_REQUIRE_POSTGRES is set but no PostgreSQL server is available")
+        pytest.skip("PostgreSQL is not installed here (CI installs it)")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return str(url)
+
+
+@pytest.fixture
+def repo(db_url: str) -> Iterator[Repository]:
+    repository = open_repository(db_url)
+    yield repository
+    assert repository.engine.pool.checkedout() == 0, "a connection was leaked"  # type: ignore[attr-defined]
+    repository.engine.dispose()
+
+
+@pytest.fixture
+def ctgov_state() -> CtGovState:
+    return CtGovState(studies={NCT: load_study()})
+
+
+@pytest.fixture
+def server(ctgov_state: CtGovState) -> Iterator[RegistryServer]:
+    with RegistryServer(ctgov_state) as srv:
+        yield srv
+
+
+def settings_for(base_url: str, db: str | None = None, **http: object) -> Settings:
+    data: dict[str, object] = {
+        "sources": {"ctgov": {"base_url": base_url, "requests_per_minute": 6000}},
+        "http": {"timeout": "5s", "retries": 1, "backoff": "1s", **http},
+    }
+    if db:
+        data["database"] = {"url": db}
+    return from_mapping(data, "test settings", env={})
+
+
+@pytest.fixture
+def settings(server: RegistryServer) -> Settings:
+    return settings_for(server.url)
+
+
+def write_config(path: Path, base_url: str, db_url: str) -> Path:
+    path.write_text(
+        f'[database]\nurl = "{db_url}"\n\n'
+        f'[sources.ctgov]\nbase_url = "{base_url}"\nrequests_per_minute = 6000\n\n'
+        '[http]\ntimeout = "5s"\nretries = 1\nbackoff = "1s"\ncontact = "tests@example.org"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def run_watcher(args: Sequence[str], config: Path | None = None,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command, in its own process, as a user runs it."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    full_env["PYTHONUTF8"] = "1"
+    if config is not None:
+        full_env["WATCHER_CONFIG"] = str(config)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "watcher", *args], capture_output=True,
+                          text=True, env=full_env, timeout=120)

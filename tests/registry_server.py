@@ -1,0 +1,168 @@
+"""A local stand-in for the registers: a real HTTP server on 127.0.0.1 serving real recorded
+payloads, which tests can change between checks and make fail on purpose."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+DATA = Path(__file__).parent / "data"
+FULL_STUDY = DATA / "ctgov" / "ctgov_v2_study_NCT04267848_full_raw.json"
+
+
+def load_study(path: Path = FULL_STUDY) -> dict[str, Any]:
+    study: dict[str, Any] = orjson.loads(path.read_bytes())
+    return study
+
+
+def study_as(study: dict[str, Any], nct_id: str) -> dict[str, Any]:
+    """A copy of a real study under another NCT ID (to watch many distinct trials)."""
+    clone = copy.deepcopy(study)
+    clone["protocolSection"]["identificationModule"]["nctId"] = nct_id
+    return clone
+
+
+@dataclass
+class Fault:
+    """What to answer instead of the record: a status, a body, a header."""
+
+    status: int = 500
+    body: bytes = b"Internal Server Error"
+    content_type: str = "text/plain"
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int | None = None  # answer with the fault this often, then serve normally
+
+
+@dataclass
+class CtGovState:
+    studies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    faults: dict[str, Fault] = field(default_factory=dict)  # by NCT ID, or "batch"
+    page_limit: int = 1000  # studies per page the server returns at most
+    requests: Counter[str] = field(default_factory=Counter)
+    log: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_fault(self, key: str) -> Fault | None:
+        with self.lock:
+            fault = self.faults.get(key)
+            if fault is None:
+                return None
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    del self.faults[key]
+            return fault
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # Without these, http.server waits ~40 ms per keep-alive answer (Nagle; ../shared/recipes.md).
+    disable_nagle_algorithm = True
+    wbufsize = -1
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json",
+              headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _fault(self, fault: Fault) -> None:
+        self._send(fault.status, fault.body, fault.content_type, fault.headers)
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        url = urlsplit(self.path)
+        query = parse_qs(url.query)
+        with state.lock:
+            state.log.append(self.path)
+            state.requests[url.path.rsplit("/", 1)[0] if url.path.count("/") > 3 else url.path] += 1
+        self.server.user_agents.append(self.headers.get("User-Agent", ""))
+        if url.path == "/api/v2/studies":
+            self._batch(state, query)
+        elif url.path.startswith("/api/v2/studies/"):
+            self._one(state, url.path.rsplit("/", 1)[1])
+        else:
+            self._send(404, b"not found", "text/plain")
+
+    def _one(self, state: CtGovState, nct: str) -> None:
+        if nct in state.aliases:
+            self._send(301, b"", headers={"Location": f"/api/v2/studies/{state.aliases[nct]}"})
+            return
+        if fault := state.take_fault(nct):
+            self._fault(fault)
+            return
+        study = state.studies.get(nct)
+        if study is None:
+            self._send(404, orjson.dumps({"message": f"Study not found: {nct}"}))
+            return
+        self._send(200, orjson.dumps(study))
+
+    def _batch(self, state: CtGovState, query: dict[str, list[str]]) -> None:
+        if fault := state.take_fault("batch"):
+            self._fault(fault)
+            return
+        ids = [i for i in (query.get("filter.ids") or [""])[0].split(",") if i]
+        for nct in ids:
+            if (fault := state.faults.get(nct)) is not None and fault.status >= 500:
+                self._fault(fault)  # one broken record fails the whole page, as on a real API
+                return
+        found = [state.studies[i] for i in ids if i in state.studies]
+        size = min(int((query.get("pageSize") or ["10"])[0]), state.page_limit)
+        start = int((query.get("pageToken") or ["0"])[0])
+        page: dict[str, Any] = {"studies": found[start : start + size]}
+        if start + size < len(found):
+            page["nextPageToken"] = str(start + size)
+        self._send(200, orjson.dumps(page))
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: CtGovState) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state = state
+        self.user_agents: list[str] = []
+
+
+class RegistryServer:
+    """Start with ``with RegistryServer() as server:``; ``server.url`` is the base URL."""
+
+    def __init__(self, state: CtGovState | None = None) -> None:
+        self.state = state or CtGovState()
+        self._server = _Server(self.state)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def user_agents(self) -> list[str]:
+        return self._server.user_agents
+
+    def __enter__(self) -> RegistryServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
