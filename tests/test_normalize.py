@@ -94,3 +94,8 @@ def test_finish_record_puts_every_contract_key_and_no_empty_strings() -> None:
     assert done["conditions"] == []
     assert done["countries"] == ["France", "Spain"]
     assert done["extra"] == "kept"
+
+
+def test_control_characters_are_dropped() -> None:
+    assert clean_line("a\x00b\x07c") == "abc"
+    assert clean_block("a\x00\nb") == "a\nb"

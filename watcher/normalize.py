@@ -15,6 +15,8 @@ from typing import Any
 from watcher.model import LIST_KEYS, RECORD_KEYS, Record
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+# Control characters carry no meaning in a record, and PostgreSQL's JSONB refuses NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 _ANY_SPACE = re.compile(r"\s+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
@@ -26,7 +28,7 @@ def _decode(text: str) -> str:
     # Entities first: registers escape their own <br> tags as &lt;br&gt;.
     text = html.unescape(html.unescape(text)) if "&" in text else text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _BR.sub("\n", text)
+    return _CONTROL.sub("", _BR.sub("\n", text))
 
 
 def clean_line(text: str | None) -> str | None:
