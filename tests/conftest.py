@@ -21,8 +21,11 @@ NCT = "NCT04267848"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true",
-                     help="Rewrite the golden files from the current code (review the diff!).")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite the golden files from the current code (review the diff!).",
+    )
 
 
 @pytest.fixture
@@ -101,13 +104,19 @@ def write_config(path: Path, base_url: str, db_url: str) -> Path:
     return path
 
 
-def run_watcher(args: Sequence[str], config: Path | None = None,
-                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_watcher(
+    args: Sequence[str], config: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The real command, in its own process, as a user runs it."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
     full_env["PYTHONUTF8"] = "1"
     if config is not None:
         full_env["WATCHER_CONFIG"] = str(config)
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "watcher", *args], capture_output=True,
-                          text=True, env=full_env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "watcher", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+    )

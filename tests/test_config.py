@@ -18,8 +18,14 @@ from watcher.errors import ConfigError
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("30s", timedelta(seconds=30)), ("90m", timedelta(minutes=90)), ("24h", timedelta(days=1)),
-     ("7d", timedelta(days=7)), ("1h30m", timedelta(minutes=90)), (" 2H ", timedelta(hours=2))],
+    [
+        ("30s", timedelta(seconds=30)),
+        ("90m", timedelta(minutes=90)),
+        ("24h", timedelta(days=1)),
+        ("7d", timedelta(days=7)),
+        ("1h30m", timedelta(minutes=90)),
+        (" 2H ", timedelta(hours=2)),
+    ],
 )
 def test_durations(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
@@ -52,8 +58,9 @@ def test_defaults_without_any_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert settings.sources["ctgov"].base_url == "https://clinicaltrials.gov"
 
 
-def test_watcher_toml_in_the_working_directory_is_read(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_watcher_toml_in_the_working_directory_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "watcher.toml").write_text('[schedule]\ncheck_interval = "90m"\n')
     assert load(env={}).schedule.check_interval == timedelta(minutes=90)
@@ -63,15 +70,16 @@ def test_watcher_config_and_database_url_from_the_environment(tmp_path: Path) ->
     path = tmp_path / "c.toml"
     path.write_text('[database]\nurl = "sqlite:///from-file.db"\n')
     assert load(env={"WATCHER_CONFIG": str(path)}).database.url == "sqlite:///from-file.db"
-    settings = load(env={"WATCHER_CONFIG": str(path),
-                         "WATCHER_DATABASE_URL": "postgresql+psycopg://u@h/db"})
+    settings = load(
+        env={"WATCHER_CONFIG": str(path), "WATCHER_DATABASE_URL": "postgresql+psycopg://u@h/db"}
+    )
     assert settings.database.url == "postgresql+psycopg://u@h/db"
 
 
 def test_explicit_path_wins_over_the_environment(tmp_path: Path) -> None:
     a, b = tmp_path / "a.toml", tmp_path / "b.toml"
-    a.write_text('[http]\nretries = 7\n')
-    b.write_text('[http]\nretries = 1\n')
+    a.write_text("[http]\nretries = 7\n")
+    b.write_text("[http]\nretries = 1\n")
     assert load(a, env={"WATCHER_CONFIG": str(b)}).http.retries == 7
 
 
@@ -83,13 +91,17 @@ def test_missing_explicit_file_is_an_error_naming_it(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('[schedule]\ncheck_interval = "soon"\n',
-         r"c\.toml: schedule\.check_interval: expected a duration such as"),
+        (
+            '[schedule]\ncheck_interval = "soon"\n',
+            r"c\.toml: schedule\.check_interval: expected a duration such as",
+        ),
         ("[email]\nsmtp_port = 70000\n", r"c\.toml: email\.smtp_port: expected a port number"),
         ('[email]\nto = "one@example.org"\n', r"c\.toml: email\.to: expected a list of strings"),
         ("[databse]\nurl = 'x'\n", r"c\.toml: databse\.url: unknown setting"),
-        ('[sources.ctgov]\nbase_url = "clinicaltrials.gov"\n',
-         r"c\.toml: sources\.ctgov\.base_url: expected an http:// or https:// URL"),
+        (
+            '[sources.ctgov]\nbase_url = "clinicaltrials.gov"\n',
+            r"c\.toml: sources\.ctgov\.base_url: expected an http:// or https:// URL",
+        ),
         ("[schedule\n", r"c\.toml: not valid TOML"),
     ],
 )

@@ -18,13 +18,22 @@ def test_no_change_no_diff() -> None:
 def test_each_changed_field_once_with_label_and_significance() -> None:
     changes = diff_records(
         _record(),
-        _record(recruitment_status="ACTIVE_NOT_RECRUITING", status="active_not_recruiting",
-                target_sample_size=80, last_updated="2026-01-02"),
+        _record(
+            recruitment_status="ACTIVE_NOT_RECRUITING",
+            status="active_not_recruiting",
+            target_sample_size=80,
+            last_updated="2026-01-02",
+        ),
     )
     assert [(c.field, c.label, c.old, c.new, c.significance) for c in changes] == [
         ("last_updated", "Last updated in the register", None, "2026-01-02", "metadata"),
-        ("recruitment_status", "Recruitment status", "RECRUITING", "ACTIVE_NOT_RECRUITING",
-         "major"),
+        (
+            "recruitment_status",
+            "Recruitment status",
+            "RECRUITING",
+            "ACTIVE_NOT_RECRUITING",
+            "major",
+        ),
         ("target_sample_size", "Target sample size", 120, 80, "major"),
     ]
 

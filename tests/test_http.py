@@ -16,8 +16,9 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
-def _fetcher(responses: list[httpx.Response | Exception], retries: int = 3,
-             sleep: Sleeps | None = None) -> tuple[Fetcher, list[httpx.Request]]:
+def _fetcher(
+    responses: list[httpx.Response | Exception], retries: int = 3, sleep: Sleeps | None = None
+) -> tuple[Fetcher, list[httpx.Request]]:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -27,8 +28,9 @@ def _fetcher(responses: list[httpx.Response | Exception], retries: int = 3,
             raise item
         return item
 
-    settings = settings_for("http://r.test", retries=retries, backoff="2s",
-                            contact="office@example.org").http
+    settings = settings_for(
+        "http://r.test", retries=retries, backoff="2s", contact="office@example.org"
+    ).http
     client = make_client(settings, transport=httpx.MockTransport(handler))
     return Fetcher(client, "ctgov", settings, sleep=sleep if sleep is not None else Sleeps()), seen
 
@@ -38,14 +40,21 @@ def test_user_agent_names_watcher_its_version_and_the_contact() -> None:
     fetcher.get("http://r.test/x")
     assert seen[0].headers["User-Agent"] == user_agent("office@example.org")
     assert f"watcher/{__version__}" in user_agent("x") and "+office@example.org" in user_agent(
-        "office@example.org")
+        "office@example.org"
+    )
 
 
 def test_5xx_and_timeouts_are_retried_with_doubling_backoff() -> None:
     sleeps = Sleeps()
     fetcher, seen = _fetcher(
-        [httpx.Response(503), httpx.ReadTimeout("slow"), httpx.Response(502),
-         httpx.Response(200, text="ok")], sleep=sleeps)
+        [
+            httpx.Response(503),
+            httpx.ReadTimeout("slow"),
+            httpx.Response(502),
+            httpx.Response(200, text="ok"),
+        ],
+        sleep=sleeps,
+    )
     assert fetcher.get("http://r.test/x").text == "ok"
     assert len(seen) == 4
     assert sleeps == [2.0, 4.0, 8.0]
@@ -53,8 +62,10 @@ def test_5xx_and_timeouts_are_retried_with_doubling_backoff() -> None:
 
 def test_retry_after_is_honoured_when_longer_than_the_backoff() -> None:
     sleeps = Sleeps()
-    fetcher, _ = _fetcher([httpx.Response(429, headers={"Retry-After": "30"}),
-                           httpx.Response(200, text="ok")], sleep=sleeps)
+    fetcher, _ = _fetcher(
+        [httpx.Response(429, headers={"Retry-After": "30"}), httpx.Response(200, text="ok")],
+        sleep=sleeps,
+    )
     fetcher.get("http://r.test/x")
     assert sleeps == [30.0]
 
@@ -66,7 +77,7 @@ def test_retry_after_as_an_http_date() -> None:
 
 def test_a_register_asking_to_wait_too_long_fails_the_check_instead_of_stalling() -> None:
     fetcher, seen = _fetcher([httpx.Response(429, headers={"Retry-After": "86400"})])
-    with pytest.raises(FetchError, match="HTTP 429 .*asks to wait 86400 s"):
+    with pytest.raises(FetchError, match=r"HTTP 429 .*asks to wait 86400 s"):
         fetcher.get("http://r.test/x", trial_id="NCT01234567")
     assert len(seen) == 1
 

@@ -57,8 +57,19 @@ def test_input_is_trimmed_and_put_in_the_registers_case(given_text: str, canonic
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "NCT123", "NCT012345678", "EUCTR2017-1400-29", "ISRCTN1234567", "hello",
-     "2023-407385-11-00", "NCT0123456７", "\u212aCT0000379", "NCT01234567 NCT01234568"],
+    [
+        "",
+        "   ",
+        "NCT123",
+        "NCT012345678",
+        "EUCTR2017-1400-29",
+        "ISRCTN1234567",
+        "hello",
+        "2023-407385-11-00",
+        "NCT0123456７",
+        "\u212aCT0000379",
+        "NCT01234567 NCT01234568",
+    ],
 )
 def test_anything_else_is_rejected_with_its_text(text: str) -> None:
     with pytest.raises(InvalidTrialId) as err:
@@ -89,13 +100,15 @@ def _canonical_strategy() -> st.SearchStrategy[str]:
     return st.one_of(
         n(8).map(lambda d: f"NCT{d}"),
         st.tuples(n(4), n(6), n(2), st.sampled_from(["", "-FR", "-DE", "-3RD"])).map(
-            lambda t: f"EUCTR{t[0]}-{t[1]}-{t[2]}{t[3]}"),
+            lambda t: f"EUCTR{t[0]}-{t[1]}-{t[2]}{t[3]}"
+        ),
         st.tuples(n(4), n(5), n(2), n(2)).map(lambda t: f"CTIS{t[0]}-5{t[1]}-{t[2]}-{t[3]}"),
         n(8).map(lambda d: f"ISRCTN{d}"),
         n(14).map(lambda d: f"ACTRN{d}"),
         n(9).map(lambda d: f"JPRN-jRCTs{d}"),
         st.text("0123456789abcdefghijklmnopqrstuvwxyz", min_size=6, max_size=6).map(
-            lambda d: f"RBR-{d}"),
+            lambda d: f"RBR-{d}"
+        ),
         digits.map(lambda d: f"NL-OMON{d}"),
     )
 

@@ -17,13 +17,15 @@ def test_upgrade_head_matches_the_models_and_downgrade_works(db_url: str) -> Non
         upgrade(engine)
         assert current_revision(engine) == head_revision()
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={
-                "compare_type": True}), Base.metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+            )
         assert diff == []
         downgrade(engine, "base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         ensure_schema(engine)  # a database at base is brought up on first use
         assert {"watch", "snapshot", "check_log", "check_run"} <= set(
-            inspect(engine).get_table_names())
+            inspect(engine).get_table_names()
+        )
     finally:
         engine.dispose()

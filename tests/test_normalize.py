@@ -86,8 +86,9 @@ def test_parse_int() -> None:
 
 def test_finish_record_puts_every_contract_key_and_no_empty_strings() -> None:
     record = empty_record("NCT01234567", "ctgov", "ctgov")
-    record.update(acronym="  ", countries=["Spain", "France", "Spain"], conditions=None,
-                  extra="kept")
+    record.update(
+        acronym="  ", countries=["Spain", "France", "Spain"], conditions=None, extra="kept"
+    )
     done = finish_record(record)
     assert list(done)[: len(RECORD_KEYS)] == list(RECORD_KEYS)
     assert done["acronym"] is None

@@ -18,8 +18,11 @@ from watcher.model import RECORD_KEYS, Fetched
 from watcher.registries.ctgov import CtGov, normalize_study, split_criteria
 
 DATA = Path(__file__).parent / "data" / "ctgov"
-PAYLOADS = sorted(p for p in DATA.glob("*.json")
-                  if not p.name.endswith(".expected.json") and "receipts" not in p.name)
+PAYLOADS = sorted(
+    p
+    for p in DATA.glob("*.json")
+    if not p.name.endswith(".expected.json") and "receipts" not in p.name
+)
 
 
 def _adapter(**source: Any) -> CtGov:
@@ -44,14 +47,20 @@ def test_every_real_payload_parses_to_its_golden_records(path: Path, update_gold
 
 def test_the_capture_receipts_file_is_not_a_payload_and_says_so() -> None:
     path = DATA / "biomcp_capture-receipts_ctgov_excerpt.json"
-    with pytest.raises(InputError, match=r"biomcp_capture-receipts_ctgov_excerpt\.json: not a "
-                                         r"ClinicalTrials\.gov API v2 payload"):
+    with pytest.raises(
+        InputError,
+        match=r"biomcp_capture-receipts_ctgov_excerpt\.json: not a "
+        r"ClinicalTrials\.gov API v2 payload",
+    ):
         _adapter().parse_file(path.read_bytes(), path.name)
 
 
 def test_non_json_is_refused_naming_the_file() -> None:
-    with pytest.raises(InputError, match=r"page\.html: not a ClinicalTrials\.gov API v2 payload "
-                                         r"\(not JSON\)"):
+    with pytest.raises(
+        InputError,
+        match=r"page\.html: not a ClinicalTrials\.gov API v2 payload "
+        r"\(not JSON\)",
+    ):
         _adapter().parse_file(b"<html>maintenance</html>", "page.html")
 
 
@@ -88,11 +97,16 @@ def test_titles_and_sponsor(record: dict[str, Any], raw: dict[str, Any]) -> None
     assert record["funding_sources"] == ["National Cancer Institute (NCI)"]
 
 
-def test_secondary_ids_are_unique_in_source_order(record: dict[str, Any],
-                                                  raw: dict[str, Any]) -> None:
+def test_secondary_ids_are_unique_in_source_order(
+    record: dict[str, Any], raw: dict[str, Any]
+) -> None:
     ident = _ps(raw, "identificationModule")
     assert [s["id"] for s in ident["secondaryIdInfos"]] == [
-        "NCI-2020-00751", "A081801", "A081801", "U10CA180821"]
+        "NCI-2020-00751",
+        "A081801",
+        "A081801",
+        "U10CA180821",
+    ]
     assert record["secondary_ids"] == ["NCI-2020-00751", "A081801", "U10CA180821"]
 
 
@@ -119,16 +133,22 @@ def test_status_and_size(record: dict[str, Any], raw: dict[str, Any]) -> None:
 def test_design(record: dict[str, Any]) -> None:
     assert record["study_type"] == "INTERVENTIONAL"
     assert record["phase"] == "PHASE3"
-    assert record["study_design"] == ("Allocation: RANDOMIZED; Intervention model: PARALLEL; "
-                                      "Primary purpose: TREATMENT; Masking: NONE")
+    assert record["study_design"] == (
+        "Allocation: RANDOMIZED; Intervention model: PARALLEL; "
+        "Primary purpose: TREATMENT; Masking: NONE"
+    )
 
 
-def test_countries_are_the_unique_sorted_site_countries(record: dict[str, Any],
-                                                        raw: dict[str, Any]) -> None:
+def test_countries_are_the_unique_sorted_site_countries(
+    record: dict[str, Any], raw: dict[str, Any]
+) -> None:
     locations = _ps(raw, "contactsLocationsModule")["locations"]
     assert len(locations) == 1148
-    assert record["countries"] == sorted({loc["country"] for loc in locations}) == [
-        "Guam", "United States"]
+    assert (
+        record["countries"]
+        == sorted({loc["country"] for loc in locations})
+        == ["Guam", "United States"]
+    )
     assert len(record["sites"]) == 1148
 
 
@@ -139,8 +159,9 @@ def test_conditions_and_interventions(record: dict[str, Any], raw: dict[str, Any
     assert record["interventions"][:2] == ["Procedure: Biospecimen Collection", "Drug: Carboplatin"]
 
 
-def test_outcomes_one_item_each_in_source_order(record: dict[str, Any],
-                                                raw: dict[str, Any]) -> None:
+def test_outcomes_one_item_each_in_source_order(
+    record: dict[str, Any], raw: dict[str, Any]
+) -> None:
     outcomes = _ps(raw, "outcomesModule")
     assert len(record["primary_outcomes"]) == len(outcomes["primaryOutcomes"]) == 1
     assert len(record["secondary_outcomes"]) == len(outcomes["secondaryOutcomes"])
@@ -148,7 +169,8 @@ def test_outcomes_one_item_each_in_source_order(record: dict[str, Any],
     assert first[0] == "Disease free survival (DFS)"
     assert first[1] == "Time frame: " + outcomes["primaryOutcomes"][0]["timeFrame"]
     assert [o.split("\n")[0] for o in record["secondary_outcomes"]] == [
-        o["measure"] for o in outcomes["secondaryOutcomes"]]
+        o["measure"] for o in outcomes["secondaryOutcomes"]
+    ]
 
 
 def test_eligibility(record: dict[str, Any], raw: dict[str, Any]) -> None:
@@ -163,13 +185,23 @@ def test_eligibility(record: dict[str, Any], raw: dict[str, Any]) -> None:
 
 
 def test_contacts_and_results(record: dict[str, Any]) -> None:
-    assert record["contacts"] == [{
-        "name": "Jacob M Sands", "affiliation": "Alliance for Clinical Trials in Oncology",
-        "email": None, "phone": None, "address": None, "role": "Principal Investigator",
-    }]
+    assert record["contacts"] == [
+        {
+            "name": "Jacob M Sands",
+            "affiliation": "Alliance for Clinical Trials in Oncology",
+            "email": None,
+            "phone": None,
+            "address": None,
+            "role": "Principal Investigator",
+        }
+    ]
     assert record["ethics_review"] is None
-    assert record["results"] == {"available": False, "date_posted": None,
-                                 "date_completed": None, "url": None}
+    assert record["results"] == {
+        "available": False,
+        "date_posted": None,
+        "date_completed": None,
+        "url": None,
+    }
 
 
 def test_split_criteria_with_both_headings() -> None:
@@ -232,12 +264,14 @@ class FakeApi:
         return httpx.Response(404, json={"message": "not found"})
 
 
-def _fetch(api: FakeApi, ids: list[str], **source: Any
-           ) -> tuple[dict[str, Fetched | Exception], CtGov]:
+def _fetch(
+    api: FakeApi, ids: list[str], **source: Any
+) -> tuple[dict[str, Fetched | Exception], CtGov]:
     adapter = _adapter(**source)
     settings = settings_for("http://registry.test", retries=0)
-    client = httpx.Client(transport=httpx.MockTransport(api), base_url="http://registry.test",
-                          follow_redirects=True)
+    client = httpx.Client(
+        transport=httpx.MockTransport(api), base_url="http://registry.test", follow_redirects=True
+    )
     sleep: Callable[[float], None] = lambda _s: None  # noqa: E731
     fetcher = Fetcher(client, "ctgov", settings.http, sleep=sleep)
     with client:
@@ -311,19 +345,21 @@ def test_an_unreachable_register_fails_every_trial_without_splitting() -> None:
     results = dict(adapter.fetch(fetcher, list(_many(4))))
     assert len(results) == 4
     assert len(calls) == 1  # halving the batch would only hammer a register that is down
-    assert all("cannot reach http://registry.test (Connection refused)" in str(r)
-               for r in results.values())
+    assert all(
+        "cannot reach http://registry.test (Connection refused)" in str(r) for r in results.values()
+    )
 
 
 def test_an_html_page_with_status_200_is_a_fetch_error() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, text="<html>Service maintenance</html>",
-                              headers={"Content-Type": "text/html"})
+        return httpx.Response(
+            200, text="<html>Service maintenance</html>", headers={"Content-Type": "text/html"}
+        )
 
     adapter = _adapter()
     client = httpx.Client(transport=httpx.MockTransport(handler))
     fetcher = Fetcher(client, "ctgov", settings_for("http://registry.test", retries=0).http)
-    [(tid, result)] = list(adapter.fetch(fetcher, ["NCT04267848"]))
+    [(_tid, result)] = list(adapter.fetch(fetcher, ["NCT04267848"]))
     assert isinstance(result, FetchError)
     assert "expected JSON from http://registry.test/api/v2/studies/NCT04267848" in str(result)
     assert "got text/html" in str(result)

@@ -18,8 +18,13 @@ T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
 def _fetched(payload: bytes = b'{"x": 1}') -> Fetched:
-    return Fetched("NCT01234567", "ctgov", payload, "application/json",
-                   "https://clinicaltrials.gov/study/NCT01234567")
+    return Fetched(
+        "NCT01234567",
+        "ctgov",
+        payload,
+        "application/json",
+        "https://clinicaltrials.gov/study/NCT01234567",
+    )
 
 
 def _add(repo: Repository, *ids: str) -> None:
@@ -28,9 +33,15 @@ def _add(repo: Repository, *ids: str) -> None:
 
 def _store(repo: Repository, n: int, previous: int, status: str = "RECRUITING") -> int:
     record = empty_record("NCT01234567", "ctgov", "ctgov") | {"recruitment_status": status}
-    return repo.add_version("NCT01234567", at=T0 + timedelta(days=n), fetched=_fetched(),
-                            record=record, content_hash=content_hash(record), previous=previous,
-                            changes=0 if previous == 0 else 1)
+    return repo.add_version(
+        "NCT01234567",
+        at=T0 + timedelta(days=n),
+        fetched=_fetched(),
+        record=record,
+        content_hash=content_hash(record),
+        previous=previous,
+        changes=0 if previous == 0 else 1,
+    )
 
 
 def test_add_list_and_remove_keep_history(repo: Repository) -> None:
@@ -38,7 +49,11 @@ def test_add_list_and_remove_keep_history(repo: Repository) -> None:
     _store(repo, 0, 0)
     [watch] = repo.watches()
     assert (watch.trial_id, watch.label, watch.tags, watch.status) == (
-        "NCT01234567", "ACCIO", ("lung", "nci"), "ok")
+        "NCT01234567",
+        "ACCIO",
+        ("lung", "nci"),
+        "ok",
+    )
     assert watch.added_at == T0
     assert repo.watches(tag="lung") == [watch] and repo.watches(tag="other") == []
     repo.remove(["NCT01234567"], T0)
@@ -65,7 +80,8 @@ def test_versions_are_numbered_and_times_come_back_utc(repo: Repository) -> None
     assert history[1].fetched_at.tzinfo is not None
     assert repo.version("NCT01234567").record["recruitment_status"] == "COMPLETED"
     assert repo.latest_hashes(["NCT01234567", "NCT00000000"]) == {
-        "NCT01234567": (2, history[1].content_hash)}
+        "NCT01234567": (2, history[1].content_hash)
+    }
     with pytest.raises(UnknownTrial, match=r"no version 3 \(versions 1 to 2\)"):
         repo.version("NCT01234567", 3)
 
@@ -74,8 +90,15 @@ def test_the_raw_payload_is_kept_compressed(repo: Repository) -> None:
     _add(repo, "NCT01234567")
     payload = b'{"protocolSection": ' + b'"x" ' * 5000 + b"}"
     record = empty_record("NCT01234567", "ctgov", "ctgov")
-    repo.add_version("NCT01234567", at=T0, fetched=_fetched(payload), record=record,
-                     content_hash=content_hash(record), previous=0, changes=0)
+    repo.add_version(
+        "NCT01234567",
+        at=T0,
+        fetched=_fetched(payload),
+        record=record,
+        content_hash=content_hash(record),
+        previous=0,
+        changes=0,
+    )
     assert repo.raw_payload("NCT01234567", 1) == (payload, "application/json")
     with repo._sessions() as session:
         stored = session.scalar(select(SnapshotRow.raw))
@@ -101,7 +124,11 @@ def test_the_check_log_is_run_length_encoded(repo: Repository) -> None:
     repo.record_unchanged("NCT01234567", T0 + timedelta(days=34))
     log = repo.check_log("NCT01234567")
     assert [(e.outcome, e.count) for e in log] == [
-        ("baseline", 1), ("unchanged", 30), ("failed", 3), ("unchanged", 1)]
+        ("baseline", 1),
+        ("unchanged", 30),
+        ("failed", 3),
+        ("unchanged", 1),
+    ]
     assert (log[1].first_at, log[1].last_at) == (T0 + timedelta(days=1), T0 + timedelta(days=30))
     assert log[2].error == "HTTP 503"
     assert repo.count_rows()["check_log"] == 4
@@ -114,7 +141,10 @@ def test_failures_count_up_and_a_success_resets(repo: Repository) -> None:
     assert repo.record_failure("NCT01234567", T0, "timed out") == 2
     watch = repo.watch("NCT01234567")
     assert (watch.status, watch.consecutive_failures, watch.last_error) == (
-        "failing", 2, "timed out")
+        "failing",
+        2,
+        "timed out",
+    )
     _store(repo, 1, 0)
     watch = repo.watch("NCT01234567")
     assert (watch.status, watch.consecutive_failures, watch.last_error) == ("ok", 0, None)
@@ -129,7 +159,16 @@ def test_check_runs(repo: Repository) -> None:
 def test_unicode_and_large_records_round_trip(repo: Repository) -> None:
     _add(repo, "NCT01234567")
     record = empty_record("NCT01234567", "ctgov", "ctgov") | {
-        "public_title": "Étude «Ω» 試験 — \u2028", "conditions": ["x" * 200_000]}
-    repo.add_version("NCT01234567", at=T0, fetched=_fetched(), record=record,
-                     content_hash=content_hash(record), previous=0, changes=0)
+        "public_title": "Étude «Ω» 試験 — \u2028",
+        "conditions": ["x" * 200_000],
+    }
+    repo.add_version(
+        "NCT01234567",
+        at=T0,
+        fetched=_fetched(),
+        record=record,
+        content_hash=content_hash(record),
+        previous=0,
+        changes=0,
+    )
     assert repo.version("NCT01234567").record == record

@@ -1,3 +1,5 @@
 """watcher: tells a trials office when a registry record of a watched trial changes."""
 
+from __future__ import annotations
+
 __version__ = "0.1.0"

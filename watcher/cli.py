@@ -43,10 +43,14 @@ from watcher.store import NewWatch, Repository, make_engine, open_repository, up
 BAD_INPUT = (InvalidTrialId, InputError, UnknownTrial, ConfigError, UnknownSource)
 
 
-class CliError(click.ClickException):
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+class Failed(click.ClickException):
+    """Shown as ``Error: ...``; exit 1."""
+
+
+class BadInput(click.ClickException):
+    """Shown as ``Error: ...``; exit 2, as for usage errors."""
+
+    exit_code = 2
 
 
 @dataclass
@@ -84,7 +88,7 @@ class WatcherGroup(click.Group):
         except WatcherError as e:
             if ctx.obj is not None and ctx.obj.verbose:
                 raise
-            raise CliError(str(e), 2 if isinstance(e, BAD_INPUT) else 1) from None
+            raise (BadInput if isinstance(e, BAD_INPUT) else Failed)(str(e)) from None
         finally:
             if ctx.obj is not None:
                 ctx.obj.close()
@@ -113,8 +117,12 @@ def _progress(total: int, label: str, enabled: bool) -> Iterator[Callable[[int],
 
 
 @click.group(cls=WatcherGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Config file (default: $WATCHER_CONFIG, else ./watcher.toml).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: $WATCHER_CONFIG, else ./watcher.toml).",
+)
 @click.option("-v", "--verbose", count=True, help="Log each check; -vv for HTTP; tracebacks.")
 @click.version_option(__version__, prog_name="watcher")
 @click.pass_context
@@ -130,11 +138,17 @@ pass_app = click.make_pass_decorator(App)
 # -- the watch list ---------------------------------------------------------------------------
 
 
-def _new_watches(app: App, ids: Sequence[TrialId], source: str | None, label: str | None,
-                 tags: Sequence[str]) -> list[NewWatch]:
+def _new_watches(
+    app: App, ids: Sequence[TrialId], source: str | None, label: str | None, tags: Sequence[str]
+) -> list[NewWatch]:
     return [
-        NewWatch(tid.value, tid.registry,
-                 source_for(tid.registry, source, app.settings).name, label, tuple(tags))
+        NewWatch(
+            tid.value,
+            tid.registry,
+            source_for(tid.registry, source, app.settings).name,
+            label,
+            tuple(tags),
+        )
         for tid in ids
     ]
 
@@ -144,16 +158,21 @@ def _baseline(app: App, trial_ids: Sequence[str]) -> list[CheckOutcome]:
     from watcher.pipeline import Checker
 
     watches = [app.repo.watch(tid) for tid in trial_ids]
-    with make_client(app.settings.http) as client, \
-            _progress(len(watches), "Fetching", True) as advance:
+    with (
+        make_client(app.settings.http) as client,
+        _progress(len(watches), "Fetching", True) as advance,
+    ):
         return Checker(app.settings, app.repo, client).check(watches, progress=advance)
 
 
 def _report_baselines(outcomes: Sequence[CheckOutcome]) -> None:
     for o in outcomes:
         if o.kind == "failed":
-            click.echo(f"Warning: {o.trial_id}: no baseline yet: {o.error}; "
-                       "it is tried again at the next check", err=True)
+            click.echo(
+                f"Warning: {o.trial_id}: no baseline yet: {o.error}; "
+                "it is tried again at the next check",
+                err=True,
+            )
         elif o.kind == "baseline":
             click.echo(f"{o.trial_id}: baseline version {o.version} stored.")
         else:
@@ -167,8 +186,14 @@ def _report_baselines(outcomes: Sequence[CheckOutcome]) -> None:
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
 @click.option("--no-fetch", is_flag=True, help="Do not fetch a baseline version now.")
 @pass_app
-def add(app: App, ids: tuple[str, ...], source: str | None, label: str | None,
-        tags: tuple[str, ...], no_fetch: bool) -> None:
+def add(
+    app: App,
+    ids: tuple[str, ...],
+    source: str | None,
+    label: str | None,
+    tags: tuple[str, ...],
+    no_fetch: bool,
+) -> None:
     """Start watching trials (all IDs are checked before any is stored)."""
     parsed = [parse_trial_id(text) for text in ids]
     watches = _new_watches(app, parsed, source, label, tags)
@@ -176,8 +201,10 @@ def add(app: App, ids: tuple[str, ...], source: str | None, label: str | None,
 
     added = set(app.repo.add_watches(watches, utcnow()))
     for w in watches:
-        click.echo(f"{'Watching' if w.trial_id in added else 'Already watching'} "
-                   f"{w.trial_id} ({w.source}).")
+        click.echo(
+            f"{'Watching' if w.trial_id in added else 'Already watching'} "
+            f"{w.trial_id} ({w.source})."
+        )
     if not no_fetch:
         _report_baselines(_baseline(app, [w.trial_id for w in watches]))
 
@@ -188,16 +215,17 @@ def add(app: App, ids: tuple[str, ...], source: str | None, label: str | None,
 @click.option("--tag", "tags", multiple=True, help="A tag for every imported trial.")
 @click.option("--no-fetch", is_flag=True, help="Do not fetch baseline versions now.")
 @pass_app
-def import_(app: App, file: str, source: str | None, tags: tuple[str, ...],
-            no_fetch: bool) -> None:
+def import_(app: App, file: str, source: str | None, tags: tuple[str, ...], no_fetch: bool) -> None:
     """Watch every trial ID in a CSV or text list (all or nothing)."""
     parsed = read_trial_ids(file)
     watches = _new_watches(app, parsed, source, None, tags)
     from watcher.pipeline import utcnow
 
     added = app.repo.add_watches(watches, utcnow())
-    click.echo(f"{len(parsed)} trial IDs in {file}: {len(added)} newly watched, "
-               f"{len(parsed) - len(added)} already watched.")
+    click.echo(
+        f"{len(parsed)} trial IDs in {file}: {len(added)} newly watched, "
+        f"{len(parsed) - len(added)} already watched."
+    )
     if not no_fetch:
         outcomes = _baseline(app, [w.trial_id for w in watches if w.trial_id in set(added)])
         failed = [o for o in outcomes if o.kind == "failed"]
@@ -221,10 +249,17 @@ def remove(app: App, ids: tuple[str, ...]) -> None:
 
 def _watch_json(w: Watch) -> dict[str, Any]:
     return {
-        "trial_id": w.trial_id, "source": w.source, "label": w.label, "tags": list(w.tags),
-        "last_checked_at": _iso(w.last_checked_at), "last_changed_at": _iso(w.last_changed_at),
-        "status": w.status, "registry": w.registry, "versions": w.versions,
-        "consecutive_failures": w.consecutive_failures, "last_error": w.last_error,
+        "trial_id": w.trial_id,
+        "source": w.source,
+        "label": w.label,
+        "tags": list(w.tags),
+        "last_checked_at": _iso(w.last_checked_at),
+        "last_changed_at": _iso(w.last_changed_at),
+        "status": w.status,
+        "registry": w.registry,
+        "versions": w.versions,
+        "consecutive_failures": w.consecutive_failures,
+        "last_error": w.last_error,
         "redirected_to": w.redirected_to,
     }
 
@@ -262,17 +297,21 @@ def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
         watches = [app.repo.watch(parse_trial_id(text).value) for text in ids]
     else:
         watches = app.repo.watches()
-    with make_client(app.settings.http) as client, \
-            _progress(len(watches), "Checking", not as_json) as advance:
+    with (
+        make_client(app.settings.http) as client,
+        _progress(len(watches), "Checking", not as_json) as advance,
+    ):
         outcomes = Checker(app.settings, app.repo, client).check(watches, progress=advance)
     failed = [o for o in outcomes if o.kind == "failed"]
     if as_json:
-        _json({
-            "checked": len(outcomes),
-            "changed": [o.trial_id for o in outcomes if o.kind == "changed"],
-            "new": [o.trial_id for o in outcomes if o.kind == "baseline"],
-            "failed": [{"trial_id": o.trial_id, "error": o.error} for o in failed],
-        })
+        _json(
+            {
+                "checked": len(outcomes),
+                "changed": [o.trial_id for o in outcomes if o.kind == "changed"],
+                "new": [o.trial_id for o in outcomes if o.kind == "baseline"],
+                "failed": [{"trial_id": o.trial_id, "error": o.error} for o in failed],
+            }
+        )
     else:
         _print_outcomes(outcomes)
     if failed:
@@ -282,8 +321,9 @@ def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
 def _print_outcomes(outcomes: Sequence[CheckOutcome]) -> None:
     for o in outcomes:
         if o.redirected_to:
-            click.echo(f"{o.trial_id}: the register now answers as {o.redirected_to} "
-                       "(alias redirected)")
+            click.echo(
+                f"{o.trial_id}: the register now answers as {o.redirected_to} (alias redirected)"
+            )
         if o.kind == "changed":
             click.echo(f"{o.trial_id}: {len(o.changes)} change(s), version {o.version}")
             for change in o.changes:
@@ -293,11 +333,15 @@ def _print_outcomes(outcomes: Sequence[CheckOutcome]) -> None:
             click.echo(f"{o.trial_id}: first version stored")
         elif o.kind == "failed":
             click.echo(f"{o.trial_id}: check failed: {o.error}")
-    counts = {k: sum(o.kind == k for o in outcomes)
-              for k in ("changed", "baseline", "unchanged", "failed")}
-    click.echo(f"Checked {len(outcomes)} trial(s): {counts['changed']} changed, "
-               f"{counts['baseline']} new, {counts['unchanged']} unchanged, "
-               f"{counts['failed']} failed.")
+    counts = {
+        k: sum(o.kind == k for o in outcomes)
+        for k in ("changed", "baseline", "unchanged", "failed")
+    }
+    click.echo(
+        f"Checked {len(outcomes)} trial(s): {counts['changed']} changed, "
+        f"{counts['baseline']} new, {counts['unchanged']} unchanged, "
+        f"{counts['failed']} failed."
+    )
 
 
 # -- reading the history ----------------------------------------------------------------------
@@ -314,8 +358,10 @@ def show(app: App, trial: str, number: int | None, as_json: bool) -> None:
     if as_json:
         _json(version.record)
         return
-    click.echo(f"{version.trial_id}, version {version.version}, fetched "
-               f"{version.fetched_at:%Y-%m-%d %H:%M} UTC from {version.source}")
+    click.echo(
+        f"{version.trial_id}, version {version.version}, fetched "
+        f"{version.fetched_at:%Y-%m-%d %H:%M} UTC from {version.source}"
+    )
     for line in record_lines(version.record):
         click.echo(line)
 
@@ -329,9 +375,18 @@ def history(app: App, trial: str, as_json: bool) -> None:
     trial_id = parse_trial_id(trial).value
     versions = app.repo.history(trial_id)
     if as_json:
-        _json([{"version": v.version, "fetched_at": _iso(v.fetched_at),
-                "content_hash": v.content_hash, "changes": v.changes, "source": v.source}
-               for v in versions])
+        _json(
+            [
+                {
+                    "version": v.version,
+                    "fetched_at": _iso(v.fetched_at),
+                    "content_hash": v.content_hash,
+                    "changes": v.changes,
+                    "source": v.source,
+                }
+                for v in versions
+            ]
+        )
         return
     if not versions:
         click.echo(f"{trial_id}: no version stored yet.")
@@ -353,8 +408,14 @@ def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool)
     old = app.repo.version(trial_id, from_ if from_ is not None else max(new.version - 1, 1))
     changes = diff_records(old.record, new.record)
     if as_json:
-        _json({"trial_id": trial_id, "from": old.version, "to": new.version,
-               "changes": [c.to_json() for c in changes]})
+        _json(
+            {
+                "trial_id": trial_id,
+                "from": old.version,
+                "to": new.version,
+                "changes": [c.to_json() for c in changes],
+            }
+        )
         return
     if old.version == new.version and from_ is None:
         click.echo(f"{trial_id}: only one version stored so far.")
@@ -368,8 +429,12 @@ def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool)
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--source", required=True, type=click.Choice(sorted(SOURCES)),
-              help="The register format of the file.")
+@click.option(
+    "--source",
+    required=True,
+    type=click.Choice(sorted(SOURCES)),
+    help="The register format of the file.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout (the default output).")
 @pass_app
 def parse(app: App, file: str, source: str, as_json: bool) -> None:
@@ -421,10 +486,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
     except Exception as e:
-        if "-v" in sys.argv or "--verbose" in sys.argv or any(
-            a.startswith("-vv") for a in sys.argv
+        if (
+            "-v" in sys.argv
+            or "--verbose" in sys.argv
+            or any(a.startswith("-vv") for a in sys.argv)
         ):
             raise
-        click.echo(f"Error: internal error: {type(e).__name__}: {e} (run with -v for the "
-                   "traceback)", err=True)
+        click.echo(
+            f"Error: internal error: {type(e).__name__}: {e} (run with -v for the traceback)",
+            err=True,
+        )
         sys.exit(1)

@@ -131,36 +131,80 @@ def default_database_url(env: Mapping[str, str] | None = None) -> str:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("database.url", None, _db_url,
-            "SQLAlchemy URL of the database; default: SQLite in the user's data directory "
-            "($XDG_DATA_HOME/watcher/watcher.db). $WATCHER_DATABASE_URL overrides it."),
-    Setting("schedule.check_interval", "24h", parse_duration,
-            'How often every watched trial is checked: "30s", "90m", "24h", "7d".'),
-    Setting("schedule.digest", "mon 08:00", parse_weekly,
-            "When the weekly digest is sent, in the local time zone."),
-    Setting("http.timeout", "30s", parse_duration,
-            "How long one request to a register may take."),
-    Setting("http.retries", 3, _count,
-            "How often a failed request (timeout, connection error, 429, 5xx) is tried again."),
-    Setting("http.backoff", "2s", parse_duration,
-            "The first wait before a retry; it doubles at each further try. A Retry-After "
-            "header from the register wins when it asks for longer."),
-    Setting("http.contact", "", _str,
-            "An e-mail address or URL sent in the User-Agent, so that a register can reach "
-            "whoever runs this watcher instead of blocking it."),
-    Setting("sources.ctgov.base_url", "https://clinicaltrials.gov", _url,
-            "ClinicalTrials.gov, API v2 below /api/v2."),
-    Setting("sources.ctgov.requests_per_minute", 50, _positive_int,
-            "Request budget for ClinicalTrials.gov (it asks for about 50 a minute per address)."),
-    Setting("sources.ctgov.page_size", 1000, _positive_int,
-            "Studies asked for in one batch request (the API allows up to 1000)."),
-    Setting("sources.ctgov.fields", "protocolSection,hasResults", _str,
-            "The API's `fields` parameter: which parts of a study to fetch. Results tables "
-            "are large and are not compared; empty fetches everything."),
-    Setting("sources.ictrp.base_url", "https://trialsearch.who.int", _url,
-            "WHO ICTRP trial search."),
-    Setting("sources.euctr.base_url", "https://www.clinicaltrialsregister.eu", _url,
-            "EU Clinical Trials Register."),
+    Setting(
+        "database.url",
+        None,
+        _db_url,
+        "SQLAlchemy URL of the database; default: SQLite in the user's data directory "
+        "($XDG_DATA_HOME/watcher/watcher.db). $WATCHER_DATABASE_URL overrides it.",
+    ),
+    Setting(
+        "schedule.check_interval",
+        "24h",
+        parse_duration,
+        'How often every watched trial is checked: "30s", "90m", "24h", "7d".',
+    ),
+    Setting(
+        "schedule.digest",
+        "mon 08:00",
+        parse_weekly,
+        "When the weekly digest is sent, in the local time zone.",
+    ),
+    Setting("http.timeout", "30s", parse_duration, "How long one request to a register may take."),
+    Setting(
+        "http.retries",
+        3,
+        _count,
+        "How often a failed request (timeout, connection error, 429, 5xx) is tried again.",
+    ),
+    Setting(
+        "http.backoff",
+        "2s",
+        parse_duration,
+        "The first wait before a retry; it doubles at each further try. A Retry-After "
+        "header from the register wins when it asks for longer.",
+    ),
+    Setting(
+        "http.contact",
+        "",
+        _str,
+        "An e-mail address or URL sent in the User-Agent, so that a register can reach "
+        "whoever runs this watcher instead of blocking it.",
+    ),
+    Setting(
+        "sources.ctgov.base_url",
+        "https://clinicaltrials.gov",
+        _url,
+        "ClinicalTrials.gov, API v2 below /api/v2.",
+    ),
+    Setting(
+        "sources.ctgov.requests_per_minute",
+        50,
+        _positive_int,
+        "Request budget for ClinicalTrials.gov (it asks for about 50 a minute per address).",
+    ),
+    Setting(
+        "sources.ctgov.page_size",
+        1000,
+        _positive_int,
+        "Studies asked for in one batch request (the API allows up to 1000).",
+    ),
+    Setting(
+        "sources.ctgov.fields",
+        "protocolSection,hasResults",
+        _str,
+        "The API's `fields` parameter: which parts of a study to fetch. Results tables "
+        "are large and are not compared; empty fetches everything.",
+    ),
+    Setting(
+        "sources.ictrp.base_url", "https://trialsearch.who.int", _url, "WHO ICTRP trial search."
+    ),
+    Setting(
+        "sources.euctr.base_url",
+        "https://www.clinicaltrialsregister.eu",
+        _url,
+        "EU Clinical Trials Register.",
+    ),
     Setting("email.smtp_host", "localhost", _str, "SMTP server for alerts and the digest."),
     Setting("email.smtp_port", 25, _port, "Its port."),
     Setting("email.from", "watcher@example.org", _str, "Sender address of every message."),
@@ -259,23 +303,29 @@ def from_mapping(
     return Settings(
         database=DatabaseSettings(url=v["database.url"] or default_database_url(env)),
         schedule=ScheduleSettings(v["schedule.check_interval"], v["schedule.digest"]),
-        http=HttpSettings(v["http.timeout"], v["http.retries"], v["http.backoff"],
-                          v["http.contact"]),
+        http=HttpSettings(
+            v["http.timeout"], v["http.retries"], v["http.backoff"], v["http.contact"]
+        ),
         sources={
-            "ctgov": SourceSettings(v["sources.ctgov.base_url"],
-                                    v["sources.ctgov.requests_per_minute"],
-                                    v["sources.ctgov.page_size"], v["sources.ctgov.fields"]),
+            "ctgov": SourceSettings(
+                v["sources.ctgov.base_url"],
+                v["sources.ctgov.requests_per_minute"],
+                v["sources.ctgov.page_size"],
+                v["sources.ctgov.fields"],
+            ),
             "ictrp": SourceSettings(v["sources.ictrp.base_url"]),
             "euctr": SourceSettings(v["sources.euctr.base_url"]),
         },
-        email=EmailSettings(v["email.smtp_host"], v["email.smtp_port"], v["email.from"],
-                            v["email.to"]),
+        email=EmailSettings(
+            v["email.smtp_host"], v["email.smtp_port"], v["email.from"], v["email.to"]
+        ),
         origin=origin,
     )
 
 
-def load(path: str | os.PathLike[str] | None = None,
-         env: Mapping[str, str] | None = None) -> Settings:
+def load(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
     """Read the settings the contract's way (see the module docstring)."""
     env = os.environ if env is None else env
     explicit = path is not None or bool(env.get("WATCHER_CONFIG"))

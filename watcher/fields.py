@@ -80,6 +80,7 @@ def field_info(key: str) -> FieldInfo:
     parent, _, sub = key.partition(".")
     if parent in FIELDS:
         info = FIELDS[parent]
-        return FieldInfo(f"{info.label}: {SUBFIELD_LABELS.get(sub, sub.replace('_', ' '))}",
-                         info.significance)
+        return FieldInfo(
+            f"{info.label}: {SUBFIELD_LABELS.get(sub, sub.replace('_', ' '))}", info.significance
+        )
     return FieldInfo(key.replace("_", " ").capitalize(), "minor")

@@ -117,7 +117,9 @@ class Fetcher:
                 # A name that does not resolve will not resolve in the next seconds either:
                 # fail now and let the next check try again.
                 error = FetchError(
-                    self.source, trial_id, f"cannot reach {_origin(url)} ({_reason(e)})",
+                    self.source,
+                    trial_id,
+                    f"cannot reach {_origin(url)} ({_reason(e)})",
                     retryable=not _unresolvable(e),
                 )
                 if not error.retryable:
@@ -129,14 +131,17 @@ class Fetcher:
                     return response
                 if response.status_code in (404, 410) and trial_id is not None:
                     raise RecordNotFound(
-                        self.source, trial_id,
+                        self.source,
+                        trial_id,
                         f"the register has no such record (HTTP {response.status_code} "
                         f"from {response.url})",
                     )
                 retryable = response.status_code in RETRY_STATUSES
                 error = FetchError(
-                    self.source, trial_id,
-                    f"HTTP {response.status_code} from {response.url}", retryable=retryable,
+                    self.source,
+                    trial_id,
+                    f"HTTP {response.status_code} from {response.url}",
+                    retryable=retryable,
                 )
                 wait = retry_after(response)
                 if not retryable:
@@ -148,8 +153,14 @@ class Fetcher:
                     self.source, trial_id, f"{error.why}; the register asks to wait {wait:.0f} s"
                 )
             pause = max(delay, wait or 0.0)
-            log.info("%s: %s; try %d of %d in %.1f s", self.source, error.why, attempt + 1,
-                     attempts, pause)
+            log.info(
+                "%s: %s; try %d of %d in %.1f s",
+                self.source,
+                error.why,
+                attempt + 1,
+                attempts,
+                pause,
+            )
             self.sleep(pause)
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover

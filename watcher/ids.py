@@ -82,7 +82,12 @@ PATTERNS: tuple[IdPattern, ...] = (
     _p("drks", r"DRKS\d{8}", "DRKS00012345"),
     _p("anzctr", r"ACTRN\d{14}", "ACTRN12612000123456"),
     _p("chictr", r"ChiCTR(?P<rest>\d{10}|-[A-Z]{2,5}-\d{8})", "ChiCTR2100050713", _chictr),
-    _p("jprn", r"JPRN-(?P<rest>UMIN\d{9}|jRCT(?:s\d{9}|\d{10})|JapicCTI-\d{6})", "JPRN-jRCTs031210288", _jprn),
+    _p(
+        "jprn",
+        r"JPRN-(?P<rest>UMIN\d{9}|jRCT(?:s\d{9}|\d{10})|JapicCTI-\d{6})",
+        "JPRN-jRCTs031210288",
+        _jprn,
+    ),
     _p("cris", r"KCT\d{7}", "KCT0000379"),
     _p("nl-omon", r"NL-OMON(?P<num>\d+)", "NL-OMON55279", _nl_omon),
     _p("ctri", r"CTRI/\d{4}/\d{2,3}/\d{6}", "CTRI/2020/01/022345"),

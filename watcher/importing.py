@@ -40,8 +40,9 @@ def read_trial_ids(path: str | Path) -> list[TrialId]:
     text = _read_text(path)
     if text.lstrip().startswith("<"):
         raise InputError(
-            str(path), "an XML file: ICTRP XML exports need the ICTRP adapter, which this "
-            "version of watcher does not have yet; give a CSV or a text list of IDs"
+            str(path),
+            "an XML file: ICTRP XML exports need the ICTRP adapter, which this "
+            "version of watcher does not have yet; give a CSV or a text list of IDs",
         )
     is_table = path.suffix.lower() in (".csv", ".tsv")
     found = _from_table(text, str(path)) if is_table else _from_lines(text, str(path))
@@ -76,10 +77,10 @@ def _from_table(text: str, source: str) -> list[TrialId]:
     if not rows:
         return []
     column = 0
-    first_line, header = rows[0]
+    _, header = rows[0]
     names = [h.strip().lower().replace(" ", "").replace("_", "") for h in header]
     start = 0
-    if header and not _looks_like_id(header[0]) or any(n in _ID_COLUMNS for n in names):
+    if (header and not _looks_like_id(header[0])) or any(n in _ID_COLUMNS for n in names):
         start = 1  # a header row
         for wanted in _ID_COLUMNS:
             if wanted in names:

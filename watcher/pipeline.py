@@ -59,8 +59,11 @@ class Checker:
             source = get_source(name, self.settings)
             self._sources[name] = source
             self._fetchers[name] = Fetcher(
-                self.client, name, self.settings.http,
-                RateLimiter(source.requests_per_minute, sleep=self.sleep), sleep=self.sleep,
+                self.client,
+                name,
+                self.settings.http,
+                RateLimiter(source.requests_per_minute, sleep=self.sleep),
+                sleep=self.sleep,
             )
         return self._sources[name], self._fetchers[name]
 
@@ -92,7 +95,8 @@ class Checker:
                     outcomes[tid] = self._failed(tid, f"{name}: no answer for this trial")
         ordered = [outcomes[w.trial_id] for w in watches]
         self.repo.finish_run(
-            run_id, self.clock(),
+            run_id,
+            self.clock(),
             checked=len(ordered),
             changed=sum(o.kind == "changed" for o in ordered),
             failed=sum(o.kind == "failed" for o in ordered),
@@ -116,8 +120,14 @@ class Checker:
         except Exception as e:  # a bug must not stop the other trials; it is logged in full
             log.exception("%s: internal error while checking", trial_id)
             outcome = self._failed(trial_id, f"internal error: {type(e).__name__}: {e}")
-        log.info("%s %s %s in %.2f s%s", source.name, trial_id, outcome.kind,
-                 time.monotonic() - started, f": {outcome.error}" if outcome.error else "")
+        log.info(
+            "%s %s %s in %.2f s%s",
+            source.name,
+            trial_id,
+            outcome.kind,
+            time.monotonic() - started,
+            f": {outcome.error}" if outcome.error else "",
+        )
         return outcome
 
     def _store(
@@ -130,22 +140,33 @@ class Checker:
             now = self.clock()
             if latest is not None and latest[1] == digest:
                 self.repo.record_unchanged(tid, now, fetched.redirected_to)
-                return CheckOutcome(tid, "unchanged", latest[0],
-                                    redirected_to=fetched.redirected_to)
+                return CheckOutcome(
+                    tid, "unchanged", latest[0], redirected_to=fetched.redirected_to
+                )
             previous = self.repo.version(tid, latest[0]).record if latest else None
             changes = tuple(diff_records(previous, record)) if previous is not None else ()
             try:
                 number = self.repo.add_version(
-                    tid, at=now, fetched=fetched, record=record, content_hash=digest,
-                    previous=latest[0] if latest else 0, changes=len(changes),
+                    tid,
+                    at=now,
+                    fetched=fetched,
+                    record=record,
+                    content_hash=digest,
+                    previous=latest[0] if latest else 0,
+                    changes=len(changes),
                 )
             except VersionConflict:
                 # Another process (the daemon, a second CLI) stored a version meanwhile:
                 # compare against that one instead.
                 latest = self.repo.latest_hashes([tid]).get(tid)
                 continue
-            return CheckOutcome(tid, "changed" if latest else "baseline", number, changes,
-                                redirected_to=fetched.redirected_to)
+            return CheckOutcome(
+                tid,
+                "changed" if latest else "baseline",
+                number,
+                changes,
+                redirected_to=fetched.redirected_to,
+            )
         raise VersionConflict(f"{tid}: versions kept being stored by another process")
 
     def _failed(self, trial_id: str, error: str) -> CheckOutcome:

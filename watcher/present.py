@@ -53,8 +53,9 @@ def change_lines(change: FieldChange) -> list[str]:
     return [head, *_indent(value_text(old), "  - "), *_indent(value_text(new), "  + ")]
 
 
-def diff_lines(trial_id: str, old: Version, new: Version, changes: Sequence[FieldChange]
-               ) -> list[str]:
+def diff_lines(
+    trial_id: str, old: Version, new: Version, changes: Sequence[FieldChange]
+) -> list[str]:
     lines = [
         f"{trial_id}: version {old.version} ({when(old.fetched_at)}) -> "
         f"version {new.version} ({when(new.fetched_at)})"
@@ -75,23 +76,41 @@ def record_lines(record: Record) -> list[str]:
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(header)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
+    ]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return [fmt.format(*header).rstrip(), *(fmt.format(*r).rstrip() for r in rows)]
 
 
 def watch_table(watches: Sequence[Watch]) -> list[str]:
     rows = [
-        [w.trial_id, w.source, w.status, str(w.versions), when(w.last_checked_at),
-         when(w.last_changed_at), w.label or "", ",".join(w.tags)]
+        [
+            w.trial_id,
+            w.source,
+            w.status,
+            str(w.versions),
+            when(w.last_checked_at),
+            when(w.last_changed_at),
+            w.label or "",
+            ",".join(w.tags),
+        ]
         for w in watches
     ]
-    return _table(["trial", "source", "status", "versions", "last checked", "last changed",
-                   "label", "tags"], rows)
+    return _table(
+        ["trial", "source", "status", "versions", "last checked", "last changed", "label", "tags"],
+        rows,
+    )
 
 
 def history_table(versions: Sequence[Version]) -> list[str]:
-    rows = [[str(v.version), when(v.fetched_at), str(v.changes) if v.version > 1 else "first",
-             v.content_hash.split(":", 1)[-1][:12]] for v in versions]
+    rows = [
+        [
+            str(v.version),
+            when(v.fetched_at),
+            str(v.changes) if v.version > 1 else "first",
+            v.content_hash.split(":", 1)[-1][:12],
+        ]
+        for v in versions
+    ]
     return _table(["version", "fetched", "changes", "hash"], rows)

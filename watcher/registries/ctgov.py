@@ -15,7 +15,7 @@ import httpx
 import orjson
 
 from watcher.config import SourceSettings
-from watcher.errors import FetchError, InputError, NormalizeError, RecordNotFound, WatcherError
+from watcher.errors import FetchError, InputError, NormalizeError, WatcherError
 from watcher.http import Fetcher
 from watcher.model import Fetched, Record, empty_record
 from watcher.normalize import (
@@ -96,9 +96,15 @@ class CtGov:
         for trial_id in ids:
             study = studies.get(trial_id)
             if study is not None:
-                yield trial_id, Fetched(
-                    trial_id, self.name, orjson.dumps(study), "application/json",
-                    self.record_url(trial_id),
+                yield (
+                    trial_id,
+                    Fetched(
+                        trial_id,
+                        self.name,
+                        orjson.dumps(study),
+                        "application/json",
+                        self.record_url(trial_id),
+                    ),
                 )
             else:
                 # Not in the batch answer: an alias (answered by a 301 on the single-study
@@ -146,8 +152,12 @@ class CtGov:
             )
         redirected = nct if (response.history and nct != trial_id) else None
         return Fetched(
-            trial_id, self.name, response.content, "application/json",
-            self.record_url(trial_id), redirected_to=redirected,
+            trial_id,
+            self.name,
+            response.content,
+            "application/json",
+            self.record_url(trial_id),
+            redirected_to=redirected,
         )
 
     # -- normalizing -----------------------------------------------------------------------
@@ -156,7 +166,9 @@ class CtGov:
         try:
             study = orjson.loads(fetched.payload)
         except orjson.JSONDecodeError as e:
-            raise NormalizeError(self.name, fetched.trial_id, f"payload is not JSON ({e})") from None
+            raise NormalizeError(
+                self.name, fetched.trial_id, f"payload is not JSON ({e})"
+            ) from None
         if not isinstance(study, dict) or _nct_id(study) is None:
             raise NormalizeError(self.name, fetched.trial_id, "payload is not a study record")
         return normalize_study(study, fetched.trial_id)
@@ -188,7 +200,8 @@ def _json(response: httpx.Response, source: str, trial_id: str | None) -> Any:
     except orjson.JSONDecodeError:
         shown = kind.split(";")[0] or "no content type"
         raise FetchError(
-            source, trial_id,
+            source,
+            trial_id,
             f"expected JSON from {response.url}, got {shown} "
             f"({len(response.content)} bytes that do not parse)",
         ) from None
@@ -322,16 +335,24 @@ def normalize_study(study: dict[str, Any], trial_id: str | None = None) -> Recor
     nct = _nct_id(study) or ""
     tid = trial_id or nct
     try:
-        return _normalize(study, tid, ps, ident, status, sponsors, design, eligibility,
-                          outcomes, contacts)
+        return _normalize(
+            study, tid, ps, ident, status, sponsors, design, eligibility, outcomes, contacts
+        )
     except ValueError as e:
         raise NormalizeError("ctgov", tid, str(e)) from None
 
 
 def _normalize(
-    study: dict[str, Any], tid: str, ps: dict[str, Any], ident: dict[str, Any],
-    status: dict[str, Any], sponsors: dict[str, Any], design: dict[str, Any],
-    eligibility: dict[str, Any], outcomes: dict[str, Any], contacts: dict[str, Any],
+    study: dict[str, Any],
+    tid: str,
+    ps: dict[str, Any],
+    ident: dict[str, Any],
+    status: dict[str, Any],
+    sponsors: dict[str, Any],
+    design: dict[str, Any],
+    eligibility: dict[str, Any],
+    outcomes: dict[str, Any],
+    contacts: dict[str, Any],
 ) -> Record:
     record = empty_record(tid, "ctgov", "ctgov")
     overall = _text(status.get("overallStatus"))
@@ -342,7 +363,9 @@ def _normalize(
     completion = iso_date(_get(status, "completionDateStruct", "date"))
     enrollment = _get(design, "enrollmentInfo") or {}
     count = enrollment.get("count")
-    collaborators = [c.get("name") for c in sponsors.get("collaborators") or [] if isinstance(c, dict)]
+    collaborators = [
+        c.get("name") for c in sponsors.get("collaborators") or [] if isinstance(c, dict)
+    ]
     lead = _text(_get(sponsors, "leadSponsor", "name"))
     inclusion, exclusion = split_criteria(eligibility.get("eligibilityCriteria"))
     has_results = study.get("hasResults")
@@ -366,13 +389,16 @@ def _normalize(
         recruitment_status=overall,
         status=STATUS_MAP.get(overall or "", "unknown") if overall else None,
         first_enrolment_date=started,
-        target_sample_size=count if isinstance(count, int) and not isinstance(count, bool) else None,
+        target_sample_size=count
+        if isinstance(count, int) and not isinstance(count, bool)
+        else None,
         target_sample_size_type=SAMPLE_SIZE_TYPES.get(str(enrollment.get("type") or "").upper()),
         study_type=_text(design.get("studyType")),
         study_design=_design(design),
         phase="/".join(p for p in phases if isinstance(p, str)) or None,
-        countries=[loc.get("country") for loc in contacts.get("locations") or []
-                   if isinstance(loc, dict)],
+        countries=[
+            loc.get("country") for loc in contacts.get("locations") or [] if isinstance(loc, dict)
+        ],
         conditions=unique(_text(c) for c in _get(ps, "conditionsModule", "conditions") or []),
         interventions=unique(
             (f"{_words(i.get('type'))}: {i.get('name')}" if i.get("type") else i.get("name"))
@@ -392,7 +418,8 @@ def _normalize(
             "available": has_results if isinstance(has_results, bool) else None,
             "date_posted": iso_date(_get(status, "resultsFirstPostDateStruct", "date")),
             "date_completed": completion
-            if _get(status, "completionDateStruct", "type") == "ACTUAL" else None,
+            if _get(status, "completionDateStruct", "type") == "ACTUAL"
+            else None,
             "url": f"{PUBLIC_BASE}/study/{tid}?tab=results" if has_results else None,
         },
         primary_completion_date=iso_date(_get(status, "primaryCompletionDateStruct", "date")),

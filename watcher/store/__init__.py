@@ -7,7 +7,15 @@ from sqlalchemy import Engine
 from watcher.store.db import ensure_schema, make_engine, upgrade
 from watcher.store.repository import NewWatch, Repository, VersionConflict
 
-__all__ = ["NewWatch", "Repository", "VersionConflict", "ensure_schema", "make_engine", "open_repository", "upgrade"]
+__all__ = [
+    "NewWatch",
+    "Repository",
+    "VersionConflict",
+    "ensure_schema",
+    "make_engine",
+    "open_repository",
+    "upgrade",
+]
 
 
 def open_repository(url: str) -> Repository:

@@ -101,11 +101,19 @@ class Repository:
             for new in watches:
                 row = session.scalar(select(WatchRow).where(WatchRow.trial_id == new.trial_id))
                 if row is None:
-                    session.add(WatchRow(
-                        trial_id=new.trial_id, registry_name=new.registry, source=new.source,
-                        label=new.label, tags=sorted(set(new.tags)), active=True, added_at=now,
-                        consecutive_failures=0, version_count=0,
-                    ))
+                    session.add(
+                        WatchRow(
+                            trial_id=new.trial_id,
+                            registry_name=new.registry,
+                            source=new.source,
+                            label=new.label,
+                            tags=sorted(set(new.tags)),
+                            active=True,
+                            added_at=now,
+                            consecutive_failures=0,
+                            version_count=0,
+                        )
+                    )
                     added.append(new.trial_id)
                     continue
                 if not row.active:
@@ -162,7 +170,8 @@ class Repository:
         with self._session() as session:
             row = self._row(session, trial_id)
             snapshots = session.scalars(
-                select(SnapshotRow).where(SnapshotRow.watch_id == row.id)
+                select(SnapshotRow)
+                .where(SnapshotRow.watch_id == row.id)
                 .order_by(SnapshotRow.version)
             )
             return [_version(s, trial_id) for s in snapshots]
@@ -173,12 +182,16 @@ class Repository:
             row = self._row(session, trial_id)
             wanted = row.version_count if number is None else number
             snapshot = session.scalar(
-                select(SnapshotRow).where(SnapshotRow.watch_id == row.id,
-                                          SnapshotRow.version == wanted)
+                select(SnapshotRow).where(
+                    SnapshotRow.watch_id == row.id, SnapshotRow.version == wanted
+                )
             )
             if snapshot is None:
-                why = ("no version stored yet" if row.version_count == 0
-                       else f"no version {wanted} (versions 1 to {row.version_count})")
+                why = (
+                    "no version stored yet"
+                    if row.version_count == 0
+                    else f"no version {wanted} (versions 1 to {row.version_count})"
+                )
                 raise UnknownTrial(trial_id, why)
             return _version(snapshot, trial_id)
 
@@ -187,8 +200,9 @@ class Repository:
         with self._session() as session:
             row = self._row(session, trial_id)
             snapshot = session.scalar(
-                select(SnapshotRow).where(SnapshotRow.watch_id == row.id,
-                                          SnapshotRow.version == number)
+                select(SnapshotRow).where(
+                    SnapshotRow.watch_id == row.id, SnapshotRow.version == number
+                )
             )
             if snapshot is None:
                 raise UnknownTrial(trial_id, f"no version {number}")
@@ -196,8 +210,9 @@ class Repository:
 
     # -- recording checks ------------------------------------------------------------------
 
-    def record_unchanged(self, trial_id: str, at: datetime, redirected_to: str | None = None
-                         ) -> None:
+    def record_unchanged(
+        self, trial_id: str, at: datetime, redirected_to: str | None = None
+    ) -> None:
         with self._session() as session:
             row = self._row(session, trial_id)
             self._succeeded(row, at, "unchanged", redirected_to)
@@ -222,14 +237,23 @@ class Repository:
             with self._session() as session:
                 row = self._row(session, trial_id)
                 if row.version_count != previous:
-                    raise VersionConflict(f"{trial_id}: version {row.version_count} stored "
-                                          f"meanwhile")
-                session.add(SnapshotRow(
-                    watch_id=row.id, version=number, fetched_at=at, source=fetched.source,
-                    content_hash=content_hash, record=record,
-                    raw=zlib.compress(fetched.payload, 6),
-                    raw_content_type=fetched.content_type, url=fetched.url, changes=changes,
-                ))
+                    raise VersionConflict(
+                        f"{trial_id}: version {row.version_count} stored meanwhile"
+                    )
+                session.add(
+                    SnapshotRow(
+                        watch_id=row.id,
+                        version=number,
+                        fetched_at=at,
+                        source=fetched.source,
+                        content_hash=content_hash,
+                        record=record,
+                        raw=zlib.compress(fetched.payload, 6),
+                        raw_content_type=fetched.content_type,
+                        url=fetched.url,
+                        changes=changes,
+                    )
+                )
                 row.version_count = number
                 row.last_changed_at = at
                 self._succeeded(row, at, kind, fetched.redirected_to)
@@ -259,20 +283,37 @@ class Repository:
             row.redirected_to = redirected_to
 
     @staticmethod
-    def _log(session: Session, row: WatchRow, outcome: str, at: datetime, *,
-             version: int | None = None, error: str | None = None) -> None:
+    def _log(
+        session: Session,
+        row: WatchRow,
+        outcome: str,
+        at: datetime,
+        *,
+        version: int | None = None,
+        error: str | None = None,
+    ) -> None:
         last = session.scalar(
-            select(CheckLogRow).where(CheckLogRow.watch_id == row.id)
-            .order_by(CheckLogRow.id.desc()).limit(1)
+            select(CheckLogRow)
+            .where(CheckLogRow.watch_id == row.id)
+            .order_by(CheckLogRow.id.desc())
+            .limit(1)
         )
         repeatable = outcome in ("unchanged", "failed")
-        if (repeatable and last is not None and last.outcome == outcome
-                and last.error == error):
+        if repeatable and last is not None and last.outcome == outcome and last.error == error:
             last.last_at = at
             last.count += 1
             return
-        session.add(CheckLogRow(watch_id=row.id, outcome=outcome, first_at=at, last_at=at,
-                                count=1, version=version, error=error))
+        session.add(
+            CheckLogRow(
+                watch_id=row.id,
+                outcome=outcome,
+                first_at=at,
+                last_at=at,
+                count=1,
+                version=version,
+                error=error,
+            )
+        )
 
     def check_log(self, trial_id: str) -> list[CheckLogEntry]:
         with self._session() as session:
@@ -280,7 +321,8 @@ class Repository:
             return [
                 CheckLogEntry(r.outcome, r.first_at, r.last_at, r.count, r.version, r.error)
                 for r in session.scalars(
-                    select(CheckLogRow).where(CheckLogRow.watch_id == row.id)
+                    select(CheckLogRow)
+                    .where(CheckLogRow.watch_id == row.id)
                     .order_by(CheckLogRow.id)
                 )
             ]
@@ -294,8 +336,9 @@ class Repository:
             session.flush()
             return run.id
 
-    def finish_run(self, run_id: int, at: datetime, *, checked: int, changed: int,
-                   failed: int) -> None:
+    def finish_run(
+        self, run_id: int, at: datetime, *, checked: int, changed: int, failed: int
+    ) -> None:
         with self._session() as session:
             run = session.get(CheckRunRow, run_id)
             if run is None:

@@ -1,0 +1,199 @@
+"""The command line: exit codes, exact error messages, JSON shapes (contract §1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.conftest import NCT, write_config
+from tests.registry_server import RegistryServer
+from watcher.cli import cli
+
+DATA = Path(__file__).parent / "data" / "ctgov"
+
+
+@pytest.fixture
+def invoke(server: RegistryServer, db_url: str, tmp_path: Path) -> Iterator[Any]:
+    config = write_config(tmp_path / "watcher.toml", server.url, db_url)
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+
+    yield run
+
+
+def _json(result: Result) -> Any:
+    return orjson.loads(result.stdout)
+
+
+def test_add_check_history_diff_list(invoke: Any, server: RegistryServer) -> None:
+    result = invoke("add", NCT, "--label", "ACCIO", "--tag", "lung")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (f"Watching {NCT} (ctgov).\n{NCT}: baseline version 1 stored.\n")
+    [watch] = _json(invoke("list", "--json"))
+    assert {k: watch[k] for k in ("trial_id", "source", "label", "tags", "status")} == {
+        "trial_id": NCT,
+        "source": "ctgov",
+        "label": "ACCIO",
+        "tags": ["lung"],
+        "status": "ok",
+    }
+    assert watch["last_checked_at"] and watch["last_changed_at"]
+
+    study = server.state.studies[NCT]["protocolSection"]
+    study["statusModule"]["overallStatus"] = "COMPLETED"
+    result = invoke("check", "--json")
+    assert result.exit_code == 0
+    assert _json(result) == {"checked": 1, "changed": [NCT], "new": [], "failed": []}
+
+    history = _json(invoke("history", NCT, "--json"))
+    assert [(h["version"], h["changes"]) for h in history] == [(1, 0), (2, 1)]
+    assert all(h["content_hash"].startswith("1:") and h["fetched_at"] for h in history)
+
+    diff = _json(invoke("diff", NCT, "--json"))
+    assert diff == {
+        "trial_id": NCT,
+        "from": 1,
+        "to": 2,
+        "changes": [
+            {
+                "field": "recruitment_status",
+                "label": "Recruitment status",
+                "old": "RECRUITING",
+                "new": "COMPLETED",
+                "significance": "major",
+            }
+        ],
+    }
+    text = invoke("diff", NCT).stdout
+    assert "Recruitment status [major]\n  - RECRUITING\n  + COMPLETED\n" in text
+    assert _json(invoke("show", NCT, "--version", "1", "--json"))["recruitment_status"] == (
+        "RECRUITING"
+    )
+    assert "Recruitment status: COMPLETED" in invoke("show", NCT).stdout
+
+
+def test_add_with_one_bad_id_stores_nothing(invoke: Any) -> None:
+    result = invoke("add", NCT, "NCT123")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: 'NCT123': not a trial ID of any known register")
+    assert _json(invoke("list", "--json")) == []
+
+
+def test_add_of_a_register_without_an_adapter_yet_is_a_clear_error(invoke: Any) -> None:
+    result = invoke("add", "ISRCTN12345678")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: source 'isrctn': no adapter for isrctn records yet (available: ctgov)\n"
+    )
+
+
+def test_remove_unknown_id(invoke: Any) -> None:
+    result = invoke("remove", "NCT09999999")
+    assert (result.exit_code, result.stderr) == (2, "Error: NCT09999999: not watched\n")
+
+
+def test_remove_keeps_history(invoke: Any) -> None:
+    invoke("add", NCT)
+    assert invoke("remove", NCT).stdout == f"Stopped watching {NCT} (history kept).\n"
+    assert _json(invoke("list", "--json")) == []
+    assert len(_json(invoke("history", NCT, "--json"))) == 1
+
+
+@pytest.mark.parametrize("command", [["show", NCT], ["history", NCT], ["diff", NCT]])
+def test_unknown_trial_exits_2(invoke: Any, command: list[str]) -> None:
+    result = invoke(*command)
+    assert (result.exit_code, result.stderr) == (2, f"Error: {NCT}: not watched\n")
+
+
+def test_show_of_a_missing_version(invoke: Any) -> None:
+    invoke("add", NCT)
+    result = invoke("show", NCT, "--version", "7")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: {NCT}: no version 7 (versions 1 to 1)\n",
+    )
+
+
+def test_check_failure_exits_1_and_json_stays_json(invoke: Any, server: RegistryServer) -> None:
+    invoke("add", NCT, "--no-fetch")
+    del server.state.studies[NCT]
+    result = invoke("check", "--json")
+    assert result.exit_code == 1
+    body = _json(result)
+    assert body["checked"] == 1 and body["changed"] == []
+    assert body["failed"][0]["trial_id"] == NCT
+    assert "the register has no such record (HTTP 404" in body["failed"][0]["error"]
+
+
+def test_import_text_and_csv_lists(invoke: Any, tmp_path: Path) -> None:
+    txt = tmp_path / "ids.txt"
+    txt.write_text(f"# our trials\n{NCT}  lung study\n\nnct04267848\n")
+    result = invoke("import", str(txt), "--no-fetch")
+    assert result.exit_code == 0
+    assert result.stdout == f"1 trial IDs in {txt}: 1 newly watched, 0 already watched.\n"
+    csv = tmp_path / "ids.csv"
+    csv.write_text("Title;Trial ID\nACCIO;NCT04267848\nOther;NCT01234567\n")
+    result = invoke("import", str(csv), "--no-fetch")
+    assert result.stdout.startswith(f"2 trial IDs in {csv}: 1 newly watched, 1 already")
+    assert [w["trial_id"] for w in _json(invoke("list", "--json"))] == ["NCT01234567", NCT]
+
+
+def test_import_names_the_bad_line_and_stores_nothing(invoke: Any, tmp_path: Path) -> None:
+    txt = tmp_path / "ids.txt"
+    txt.write_text(f"{NCT}\nNCT01234567\nNCT-oops\n")
+    result = invoke("import", str(txt))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {txt} line 3: 'NCT-oops': not a trial ID of any known "
+        "register (expected forms like NCT01234567, EUCTR2017-001400-29-FR, "
+        "CTIS2023-507385-11-00, ISRCTN12345678)\n"
+    )
+    assert _json(invoke("list", "--json")) == []
+
+
+def test_parse_prints_a_json_array(invoke: Any) -> None:
+    result = invoke(
+        "parse",
+        str(DATA / "biomcp_search_phelan_limit5_20260811.json"),
+        "--source",
+        "ctgov",
+        "--json",
+    )
+    assert result.exit_code == 0
+    records = _json(result)
+    assert [r["trial_id"] for r in records][:2] == ["NCT02710084", "NCT05105685"]
+
+
+def test_parse_of_another_format_exits_2(invoke: Any) -> None:
+    path = DATA / "biomcp_capture-receipts_ctgov_excerpt.json"
+    result = invoke("parse", str(path), "--source", "ctgov")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {path}: not a ClinicalTrials.gov API v2 payload")
+
+
+def test_bad_config_is_an_error_naming_file_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[schedule]\ncheck_interval = "often"\n')
+    result = CliRunner().invoke(cli, ["--config", str(bad), "list"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {bad}: schedule.check_interval: expected a duration such "
+        'as "30s", "90m", "24h" or "7d", got \'often\'\n'
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["add", "import", "remove", "list", "check", "show", "history", "diff", "parse", "db"],
+)
+def test_every_command_has_help(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage: cli" in result.stdout or "Usage:" in result.stdout
