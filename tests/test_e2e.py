@@ -143,3 +143,44 @@ def test_full_record_survives_the_round_trip(
     payload.write_bytes(orjson.dumps(load_study()))
     parsed = orjson.loads(run_watcher(["parse", str(payload), "--source", "ctgov"]).stdout)
     assert parsed == [shown]
+
+
+def test_progress_shows_on_a_terminal_and_not_in_a_pipe(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    ids = [f"NCT{i:08d}" for i in range(1, 4)]
+    small = orjson.loads(
+        (
+            Path(__file__).parent / "data" / "ctgov" / "biomcp_get_nct02576665_20260811.json"
+        ).read_bytes()
+    )
+    with RegistryServer(CtGovState(studies={t: study_as(small, t) for t in ids})) as srv:
+        config = write_config(tmp_path / "watcher.toml", srv.url, f"sqlite:///{tmp_path}/w.db")
+        assert run_watcher(["add", "--no-fetch", *ids], config).returncode == 0
+        piped = run_watcher(["check"], config)
+        assert "Checking" not in piped.stderr and "━" not in piped.stderr
+        controller, terminal = pty.openpty()
+        env = {**os.environ, "WATCHER_CONFIG": str(config), "COLUMNS": "80"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "watcher", "check"],
+            stdin=terminal,
+            stdout=terminal,
+            stderr=terminal,
+            env=env,
+        )
+        os.close(terminal)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        proc.wait(timeout=60)
+        os.close(controller)
+    assert proc.returncode == 0
+    assert b"Checking" in seen
+    assert b"Checked 3 trial(s)" in seen

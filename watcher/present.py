@@ -68,10 +68,16 @@ def diff_lines(
 
 
 def record_lines(record: Record) -> list[str]:
+    """Scalars as ``Label: value``; lists as the label, then one ``- item`` a line."""
     lines = []
     for key, value in record.items():
         label = field_info(key).label
-        lines += _indent(value_text(value), f"{label}: ")
+        if isinstance(value, list) and value:
+            lines.append(f"{label} ({len(value)}):")
+            for item in value:
+                lines += _indent(value_text(item), "  - ")
+        else:
+            lines += _indent(value_text(value), f"{label}: ")
     return lines
 
 
