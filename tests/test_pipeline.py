@@ -10,9 +10,9 @@ from tests.conftest import NCT
 from tests.registry_server import CtGovState, Fault, RegistryServer, load_study, study_as
 from watcher.config import Settings
 from watcher.http import make_client
-from watcher.model import CheckOutcome
+from watcher.model import CheckOutcome, Watch
 from watcher.pipeline import Checker
-from watcher.store import NewWatch, Repository
+from watcher.store import Repository
 
 
 def _check(settings: Settings, repo: Repository, *ids: str) -> list[CheckOutcome]:
@@ -22,7 +22,7 @@ def _check(settings: Settings, repo: Repository, *ids: str) -> list[CheckOutcome
 
 
 def _watch(repo: Repository, *ids: str) -> None:
-    repo.add_watches([NewWatch(t, "ctgov", "ctgov") for t in ids], datetime.now(UTC))
+    repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], datetime.now(UTC))
 
 
 def test_unchanged_checks_add_no_version(settings: Settings, repo: Repository) -> None:

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from watcher.errors import UnknownTrial
 from watcher.hashing import content_hash
-from watcher.model import Fetched, empty_record
-from watcher.store import NewWatch, Repository, VersionConflict
+from watcher.model import Fetched, Watch, empty_record
+from watcher.store import Repository, VersionConflict
 from watcher.store.models import SnapshotRow
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -28,7 +28,7 @@ def _fetched(payload: bytes = b'{"x": 1}') -> Fetched:
 
 
 def _add(repo: Repository, *ids: str) -> None:
-    repo.add_watches([NewWatch(t, "ctgov", "ctgov") for t in ids], T0)
+    repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], T0)
 
 
 def _store(repo: Repository, n: int, previous: int, status: str = "RECRUITING") -> int:
@@ -45,7 +45,7 @@ def _store(repo: Repository, n: int, previous: int, status: str = "RECRUITING") 
 
 
 def test_add_list_and_remove_keep_history(repo: Repository) -> None:
-    repo.add_watches([NewWatch("NCT01234567", "ctgov", "ctgov", "ACCIO", ("lung", "nci"))], T0)
+    repo.add_watches([Watch("NCT01234567", "ctgov", "ctgov", "ACCIO", ("lung", "nci"))], T0)
     _store(repo, 0, 0)
     [watch] = repo.watches()
     assert (watch.trial_id, watch.label, watch.tags, watch.status) == (
@@ -59,7 +59,7 @@ def test_add_list_and_remove_keep_history(repo: Repository) -> None:
     repo.remove(["NCT01234567"], T0)
     assert repo.watches() == []
     assert len(repo.history("NCT01234567")) == 1
-    assert repo.add_watches([NewWatch("NCT01234567", "ctgov", "ctgov")], T0) == ["NCT01234567"]
+    assert repo.add_watches([Watch("NCT01234567", "ctgov", "ctgov")], T0) == ["NCT01234567"]
     assert repo.watch("NCT01234567").label == "ACCIO"
 
 

@@ -38,7 +38,7 @@ from watcher.present import (
     watch_table,
 )
 from watcher.registries import SOURCES, UnknownSource, source_for
-from watcher.store import NewWatch, Repository, make_engine, open_repository, upgrade
+from watcher.store import Repository, make_engine, open_repository, upgrade
 
 BAD_INPUT = (InvalidTrialId, InputError, UnknownTrial, ConfigError, UnknownSource)
 
@@ -140,9 +140,9 @@ pass_app = click.make_pass_decorator(App)
 
 def _new_watches(
     app: App, ids: Sequence[TrialId], source: str | None, label: str | None, tags: Sequence[str]
-) -> list[NewWatch]:
+) -> list[Watch]:
     return [
-        NewWatch(
+        Watch(
             tid.value,
             tid.registry,
             source_for(tid.registry, source, app.settings).name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from watcher.store.db import ensure_schema, make_engine, upgrade
-from watcher.store.repository import NewWatch, Repository, VersionConflict
+from watcher.store.repository import Repository, VersionConflict
 
 __all__ = [
     "NewWatch",

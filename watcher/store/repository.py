@@ -18,15 +18,6 @@ from watcher.store.models import CheckLogRow, CheckRunRow, SnapshotRow, WatchRow
 
 
 @dataclass(frozen=True, slots=True)
-class NewWatch:
-    trial_id: str
-    registry: str
-    source: str
-    label: str | None = None
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class CheckLogEntry:
     outcome: str
     first_at: datetime
@@ -93,9 +84,10 @@ class Repository:
 
     # -- the watch list ----------------------------------------------------------------------
 
-    def add_watches(self, watches: Sequence[NewWatch], now: datetime) -> list[str]:
-        """Watch each trial (again, if it was removed); all or nothing. Returns the IDs that
-        were not already watched."""
+    def add_watches(self, watches: Sequence[Watch], now: datetime) -> list[str]:
+        """Watch each trial (again, if it was removed) with its source, label and tags; the
+        rest of each ``Watch`` (check state) is the database's. All or nothing. Returns the
+        IDs that were not already watched."""
         added = []
         with self._session() as session:
             for new in watches:
