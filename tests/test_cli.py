@@ -86,12 +86,24 @@ def test_add_with_one_bad_id_stores_nothing(invoke: Any) -> None:
     assert _json(invoke("list", "--json")) == []
 
 
-def test_add_of_a_register_without_an_adapter_yet_is_a_clear_error(invoke: Any) -> None:
-    result = invoke("add", "ISRCTN12345678")
+@pytest.mark.parametrize("name", ["isrctn", "ctis"])
+def test_registers_without_an_adapter_point_to_ictrp(invoke: Any, name: str) -> None:
+    result = invoke("add", "ISRCTN12345678", "--source", name, "--no-fetch")
     assert result.exit_code == 2
-    assert result.stderr == (
-        "Error: source 'isrctn': no adapter for isrctn records yet (available: ctgov)\n"
+    assert result.stderr.startswith(f"Error: source '{name}': not supported yet (")
+    assert result.stderr.endswith(
+        "watch these trials through ICTRP: --source ictrp (the default)\n"
     )
+    assert _json(invoke("list", "--json")) == []
+
+
+def test_other_registers_are_watched_through_ictrp_by_default(invoke: Any) -> None:
+    result = invoke("add", "ISRCTN12345678", "CTIS2023-507385-11-00", "--no-fetch")
+    assert result.exit_code == 0
+    assert [(w["trial_id"], w["source"]) for w in _json(invoke("list", "--json"))] == [
+        ("CTIS2023-507385-11-00", "ictrp"),
+        ("ISRCTN12345678", "ictrp"),
+    ]
 
 
 def test_remove_unknown_id(invoke: Any) -> None:

@@ -24,6 +24,8 @@ CANONICAL = [
     ("JPRN-JapicCTI-121234", "jprn"),
     ("KCT0000379", "cris"),
     ("NL-OMON55279", "nl-omon"),
+    ("NL8491", "ntr"),
+    ("NTR2345", "ntr"),
     ("CTRI/2020/01/022345", "ctri"),
     ("IRCT20200101045998N1", "irct"),
     ("PACTR202001123456789", "pactr"),

@@ -145,7 +145,7 @@ def _new_watches(
         Watch(
             tid.value,
             tid.registry,
-            source_for(tid.registry, source, app.settings).name,
+            source_for(tid.value, tid.registry, source, app.settings).name,
             label,
             tuple(tags),
         )
@@ -165,9 +165,17 @@ def _baseline(app: App, trial_ids: Sequence[str]) -> list[CheckOutcome]:
         return Checker(app.settings, app.repo, client).check(watches, progress=advance)
 
 
+def _members_line(o: CheckOutcome) -> str:
+    return (
+        f"{o.trial_id}: the whole trial, {len(o.members)} member record(s): {', '.join(o.members)}"
+    )
+
+
 def _report_baselines(outcomes: Sequence[CheckOutcome]) -> None:
     for o in outcomes:
-        if o.kind == "failed":
+        if o.members:
+            click.echo(_members_line(o))
+        elif o.kind == "failed":
             click.echo(
                 f"Warning: {o.trial_id}: no baseline yet: {o.error}; "
                 "it is tried again at the next check",
@@ -320,6 +328,8 @@ def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
 
 def _print_outcomes(outcomes: Sequence[CheckOutcome]) -> None:
     for o in outcomes:
+        if o.members:
+            click.echo(_members_line(o))
         if o.redirected_to:
             click.echo(
                 f"{o.trial_id}: the register now answers as {o.redirected_to} (alias redirected)"

@@ -11,7 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -105,11 +105,35 @@ def _port(value: object) -> int:
     return port
 
 
+def _source_name(value: object) -> str:
+    text = _str(value)
+    if text not in SOURCE_NAMES:
+        raise ValueError(f"expected one of {', '.join(SOURCE_NAMES)}, got {value!r}")
+    return text
+
+
+def _prefix_table(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError('expected a table such as { NCT = "ctgov", EUCTR = "euctr" }')
+    out = {}
+    for prefix, name in value.items():
+        if not re.fullmatch(r"[A-Za-z][A-Za-z-]*", prefix):
+            raise ValueError(f"expected trial ID prefixes such as NCT or EUCTR, got {prefix!r}")
+        try:
+            out[prefix.upper()] = _source_name(name)
+        except ValueError as e:
+            raise ValueError(f"{prefix}: {e}") from None
+    return out
+
+
 def _str_list(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"expected a list of strings, got {value!r}")
     return tuple(value)
 
+
+# The adapters (watcher.registries.SOURCES), named here so that config stays below them.
+SOURCE_NAMES = ("ctgov", "euctr", "ictrp")
 
 # ---------------------------------------------------------------------------------------------
 # The table: every setting, its default as written in TOML, and its help.
@@ -172,6 +196,20 @@ SETTINGS: tuple[Setting, ...] = (
         "whoever runs this watcher instead of blocking it.",
     ),
     Setting(
+        "sources.default",
+        "ictrp",
+        _source_name,
+        "The adapter for trial IDs that no `sources.by_prefix` entry names: ICTRP carries "
+        "the records of every WHO primary register.",
+    ),
+    Setting(
+        "sources.by_prefix",
+        {"NCT": "ctgov", "EUCTR": "euctr"},
+        _prefix_table,
+        "Which adapter fetches the IDs that start with a prefix (the longest prefix wins); "
+        "`watcher add --source` overrides it for one trial.",
+    ),
+    Setting(
         "sources.ctgov.base_url",
         "https://clinicaltrials.gov",
         _url,
@@ -197,13 +235,48 @@ SETTINGS: tuple[Setting, ...] = (
         "are large and are not compared; empty fetches everything.",
     ),
     Setting(
-        "sources.ictrp.base_url", "https://trialsearch.who.int", _url, "WHO ICTRP trial search."
+        "sources.ictrp.base_url",
+        "https://trialsearch.who.int",
+        _url,
+        "WHO ICTRP trial search: its trial pages (Trial2.aspx?TrialID=...).",
+    ),
+    Setting(
+        "sources.ictrp.requests_per_minute",
+        10,
+        _positive_int,
+        "Request budget for ICTRP, low on purpose: WHO asks crawlers to get in touch first.",
+    ),
+    Setting(
+        "sources.ictrp.username",
+        "",
+        _str,
+        "ICTRP web-service account (ictrpinfo@who.int gives them). When set, records come "
+        "from the web service instead of the trial pages.",
+    ),
+    Setting(
+        "sources.ictrp.password_file",
+        "",
+        _str,
+        "A file holding the web-service password; $WATCHER_ICTRP_PASSWORD wins over it. "
+        "The password is never written to logs or messages.",
+    ),
+    Setting(
+        "sources.ictrp.service_url",
+        "https://apps.who.int/trialsearch/TrialService.asmx",
+        _url,
+        "The ICTRP web service.",
     ),
     Setting(
         "sources.euctr.base_url",
         "https://www.clinicaltrialsregister.eu",
         _url,
         "EU Clinical Trials Register.",
+    ),
+    Setting(
+        "sources.euctr.requests_per_minute",
+        300,
+        _positive_int,
+        "Request budget for EUCTR (it allows at most 100 requests in 20 seconds).",
     ),
     Setting("email.smtp_host", "localhost", _str, "SMTP server for alerts and the digest."),
     Setting("email.smtp_port", 25, _port, "Its port."),
@@ -242,6 +315,20 @@ class SourceSettings:
     requests_per_minute: int | None = None
     page_size: int | None = None
     fields: str | None = None
+    username: str = ""
+    password: str = field(default="", repr=False)
+    service_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSettings:
+    default: str
+    by_prefix: Mapping[str, str]
+
+    def source_for(self, trial_id: str) -> str:
+        """The adapter for ``trial_id``: the longest matching prefix, else the default."""
+        matches = [p for p in self.by_prefix if trial_id.upper().startswith(p)]
+        return self.by_prefix[max(matches, key=len)] if matches else self.default
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +345,7 @@ class Settings:
     schedule: ScheduleSettings
     http: HttpSettings
     sources: Mapping[str, SourceSettings]
+    routing: RoutingSettings
     email: EmailSettings
     # Where the settings were read from, for messages; "defaults" when no file was read.
     origin: str = "defaults"
@@ -313,14 +401,36 @@ def from_mapping(
                 v["sources.ctgov.page_size"],
                 v["sources.ctgov.fields"],
             ),
-            "ictrp": SourceSettings(v["sources.ictrp.base_url"]),
-            "euctr": SourceSettings(v["sources.euctr.base_url"]),
+            "ictrp": SourceSettings(
+                v["sources.ictrp.base_url"],
+                v["sources.ictrp.requests_per_minute"],
+                username=v["sources.ictrp.username"],
+                password=_ictrp_password(v["sources.ictrp.password_file"], origin, env),
+                service_url=v["sources.ictrp.service_url"],
+            ),
+            "euctr": SourceSettings(
+                v["sources.euctr.base_url"], v["sources.euctr.requests_per_minute"]
+            ),
         },
+        routing=RoutingSettings(v["sources.default"], v["sources.by_prefix"]),
         email=EmailSettings(
             v["email.smtp_host"], v["email.smtp_port"], v["email.from"], v["email.to"]
         ),
         origin=origin,
     )
+
+
+def _ictrp_password(path: str, origin: str, env: Mapping[str, str]) -> str:
+    if env.get("WATCHER_ICTRP_PASSWORD"):
+        return env["WATCHER_ICTRP_PASSWORD"]
+    if not path:
+        return ""
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8").strip()
+    except OSError as e:
+        raise ConfigError(
+            origin, "sources.ictrp.password_file", f"cannot read {path} ({e.strerror})"
+        ) from None
 
 
 def load(

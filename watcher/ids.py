@@ -90,6 +90,9 @@ PATTERNS: tuple[IdPattern, ...] = (
     ),
     _p("cris", r"KCT\d{7}", "KCT0000379"),
     _p("nl-omon", r"NL-OMON(?P<num>\d+)", "NL-OMON55279", _nl_omon),
+    # The Netherlands Trial Register before NL-OMON: NL8491 (and the older NTR1234), seen in
+    # ICTRP's 2020 downloads.
+    _p("ntr", r"NL\d{1,5}|NTR\d{1,5}", "NL8491"),
     _p("ctri", r"CTRI/\d{4}/\d{2,3}/\d{6}", "CTRI/2020/01/022345"),
     _p("irct", r"IRCT[0-9N]{14,18}", "IRCT20200101045998N1"),
     _p("pactr", r"PACTR\d{15,16}", "PACTR202001123456789"),

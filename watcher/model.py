@@ -174,6 +174,16 @@ class Fetched:
 
 
 @dataclass(frozen=True, slots=True)
+class Expanded:
+    """A register's answer for a whole-trial watch (``EUCTR2017-001400-29``): the records it
+    stands for (one per member state), each of which is checked as a trial of its own."""
+
+    trial_id: str
+    source: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CheckOutcome:
     """What one check of one trial found."""
 
@@ -183,3 +193,5 @@ class CheckOutcome:
     changes: tuple[FieldChange, ...] = field(default_factory=tuple)
     error: str | None = None
     redirected_to: str | None = None
+    # For a whole-trial watch: the member records it stands for.
+    members: tuple[str, ...] = ()

@@ -60,12 +60,14 @@ def unescape_markdown(text: str | None) -> str | None:
     return _MD_ESCAPE.sub(r"\1", text)
 
 
-def unique(items: Iterable[str | None]) -> list[str]:
-    """Cleaned, non-empty items, first occurrence kept, in the source's order."""
+def unique(items: Iterable[str | None], *, multiline: bool = False) -> list[str]:
+    """Cleaned, non-empty items, first occurrence kept, in the source's order; ``multiline``
+    keeps each item's line breaks (an outcome with its time frame)."""
     seen: set[str] = set()
     out: list[str] = []
+    clean = clean_block if multiline else clean_line
     for item in items:
-        value = clean_line(item)
+        value = clean(item)
         if value is not None and value not in seen:
             seen.add(value)
             out.append(value)
@@ -99,6 +101,7 @@ _MONTHS = {
 }
 _ISO = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?:[T ].*)?")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_YEAR_FIRST_SLASHED = re.compile(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?: .*)?")
 _SLASHED = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?: .*)?")
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})(?:st|nd|rd|th)? ([A-Za-z]+)\.?,? (\d{4})")
 _MONTH_DAY_YEAR = re.compile(r"([A-Za-z]+)\.? (\d{1,2}),? (\d{4})")
@@ -139,6 +142,8 @@ def iso_date(text: str | date | None, *, dayfirst: bool = True) -> str | None:
         if m := _ISO.fullmatch(value):
             return _ymd(int(m[1]), int(m[2]), int(m[3]) if m[3] else None)
         if m := _COMPACT.fullmatch(value):
+            return _ymd(int(m[1]), int(m[2]), int(m[3]))
+        if m := _YEAR_FIRST_SLASHED.fullmatch(value):
             return _ymd(int(m[1]), int(m[2]), int(m[3]))
         if m := _SLASHED.fullmatch(value):
             a, b = int(m[1]), int(m[2])

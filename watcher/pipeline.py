@@ -19,7 +19,7 @@ from watcher.diff import diff_records
 from watcher.errors import WatcherError
 from watcher.hashing import content_hash
 from watcher.http import Fetcher, RateLimiter
-from watcher.model import CheckOutcome, Fetched, Watch
+from watcher.model import CheckOutcome, Expanded, Fetched, Watch
 from watcher.registries import get as get_source
 from watcher.registries.base import Source
 from watcher.store import Repository, VersionConflict
@@ -84,16 +84,28 @@ class Checker:
                     outcomes[tid] = self._failed(tid, str(e))
                 continue
             hashes = self.repo.latest_hashes(trial_ids)
+            requested = {w.trial_id: w for w in watches if w.source == name}
+            allowed = set(requested)
             for tid, result in source.fetch(fetcher, trial_ids):
                 if tid in outcomes:  # a register answering twice for one ID: keep the first
                     continue
-                outcomes[tid] = self._one(source, tid, result, hashes.get(tid))
-                if progress is not None:
+                if isinstance(result, Expanded):
+                    outcomes[tid] = self._expanded(result, requested[tid])
+                    allowed |= {m for m in result.members if self.repo.watch(m).active}
+                    continue
+                if tid not in allowed:  # a member record the user stopped watching
+                    continue
+                latest = hashes[tid] if tid in hashes else self.repo.latest_hashes([tid]).get(tid)
+                outcomes[tid] = self._one(source, tid, result, latest)
+                if progress is not None and tid in requested:
                     progress(1)
             for tid in trial_ids:
                 if tid not in outcomes:
                     outcomes[tid] = self._failed(tid, f"{name}: no answer for this trial")
+        # Member records found through a whole-trial watch come after the watches asked for.
+        asked = {w.trial_id for w in watches}
         ordered = [outcomes[w.trial_id] for w in watches]
+        ordered += [o for tid, o in outcomes.items() if tid not in asked]
         self.repo.finish_run(
             run_id,
             self.clock(),
@@ -102,6 +114,19 @@ class Checker:
             failed=sum(o.kind == "failed" for o in ordered),
         )
         return ordered
+
+    def _expanded(self, result: Expanded, family: Watch) -> CheckOutcome:
+        """A whole-trial watch answered: each member record it stands for is watched too
+        (with the whole trial's label and tags), and checked in this same run."""
+        new = [
+            Watch(member, family.registry, family.source, family.label, family.tags)
+            for member in result.members
+        ]
+        added = self.repo.add_watches(new, self.clock(), reactivate=False)
+        if added:
+            log.info("%s: now watching its member records %s", result.trial_id, ", ".join(added))
+        self.repo.record_unchanged(result.trial_id, self.clock())
+        return CheckOutcome(result.trial_id, "unchanged", members=result.members)
 
     def _one(
         self,

@@ -7,10 +7,11 @@ from typing import Protocol
 
 from watcher.errors import WatcherError
 from watcher.http import Fetcher
-from watcher.model import Fetched, Record
+from watcher.model import Expanded, Fetched, Record
 
-# One trial's answer from a batch fetch: its payload, or the error that stopped it.
-FetchResult = tuple[str, Fetched | WatcherError]
+# One trial's answer from a batch fetch: its payload, the records a whole-trial watch stands
+# for, or the error that stopped it.
+FetchResult = tuple[str, Fetched | Expanded | WatcherError]
 
 
 class Source(Protocol):

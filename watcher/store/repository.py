@@ -84,10 +84,12 @@ class Repository:
 
     # -- the watch list ----------------------------------------------------------------------
 
-    def add_watches(self, watches: Sequence[Watch], now: datetime) -> list[str]:
-        """Watch each trial (again, if it was removed) with its source, label and tags; the
-        rest of each ``Watch`` (check state) is the database's. All or nothing. Returns the
-        IDs that were not already watched."""
+    def add_watches(
+        self, watches: Sequence[Watch], now: datetime, *, reactivate: bool = True
+    ) -> list[str]:
+        """Watch each trial (again, if it was removed, unless ``reactivate`` is false) with
+        its source, label and tags; the rest of each ``Watch`` (check state) is the
+        database's. All or nothing. Returns the IDs that were not already watched."""
         added = []
         with self._session() as session:
             for new in watches:
@@ -108,6 +110,8 @@ class Repository:
                     )
                     added.append(new.trial_id)
                     continue
+                if not reactivate:
+                    continue  # a member record the user removed stays removed
                 if not row.active:
                     row.active, row.removed_at = True, None
                     added.append(new.trial_id)
