@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.postgres import throwaway_postgres
-from tests.registry_server import CtGovState, RegistryServer, load_study
+from tests.registry_server import RegistryServer, RegistryState, load_study
 from watcher.config import Settings, from_mapping
 from watcher.store import Repository, make_engine, open_repository
 
@@ -69,12 +69,12 @@ def repo(db_url: str) -> Iterator[Repository]:
 
 
 @pytest.fixture
-def ctgov_state() -> CtGovState:
-    return CtGovState(studies={NCT: load_study()})
+def ctgov_state() -> RegistryState:
+    return RegistryState(studies={NCT: load_study()})
 
 
 @pytest.fixture
-def server(ctgov_state: CtGovState) -> Iterator[RegistryServer]:
+def server(ctgov_state: RegistryState) -> Iterator[RegistryServer]:
     with RegistryServer(ctgov_state) as srv:
         yield srv
 

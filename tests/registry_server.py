@@ -30,6 +30,64 @@ def study_as(study: dict[str, Any], nct_id: str) -> dict[str, Any]:
     return clone
 
 
+NOT_FOUND_PAGE = (
+    b"<html><head><title>International Clinical Trials Registry Platform</title>"
+    b"</head><body><div>World Health Organization site</div>"
+    b"<div>No trial found for this ID.</div></body></html>"
+)
+SERVICE_PASSWORD = "s3cret"
+ICTRP = DATA / "ictrp"
+
+
+def service_answer(body: str) -> bytes:
+    """A GetTrialDetails answer: the real header and footer around ``body`` (the diffgram's
+    rows); an empty body gives the real empty answer."""
+    header = (ICTRP / "ictrp_ws_GetTrialDetails_response_header_schema.xml").read_text()
+    if not body:
+        head = header[: header.rindex("<diffgr:diffgram")]
+        return (
+            head + (ICTRP / "ictrp_ws_GetTrialDetails_empty_response_footer.xml").read_text()
+        ).encode()
+    footer = (ICTRP / "ictrp_ws_GetTrialDetails_response_footer.xml").read_text()
+    return (header + body + footer).encode()
+
+
+def euctr_download_of(download: str, number: str) -> str:
+    """The part of a real text download that the register returns for one EudraCT number:
+    the preamble and that trial's records (none: the preamble alone, as EUCTR answers)."""
+    lines = download.split("\n")
+    starts = [i for i, line in enumerate(lines) if line.strip() == "Summary"]
+    preamble = "\n".join(lines[: starts[0]]) if starts else download
+    chunks = [
+        "\n".join(lines[s : (starts[n + 1] if n + 1 < len(starts) else len(lines))])
+        for n, s in enumerate(starts)
+    ]
+    kept = [c for c in chunks if f"EudraCT Number: {number}\n" in c]
+    return "\n".join([preamble, *kept]) if kept else preamble + "\n"
+
+
+def page_as_html(text: str) -> bytes:
+    """An ICTRP trial page's visible text laid out as the WebForms page does: a label cell and
+    a value cell per row, <br> inside values. Made for the tests (no real HTML page of ICTRP
+    is in registry-samples); the adapter reads it by its labels, as it reads the real text."""
+    import html
+
+    rows = []
+    for line in text.split("\n"):
+        label, sep, value = line.partition(": ")
+        if sep and len(label) < 60:
+            rows.append(
+                f'<tr><td><b>{html.escape(label)}:</b></td><td><span id="DataList3_'
+                f'ctl01_Label">{html.escape(value)}</span></td></tr>'
+            )
+        else:
+            rows.append(f'<tr><td colspan="2">{html.escape(line)}</td></tr>')
+    return (
+        "<!DOCTYPE html><html><head><title>ICTRP</title><style>td{}</style></head><body>"
+        "<form><table>" + "\n".join(rows) + "</table></form></body></html>"
+    ).encode()
+
+
 @dataclass
 class Fault:
     """What to answer instead of the record: a status, a body, a header."""
@@ -42,8 +100,13 @@ class Fault:
 
 
 @dataclass
-class CtGovState:
-    studies: dict[str, dict[str, Any]] = field(default_factory=dict)
+class RegistryState:
+    """What the server answers; tests change it between checks."""
+
+    studies: dict[str, dict[str, Any]] = field(default_factory=dict)  # CT.gov, by NCT ID
+    ictrp_pages: dict[str, bytes] = field(default_factory=dict)  # Trial2.aspx, by TrialID
+    ictrp_service: dict[str, bytes] = field(default_factory=dict)  # GetTrialDetails answers
+    euctr_download: str = ""  # the text download the EUCTR queries are answered from
     aliases: dict[str, str] = field(default_factory=dict)
     faults: dict[str, Fault] = field(default_factory=dict)  # by NCT ID, or "batch"
     page_limit: int = 1000  # studies per page the server returns at most
@@ -103,10 +166,46 @@ class _Handler(BaseHTTPRequestHandler):
             self._batch(state, query)
         elif url.path.startswith("/api/v2/studies/"):
             self._one(state, url.path.rsplit("/", 1)[1])
+        elif url.path == "/Trial2.aspx":
+            self._ictrp_page(state, (query.get("TrialID") or [""])[0])
+        elif url.path.endswith("/TrialService.asmx/GetTrialDetails"):
+            self._ictrp_service(state, query)
+        elif url.path == "/ctr-search/rest/download/full":
+            self._euctr_download(state, (query.get("query") or [""])[0])
         else:
             self._send(404, b"not found", "text/plain")
 
-    def _one(self, state: CtGovState, nct: str) -> None:
+    def _ictrp_page(self, state: RegistryState, trial_id: str) -> None:
+        if fault := state.take_fault(trial_id):
+            self._fault(fault)
+            return
+        page = state.ictrp_pages.get(trial_id)
+        # ICTRP answers an unknown ID with a page of its own, and HTTP 200.
+        body = page if page is not None else NOT_FOUND_PAGE
+        self._send(200, body, "text/html; charset=utf-8")
+
+    def _ictrp_service(self, state: RegistryState, query: dict[str, list[str]]) -> None:
+        if (query.get("password") or [""])[0] != SERVICE_PASSWORD:
+            self._send(500, b"<error>Authentication failed</error>", "text/xml")
+            return
+        trial_id = (query.get("TrialIDnum") or [""])[0]
+        if fault := state.take_fault(trial_id):
+            self._fault(fault)
+            return
+        answer = state.ictrp_service.get(trial_id, service_answer(""))
+        self._send(200, answer, "text/xml; charset=utf-8")
+
+    def _euctr_download(self, state: RegistryState, number: str) -> None:
+        if fault := state.take_fault(f"euctr:{number}"):
+            self._fault(fault)
+            return
+        self._send(
+            200,
+            euctr_download_of(state.euctr_download, number).encode(),
+            "text/plain; charset=UTF-8",
+        )
+
+    def _one(self, state: RegistryState, nct: str) -> None:
         if nct in state.aliases:
             self._send(301, b"", headers={"Location": f"/api/v2/studies/{state.aliases[nct]}"})
             return
@@ -119,7 +218,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, orjson.dumps(study))
 
-    def _batch(self, state: CtGovState, query: dict[str, list[str]]) -> None:
+    def _batch(self, state: RegistryState, query: dict[str, list[str]]) -> None:
         if fault := state.take_fault("batch"):
             self._fault(fault)
             return
@@ -140,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, state: CtGovState) -> None:
+    def __init__(self, state: RegistryState) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = state
         self.user_agents: list[str] = []
@@ -149,8 +248,8 @@ class _Server(ThreadingHTTPServer):
 class RegistryServer:
     """Start with ``with RegistryServer() as server:``; ``server.url`` is the base URL."""
 
-    def __init__(self, state: CtGovState | None = None) -> None:
-        self.state = state or CtGovState()
+    def __init__(self, state: RegistryState | None = None) -> None:
+        self.state = state or RegistryState()
         self._server = _Server(self.state)
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True

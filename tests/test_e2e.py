@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import NCT, run_watcher, write_config
-from tests.registry_server import CtGovState, RegistryServer, load_study, study_as
+from tests.registry_server import RegistryServer, RegistryState, load_study, study_as
 from watcher.store import make_engine
 from watcher.store.models import CheckLogRow, SnapshotRow
 
@@ -103,7 +103,7 @@ def test_two_processes_checking_one_sqlite_file_at_once(tmp_path: Path) -> None:
             Path(__file__).parent / "data" / "ctgov" / "biomcp_get_nct02576665_20260811.json"
         ).read_bytes()
     )
-    state = CtGovState(studies={tid: study_as(small, tid) for tid in ids})
+    state = RegistryState(studies={tid: study_as(small, tid) for tid in ids})
     with RegistryServer(state) as srv:
         db_url = f"sqlite:///{tmp_path / 'w.db'}"
         config = write_config(tmp_path / "watcher.toml", srv.url, db_url)
@@ -155,7 +155,7 @@ def test_progress_shows_on_a_terminal_and_not_in_a_pipe(tmp_path: Path) -> None:
             Path(__file__).parent / "data" / "ctgov" / "biomcp_get_nct02576665_20260811.json"
         ).read_bytes()
     )
-    with RegistryServer(CtGovState(studies={t: study_as(small, t) for t in ids})) as srv:
+    with RegistryServer(RegistryState(studies={t: study_as(small, t) for t in ids})) as srv:
         config = write_config(tmp_path / "watcher.toml", srv.url, f"sqlite:///{tmp_path}/w.db")
         assert run_watcher(["add", "--no-fetch", *ids], config).returncode == 0
         piped = run_watcher(["check"], config)

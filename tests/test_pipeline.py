@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import NCT
-from tests.registry_server import CtGovState, Fault, RegistryServer, load_study, study_as
+from tests.registry_server import Fault, RegistryServer, RegistryState, load_study, study_as
 from watcher.config import Settings
 from watcher.http import make_client
 from watcher.model import CheckOutcome, Watch
@@ -38,7 +38,7 @@ def test_unchanged_checks_add_no_version(settings: Settings, repo: Repository) -
 
 
 def test_a_real_change_makes_one_version_with_exactly_its_fields(
-    settings: Settings, repo: Repository, ctgov_state: CtGovState
+    settings: Settings, repo: Repository, ctgov_state: RegistryState
 ) -> None:
     _watch(repo, NCT)
     _check(settings, repo)
@@ -55,7 +55,7 @@ def test_a_real_change_makes_one_version_with_exactly_its_fields(
 
 
 def test_the_daily_version_holder_never_makes_a_version(
-    settings: Settings, repo: Repository, ctgov_state: CtGovState
+    settings: Settings, repo: Repository, ctgov_state: RegistryState
 ) -> None:
     _watch(repo, NCT)
     _check(settings, repo)
@@ -65,7 +65,7 @@ def test_the_daily_version_holder_never_makes_a_version(
 
 
 def test_one_failing_trial_never_stops_the_others(
-    settings: Settings, repo: Repository, ctgov_state: CtGovState
+    settings: Settings, repo: Repository, ctgov_state: RegistryState
 ) -> None:
     ids = ["NCT00000001", "NCT00000002", "NCT00000003"]
     for tid in ids:
@@ -85,7 +85,7 @@ def test_one_failing_trial_never_stops_the_others(
 
 
 def test_an_error_page_with_status_200_keeps_the_last_good_version(
-    settings: Settings, repo: Repository, ctgov_state: CtGovState, server: RegistryServer
+    settings: Settings, repo: Repository, ctgov_state: RegistryState, server: RegistryServer
 ) -> None:
     _watch(repo, NCT)
     _check(settings, repo)
@@ -101,7 +101,7 @@ def test_an_error_page_with_status_200_keeps_the_last_good_version(
 
 
 def test_requests_are_batched_and_carry_the_user_agent(
-    repo: Repository, ctgov_state: CtGovState
+    repo: Repository, ctgov_state: RegistryState
 ) -> None:
     ids = [f"NCT{i:08d}" for i in range(1, 31)]
     for tid in ids:
@@ -120,7 +120,7 @@ def test_requests_are_batched_and_carry_the_user_agent(
 
 @pytest.mark.parametrize("status", [404, 410])
 def test_a_withdrawn_record_is_a_failed_check_with_the_reason(
-    status: int, settings: Settings, repo: Repository, ctgov_state: CtGovState
+    status: int, settings: Settings, repo: Repository, ctgov_state: RegistryState
 ) -> None:
     _watch(repo, NCT)
     _check(settings, repo)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import socket
 import threading
 import time
@@ -134,13 +135,13 @@ class Fetcher:
                         self.source,
                         trial_id,
                         f"the register has no such record (HTTP {response.status_code} "
-                        f"from {response.url})",
+                        f"from {redact(response.url)})",
                     )
                 retryable = response.status_code in RETRY_STATUSES
                 error = FetchError(
                     self.source,
                     trial_id,
-                    f"HTTP {response.status_code} from {response.url}",
+                    f"HTTP {response.status_code} from {redact(response.url)}",
                     retryable=retryable,
                 )
                 wait = retry_after(response)
@@ -164,6 +165,14 @@ class Fetcher:
             self.sleep(pause)
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+_SECRET = re.compile(r"((?:password|passwd|token|apikey|api_key)=)[^&\s]*", re.IGNORECASE)
+
+
+def redact(url: object) -> str:
+    """A URL fit for messages and logs: credentials in its query are starred out."""
+    return _SECRET.sub(r"\1***", str(url))
 
 
 def _origin(url: str) -> str:

@@ -6,11 +6,23 @@ import logging
 import sys
 
 
+class _Redact(logging.Filter):
+    """httpx logs each request's URL at -vv; a web-service password must not reach the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from watcher.http import redact
+
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
 def configure_logging(verbosity: int) -> None:
     """0: warnings only; 1 (-v): one line per check; 2 (-vv): debug, HTTP included."""
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_Redact())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

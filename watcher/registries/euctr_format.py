@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from lxml import html as lxml_html
 
 from watcher.errors import InputError
+from watcher.registries.markup import parse_html
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,7 @@ def _read_text_record(lines: list[str]) -> EuctrRecord:
 def read_protocol_page(data: bytes, source: str) -> EuctrRecord:
     """The member-state record of one protocol page (``/ctr-search/trial/ID/CC``)."""
     try:
-        doc = lxml_html.fromstring(data)
+        doc = parse_html(data)
     except (ValueError, SyntaxError):
         raise InputError(source, "not an EUCTR protocol page (not HTML)") from None
     record = EuctrRecord()

@@ -19,9 +19,9 @@ import re
 from typing import Any
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from watcher.errors import InputError
+from watcher.registries.markup import parse_html
 
 Row = dict[str, Any]
 
@@ -127,16 +127,23 @@ _BLOCK_TAGS = {
 def page_text(data: bytes) -> str:
     """The text of a trial page as a browser lays it out: blocks and ``<br>`` break lines,
     table cells of one row stay on one line."""
-    doc = lxml_html.fromstring(data)
+    doc = parse_html(data)
     for bad in doc.xpath("//script | //style | //noscript"):
         bad.drop_tree()
     for el in doc.iter():
         if not isinstance(el.tag, str):
             continue
+        # The source's indentation between blocks and cells is no text a browser shows.
+        if el.tag in _BLOCK_TAGS or el.tag in ("td", "th"):
+            if el.tail is not None and not el.tail.strip():
+                el.tail = ""
+            if el.text is not None and not el.text.strip() and len(el):
+                el.text = ""
         if el.tag == "br":
             el.tail = "\n" + (el.tail or "")
         elif el.tag in _BLOCK_TAGS:
-            el.text = "\n" + (el.text or "")
+            # A line break after each block, none before: one row is one line, and an empty
+            # row stays the blank line it shows as.
             el.tail = "\n" + (el.tail or "")
         elif el.tag in ("td", "th"):
             el.tail = " " + (el.tail or "")
@@ -225,7 +232,8 @@ _CRITERIA_RE = _label_re(_CRITERIA_LABELS)
 _CONTACT_RE = _label_re(_CONTACT_LABELS)
 _RESULTS_RE = _label_re(_RESULTS_LABELS)
 _ETHICS_RE = _label_re(_ETHICS_LABELS)
-_OUTCOME_RE = _label_re(OUTCOME_LABELS)
+# Whether an item (one line, or several already joined) starts with an outcome label.
+_OUTCOME_START = re.compile("(?:" + "|".join(re.escape(n) for n in OUTCOME_LABELS) + "):")
 
 
 def read_page_text(text: str, source: str) -> Row:
@@ -295,7 +303,7 @@ def read_page_text(text: str, source: str) -> Row:
 def _page_item(items: list[str], line: str, section: str) -> None:
     """One line of a list section: a new item, or the rest of the item it continues."""
     if section in ("primary_outcome", "secondary_outcome"):
-        if _OUTCOME_RE.match(line) or not items or not _OUTCOME_RE.match(items[-1]):
+        if _OUTCOME_START.match(line) or not items or not _OUTCOME_START.match(items[-1]):
             if line:
                 items.append(line)
         else:
