@@ -31,6 +31,8 @@ from watcher.registries.euctr_format import EuctrRecord, read_protocol_page, spl
 
 PUBLIC_BASE = "https://www.clinicaltrialsregister.eu"
 CONTENT_TYPE = "text/plain; charset=utf-8"
+# How every text download starts, records or none.
+DOWNLOAD_PREAMBLE = "This file contains full details on each clinical trial selected for download"
 
 # National competent authorities are named "<country> - <agency>"; EUCTR's codes for them.
 MEMBER_STATES = {
@@ -116,11 +118,11 @@ class Euctr:
                 yield trial_id, _for_trial(e, trial_id)
             return
         family = f"EUCTR{number}"
-        if family in wanted:
+        wanted_set = set(wanted)
+        if family in wanted_set:
             yield family, Expanded(family, self.name, tuple(sorted(found)))
-        for trial_id in sorted(set(found) | set(wanted)):
-            if trial_id == family:
-                continue
+            wanted_set |= set(found)
+        for trial_id in sorted(wanted_set - {family}):
             if trial_id in found:
                 yield (
                     trial_id,
@@ -132,7 +134,7 @@ class Euctr:
                         self.record_url(trial_id),
                     ),
                 )
-            elif trial_id in wanted:
+            else:
                 states = ", ".join(t.rsplit("-", 1)[1] for t in sorted(found))
                 yield (
                     trial_id,
@@ -154,6 +156,12 @@ class Euctr:
         try:
             grouped = group_records(text, where)
         except InputError:
+            if text.lstrip().startswith(DOWNLOAD_PREAMBLE):
+                raise NormalizeError(
+                    self.name,
+                    f"EUCTR{number}",
+                    f"the download from {where} holds no record of {number} (an empty download)",
+                ) from None
             raise NormalizeError(
                 self.name,
                 f"EUCTR{number}",
