@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import settings_for
 from tests.registry_server import Fault, RegistryServer, RegistryState
+from watcher.config import from_mapping
 from watcher.errors import FetchError, InputError, NormalizeError, RecordNotFound
 from watcher.http import Fetcher, make_client
 from watcher.model import RECORD_KEYS, Expanded, Fetched
@@ -284,5 +285,5 @@ def test_a_server_error_names_each_trial_it_stopped(euctr_server: RegistryServer
 
 
 def test_budget_is_within_euctrs_limit() -> None:
-    adapter = Euctr(settings_for("http://x").sources["euctr"])
-    assert adapter.requests_per_minute <= 300  # 100 requests per 20 s
+    adapter = Euctr(from_mapping({}, env={}).sources["euctr"])
+    assert adapter.requests_per_minute == 300  # EUCTR allows 100 requests per 20 s

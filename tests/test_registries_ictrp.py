@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 
@@ -19,6 +18,7 @@ from tests.registry_server import (
     page_as_html,
     service_answer,
 )
+from watcher.config import from_mapping
 from watcher.errors import InputError, NormalizeError, RecordNotFound, WatcherError
 from watcher.http import Fetcher, make_client
 from watcher.model import RECORD_KEYS, Fetched
@@ -480,5 +480,4 @@ def test_requests_carry_the_user_agent(ictrp_server: RegistryServer) -> None:
 
 
 def test_budget_is_low_by_default() -> None:
-    assert _adapter().requests_per_minute == 10
-    assert httpx  # the adapter takes an httpx.Client through the Fetcher
+    assert Ictrp(from_mapping({}, env={}).sources["ictrp"]).requests_per_minute == 10

@@ -1,0 +1,162 @@
+"""The real `watcher` command watching ICTRP and EUCTR records on the local register server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.conftest import run_watcher, write_config
+from tests.registry_server import RegistryServer, RegistryState
+
+pytestmark = pytest.mark.e2e
+DATA = Path(__file__).parent / "data"
+PAGE = DATA / "ictrp" / "ictrp-trial-page-text_EUCTR2017-001400-29-FR.txt"
+DOWNLOAD = DATA / "euctr" / "euctr_fulltext_download_2022-002568-62_2021-002179-21_10records.txt"
+EXPORT = DATA / "ictrp" / "ictrp-export-2024-06-09-part-a.xml"
+
+
+@pytest.fixture
+def registers() -> Any:
+    state = RegistryState(
+        ictrp_pages={"EUCTR2017-001400-29-FR": PAGE.read_bytes()},
+        euctr_download=DOWNLOAD.read_text(encoding="utf-8"),
+    )
+    with RegistryServer(state) as server:
+        yield server
+
+
+def _json(result: Any) -> Any:
+    assert result.returncode == 0, result.stderr
+    return orjson.loads(result.stdout)
+
+
+def test_a_change_in_an_ictrp_record_shows_in_diff(
+    registers: RegistryServer, db_url: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "watcher.toml", registers.url, db_url)
+    tid = "EUCTR2017-001400-29-FR"
+    added = run_watcher(["add", tid, "--source", "ictrp"], config)
+    assert added.returncode == 0, added.stderr
+    assert f"{tid}: baseline version 1 stored." in added.stdout
+    assert _json(run_watcher(["show", tid, "--json"], config))["target_sample_size"] == 10
+
+    unchanged = run_watcher(["check", "--json"], config)
+    assert _json(unchanged)["changed"] == []
+
+    page = PAGE.read_text(encoding="utf-8")
+    page = page.replace("Last refreshed on: 20 August 2018", "Last refreshed on: 3 September 2018")
+    page = page.replace(
+        "Recruitment status: Authorised-recruitment may be ongoing or finished",
+        "Recruitment status: Not Recruiting",
+    )
+    page = page.replace("Target sample size: 10", "Target sample size: 12")
+    registers.state.ictrp_pages[tid] = page.encode()
+    assert _json(run_watcher(["check", "--json"], config))["changed"] == [tid]
+
+    diff = _json(run_watcher(["diff", tid, "--json"], config))
+    assert [(c["field"], c["old"], c["new"], c["significance"]) for c in diff["changes"]] == [
+        ("last_refreshed", "2018-08-20", "2018-09-03", "metadata"),
+        (
+            "recruitment_status",
+            "Authorised-recruitment may be ongoing or finished",
+            "Not Recruiting",
+            "major",
+        ),
+        ("target_sample_size", 10, 12, "major"),
+    ]
+
+
+def test_an_ictrp_not_found_page_fails_the_check_and_keeps_the_last_version(
+    registers: RegistryServer, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    config = write_config(tmp_path / "watcher.toml", registers.url, db)
+    tid = "EUCTR2017-001400-29-FR"
+    run_watcher(["add", tid, "--source", "ictrp"], config)
+    del registers.state.ictrp_pages[tid]  # ICTRP now answers its own "not found" page, 200
+    checked = run_watcher(["check"], config)
+    assert checked.returncode == 1
+    assert (
+        f"{tid}: check failed: ictrp '{tid}': not an ICTRP trial record: no 'Main ID:' and "
+        "no 'Last refreshed on:'"
+    ) in checked.stdout
+    assert [h["version"] for h in _json(run_watcher(["history", tid, "--json"], config))] == [1]
+    [watch] = _json(run_watcher(["list", "--json"], config))
+    assert watch["status"] == "failing"
+
+
+def test_a_bare_eudract_number_watches_every_member_state(
+    registers: RegistryServer, db_url: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "watcher.toml", registers.url, db_url)
+    added = run_watcher(
+        ["add", "EUCTR2022-002568-62", "--label", "AVB-101", "--tag", "ftd"], config
+    )
+    assert added.returncode == 0, added.stderr
+    assert (
+        "EUCTR2022-002568-62: the whole trial, 2 member record(s): EUCTR2022-002568-62-ES, "
+        "EUCTR2022-002568-62-SE"
+    ) in added.stdout
+    assert "EUCTR2022-002568-62-ES: baseline version 1 stored." in added.stdout
+    watches = {w["trial_id"]: w for w in _json(run_watcher(["list", "--json"], config))}
+    assert sorted(watches) == [
+        "EUCTR2022-002568-62",
+        "EUCTR2022-002568-62-ES",
+        "EUCTR2022-002568-62-SE",
+    ]
+    assert watches["EUCTR2022-002568-62-SE"]["label"] == "AVB-101"
+    assert watches["EUCTR2022-002568-62-SE"]["tags"] == ["ftd"]
+    assert len(registers.state.log) == 1  # one download for the whole trial
+
+    # The Spanish record ends early (its summary and its section P. say so) and its planned
+    # size in Spain changes.
+    download = registers.state.euctr_download
+    start = download.index("National Competent Authority: Spain - AEMPS")
+    end = download.index("Summary", start)
+    spain = (
+        download[start:end]
+        .replace("Trial Status: Ongoing", "Trial Status: Prematurely Ended")
+        .replace("F.4.1 In the member state: 5", "F.4.1 In the member state: 3")
+    )
+    registers.state.euctr_download = download[:start] + spain + download[end:]
+    checked = _json(run_watcher(["check", "--json"], config))
+    assert checked["changed"] == ["EUCTR2022-002568-62-ES"] and checked["failed"] == []
+    diff = _json(run_watcher(["diff", "EUCTR2022-002568-62-ES", "--json"], config))
+    assert [(c["field"], c["old"], c["new"]) for c in diff["changes"]] == [
+        ("recruitment_status", "Ongoing", "Prematurely Ended"),
+        ("end_of_trial_status", "Ongoing", "Prematurely Ended"),
+        ("target_sample_size_member_state", 5, 3),
+    ]
+
+
+def test_import_of_an_ictrp_export_routes_each_register(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "watcher.toml", "http://127.0.0.1:9", f"sqlite:///{tmp_path / 'w.db'}"
+    )
+    result = run_watcher(["import", str(EXPORT), "--no-fetch"], config)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"48 trial IDs in {EXPORT}: 48 newly watched, 0 already watched.\n"
+    sources: dict[str, set[str]] = {}
+    for watch in _json(run_watcher(["list", "--json"], config)):
+        sources.setdefault(watch["source"], set()).add(watch["trial_id"][:4])
+    assert sources == {
+        "ctgov": {"NCT0"},
+        "euctr": {"EUCT"},
+        "ictrp": {"DRKS", "JPRN", "ChiC", "KCT0", "NL-O"},
+    }
+
+
+def test_parse_recognizes_each_ictrp_format(tmp_path: Path) -> None:
+    for path, count in (
+        (EXPORT, 48),
+        (PAGE, 1),
+        (DATA / "ictrp-versions" / "ictrp-covid19-csv" / "2020-04-07.csv", 51),
+    ):
+        records = _json(run_watcher(["parse", str(path), "--source", "ictrp"]))
+        assert len(records) == count, path.name
+    refused = run_watcher(["parse", str(DOWNLOAD), "--source", "ictrp"])
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"Error: {DOWNLOAD}: not an ICTRP format")
