@@ -129,3 +129,47 @@ def test_a_withdrawn_record_is_a_failed_check_with_the_reason(
     [outcome] = _check(settings, repo)
     assert outcome.kind == "failed"
     assert f"no such record (HTTP {status}" in (outcome.error or "")
+
+
+def test_each_source_keeps_its_own_request_budget(repo: Repository) -> None:
+    """Three ICTRP pages at ICTRP's default budget (10 a minute) wait 6 s between requests,
+    while CT.gov's batch in the same run does not wait on ICTRP's budget."""
+    from pathlib import Path
+
+    from watcher.config import from_mapping
+
+    page = (
+        Path(__file__).parent
+        / "data"
+        / "ictrp"
+        / "ictrp-trial-page-text_EUCTR2017-001400-29-FR.txt"
+    ).read_text(encoding="utf-8")
+    ids = ["EUCTR2017-001400-29-FR", "EUCTR2017-001400-29-DE", "EUCTR2017-001400-29-IT"]
+    state = RegistryState(
+        studies={NCT: load_study()},
+        ictrp_pages={t: page.replace("EUCTR2017-001400-29-FR", t).encode() for t in ids},
+    )
+    with RegistryServer(state) as srv:
+        settings = from_mapping(
+            {
+                "sources": {"ictrp": {"base_url": srv.url}, "ctgov": {"base_url": srv.url}},
+                "http": {"retries": 0},
+            },
+            env={},
+        )
+        repo.add_watches(
+            [Watch(t, "euctr", "ictrp") for t in ids] + [Watch(NCT, "ctgov", "ctgov")],
+            datetime.now(UTC),
+        )
+        now = [0.0]
+        sleeps: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+            now[0] += seconds
+
+        with make_client(settings.http) as client:
+            checker = Checker(settings, repo, client, sleep=sleep, monotonic=lambda: now[0])
+            outcomes = checker.check(repo.watches())
+    assert {o.kind for o in outcomes} == {"baseline"}
+    assert sleeps == [6.0, 6.0]

@@ -481,3 +481,18 @@ def test_requests_carry_the_user_agent(ictrp_server: RegistryServer) -> None:
 
 def test_budget_is_low_by_default() -> None:
     assert Ictrp(from_mapping({}, env={}).sources["ictrp"]).requests_per_minute == 10
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ictrp_ws_GetTrialDetails_response_header_schema.xml",
+        "ictrp_ws_GetTrialDetails_response_footer.xml",
+        "ictrp_ws_GetTrialDetails_empty_response_footer.xml",
+    ],
+)
+def test_the_web_service_fragments_are_refused_with_a_clear_error(name: str) -> None:
+    """registry-samples holds the service's header and footers, not whole answers: each is
+    refused as input, naming the file, never a crash or a record."""
+    with pytest.raises(InputError, match=rf"{name}: not"):
+        _adapter().parse_file((DATA / "ictrp" / name).read_bytes(), name)

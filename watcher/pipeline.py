@@ -45,12 +45,14 @@ class Checker:
         *,
         clock: Clock = utcnow,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.repo = repo
         self.client = client
         self.clock = clock
         self.sleep = sleep
+        self.monotonic = monotonic
         self._fetchers: dict[str, Fetcher] = {}
         self._sources: dict[str, Source] = {}
 
@@ -62,7 +64,7 @@ class Checker:
                 self.client,
                 name,
                 self.settings.http,
-                RateLimiter(source.requests_per_minute, sleep=self.sleep),
+                RateLimiter(source.requests_per_minute, clock=self.monotonic, sleep=self.sleep),
                 sleep=self.sleep,
             )
         return self._sources[name], self._fetchers[name]
