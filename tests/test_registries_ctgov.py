@@ -10,11 +10,12 @@ import orjson
 import pytest
 
 from tests.conftest import settings_for
+from tests.golden import check_golden
 from tests.registry_server import FULL_STUDY, load_study, study_as
 from watcher.errors import FetchError, InputError, NormalizeError, RecordNotFound
 from watcher.hashing import content_hash
 from watcher.http import Fetcher
-from watcher.model import RECORD_KEYS, Fetched
+from watcher.model import Fetched
 from watcher.registries.ctgov import CtGov, normalize_study, split_criteria
 
 DATA = Path(__file__).parent / "data" / "ctgov"
@@ -34,15 +35,8 @@ def _adapter(**source: Any) -> CtGov:
 @pytest.mark.parametrize("path", PAYLOADS, ids=lambda p: p.name)
 def test_every_real_payload_parses_to_its_golden_records(path: Path, update_golden: bool) -> None:
     records = _adapter().parse_file(path.read_bytes(), path.name)
-    golden = path.with_name(path.stem + ".expected.json")
-    rendered = orjson.dumps(records, option=orjson.OPT_INDENT_2) + b"\n"
-    if update_golden:
-        golden.write_bytes(rendered)
-    assert golden.exists(), f"no golden file {golden.name}: run pytest --update-golden, review it"
-    assert orjson.loads(golden.read_bytes()) == records
-    for record in records:
-        assert list(record)[: len(RECORD_KEYS)] == list(RECORD_KEYS)
-        assert "" not in record.values()
+    check_golden(path.with_name(path.stem + ".expected.json"), records, update_golden)
+    assert all("" not in record.values() for record in records)
 
 
 def test_the_capture_receipts_file_is_not_a_payload_and_says_so() -> None:

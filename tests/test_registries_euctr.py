@@ -6,15 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from tests.conftest import settings_for
+from tests.golden import check_golden
 from tests.registry_server import Fault, RegistryServer, RegistryState
 from watcher.config import from_mapping
 from watcher.errors import FetchError, InputError, NormalizeError, RecordNotFound
 from watcher.http import Fetcher, make_client
-from watcher.model import RECORD_KEYS, Expanded, Fetched
+from watcher.model import Expanded, Fetched
 from watcher.registries.euctr import Euctr, group_records
 from watcher.registries.euctr_format import split_download
 
@@ -36,13 +36,7 @@ def _parse(path: Path) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("path", [DOWNLOAD, PAGE_DE, PAGE_3RD], ids=lambda p: p.name)
 def test_real_files_parse_to_their_golden_records(path: Path, update_golden: bool) -> None:
     records = _adapter().parse_file(path.read_bytes(), path.name)
-    golden = path.with_name(path.name + ".expected.json")
-    if update_golden:
-        golden.write_bytes(orjson.dumps(records, option=orjson.OPT_INDENT_2) + b"\n")
-    assert golden.exists(), f"no golden file {golden.name}: run pytest --update-golden, review it"
-    assert orjson.loads(golden.read_bytes()) == records
-    for record in records:
-        assert list(record)[: len(RECORD_KEYS)] == list(RECORD_KEYS)
+    check_golden(path.with_name(path.name + ".expected.json"), records, update_golden)
 
 
 # -- the download: split by member state, duplicates handled --------------------------------

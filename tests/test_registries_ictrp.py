@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from tests.conftest import settings_for
+from tests.golden import check_golden
 from tests.ictrp_service import answer as service_answer_with_record
 from tests.registry_server import (
     SERVICE_PASSWORD,
@@ -21,7 +21,7 @@ from tests.registry_server import (
 from watcher.config import from_mapping
 from watcher.errors import InputError, NormalizeError, RecordNotFound, WatcherError
 from watcher.http import Fetcher, make_client
-from watcher.model import RECORD_KEYS, Fetched
+from watcher.model import Fetched
 from watcher.registries import ictrp_formats as formats
 from watcher.registries.ictrp import Ictrp
 
@@ -46,13 +46,7 @@ def _parse(path: Path) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("path", GOLDEN_INPUTS, ids=lambda p: p.name)
 def test_real_files_parse_to_their_golden_records(path: Path, update_golden: bool) -> None:
     records = _parse(path)
-    golden = path.with_name(path.name + ".expected.json")
-    if update_golden:
-        golden.write_bytes(orjson.dumps(records, option=orjson.OPT_INDENT_2) + b"\n")
-    assert golden.exists(), f"no golden file {golden.name}: run pytest --update-golden, review it"
-    assert orjson.loads(golden.read_bytes()) == records
-    for record in records:
-        assert list(record)[: len(RECORD_KEYS)] == list(RECORD_KEYS)
+    check_golden(path.with_name(path.name + ".expected.json"), records, update_golden)
 
 
 # -- the trial page as a browser shows it: every field the issue lists --------------------
