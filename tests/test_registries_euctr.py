@@ -281,3 +281,18 @@ def test_a_server_error_names_each_trial_it_stopped(euctr_server: RegistryServer
 def test_budget_is_within_euctrs_limit() -> None:
     adapter = Euctr(from_mapping({}, env={}).sources["euctr"])
     assert adapter.requests_per_minute == 300  # EUCTR allows 100 requests per 20 s
+
+
+def test_a_lettered_list_inside_a_value_stays_in_it() -> None:
+    text = DOWNLOAD.read_text(encoding="utf-8")
+    marked = text.replace(
+        "E.3 Principal inclusion criteria: 1. Male or female, 30 to 75 years of age, inclusive, "
+        "at Screening;\n",
+        "E.3 Principal inclusion criteria: 1. Male or female, 30 to 75 years of age, inclusive, "
+        "at Screening;\nA. Patients aged 30 or more\nB. Protocol Information given\n",
+        1,
+    )
+    records = {r["trial_id"]: r for r in _adapter().parse_file(marked.encode(), "d.txt")}
+    criteria = records["EUCTR2022-002568-62-ES"]["inclusion_criteria"].split("\n")
+    assert criteria[1:3] == ["A. Patients aged 30 or more", "B. Protocol Information given"]
+    assert criteria[-1].startswith("6. The subject and/or legally authorized representative")

@@ -75,14 +75,24 @@ _SUMMARY_KEYS = (
     "Date on which this record was first entered in the EudraCT database",
     "Link",
 )
-# Lines that head a block and carry no value of their own.
-_HEADINGS = re.compile(r"^(?:[A-Z]\. [A-Z][^:]*|Sponsor \d+|MedDRA Classification|Summary)$")
+# Lines that head a block and carry no value of their own: EUCTR's section titles exactly, so
+# that a lettered list inside a value ("A. Patients aged 18...") stays part of the value.
+_HEADINGS = re.compile(
+    r"^(?:[A-HNP]\. (?:Protocol Information|Sponsor Information|Applicant Identification|"
+    r"IMP Identification|General Information on the Trial|Population of Trial Subjects|"
+    r"Investigator Networks to be involved in the Trial|Review by the Competent Authority or "
+    r"Ethics Committee in the country concerned|End of Trial)|Sponsor \d+|"
+    r"MedDRA Classification|Summary)\s*$",
+    re.IGNORECASE,
+)
 
 
 def _entry(line: str) -> Entry | None:
     m = _ENTRY.match(line)
     if m is None or (m["label"] is None and m["value"] is None):
         return None
+    if len(m["code"]) == 2 and not (m["code"] in ("N.", "P.") and m["value"] is not None):
+        return None  # "B. cereus ..." in a value; only N. and P. have entries of one letter
     label = (m["label"] or "").strip().rstrip(":").strip()
     return Entry(m["code"].replace("\t", " "), label, (m["value"] or "").strip())
 
