@@ -45,9 +45,8 @@ def test_the_issue_scenario(server: RegistryServer, db_url: str, tmp_path: Path)
     changed = run_watcher(["check"], config)
     assert changed.returncode == 0, changed.stderr
     assert f"{NCT}: 2 change(s), version 2" in changed.stdout
-    assert "Recruitment status [major]\n    - RECRUITING\n    + ACTIVE_NOT_RECRUITING" in (
-        changed.stdout
-    )
+    assert "  ! Recruitment status: RECRUITING → ACTIVE_NOT_RECRUITING\n" in changed.stdout
+    assert "  ! Target sample size: 1210 → 1105 (−9%)\n" in changed.stdout
 
     history = orjson.loads(run_watcher(["history", NCT, "--json"], config).stdout)
     assert [h["version"] for h in history] == [1, 2]
@@ -59,7 +58,7 @@ def test_the_issue_scenario(server: RegistryServer, db_url: str, tmp_path: Path)
     ]
     human = run_watcher(["diff", NCT], config).stdout
     assert human.splitlines()[0].startswith(f"{NCT}: version 1 (")
-    assert "Target sample size [major]\n  - 1210\n  + 1105\n" in human
+    assert "! Target sample size: 1210 → 1105 (−9%)\n" in human
 
     again = run_watcher(["check", "--json"], config)
     assert orjson.loads(again.stdout) == {"checked": 1, "changed": [], "new": [], "failed": []}

@@ -11,18 +11,19 @@ def test_values_for_a_person() -> None:
     assert value_text({"available": False, "url": None}) == "available: no"
 
 
-def test_list_changes_show_what_went_and_what_came() -> None:
-    change = FieldChange(
-        "countries", "Countries of recruitment", ["France", "Spain"], ["Spain", "Italy"], "minor"
-    )
-    assert change_lines(change) == ["Countries of recruitment [minor]", "  - France", "  + Italy"]
+def test_a_change_is_its_summary_marked_by_significance() -> None:
+    change = FieldChange("countries", "Countries of recruitment", None, "Italy", "minor",
+                         "added", "Countries of recruitment: added Italy")
+    assert change_lines(change) == ["* Countries of recruitment: added Italy"]
 
 
-def test_multi_line_values_stay_indented() -> None:
-    change = FieldChange(
-        "primary_outcomes", "Primary outcomes", [], ["DFS\nTime frame: 5 y"], "major"
-    )
-    assert change_lines(change) == ["Primary outcomes [major]", "  + DFS", "    Time frame: 5 y"]
+def test_a_long_text_change_shows_its_words() -> None:
+    change = FieldChange("inclusion_criteria", "Inclusion criteria", "a", "b", "minor",
+                         "changed", "Inclusion criteria changed (+1 word, −1 word)",
+                         ({"op": "equal", "text": "Age >="},
+                          {"op": "delete", "text": "18"}, {"op": "insert", "text": "21"}))
+    assert change_lines(change) == ["* Inclusion criteria changed (+1 word, −1 word)",
+                                    "    Age >= [-18-] {+21+}"]
 
 
 def test_record_lists_one_item_a_line() -> None:

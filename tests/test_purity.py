@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
-PURE = ["model", "normalize", "hashing", "diff", "fields", "ids"]
+PURE = ["model", "normalize", "hashing", "diff", "fields", "ids", "textdiff", "flags"]
 FORBIDDEN = {"httpx", "sqlalchemy", "jinja2", "alembic", "click", "rich", "requests", "socket"}
 
 

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import orjson
 
 from watcher import __version__
 from watcher.config import Settings, load
-from watcher.diff import diff_records
+from watcher.diff import diff_records, summarize
 from watcher.errors import (
     ConfigError,
     InputError,
@@ -26,13 +27,16 @@ from watcher.errors import (
     UnknownTrial,
     WatcherError,
 )
+from watcher.flags import red_flags
 from watcher.ids import TrialId, parse_trial_id
 from watcher.importing import read_trial_ids
 from watcher.logs import configure_logging
 from watcher.model import CheckOutcome, Watch
 from watcher.present import (
+    LEGEND,
     change_lines,
     diff_lines,
+    flag_lines,
     history_table,
     record_lines,
     watch_table,
@@ -412,11 +416,16 @@ def history(app: App, trial: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @pass_app
 def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool) -> None:
-    """Field changes between two versions (default: the last two)."""
+    """Field changes between two versions (default: the last two), and red flags.
+
+    --from 1 compares with the first version seen: changes made and reverted between two
+    checks cancel out, and what a trial changed since we started watching stands out."""
     trial_id = parse_trial_id(trial).value
     new = app.repo.version(trial_id, to)
     old = app.repo.version(trial_id, from_ if from_ is not None else max(new.version - 1, 1))
-    changes = diff_records(old.record, new.record)
+    changes = diff_records(old.record, new.record, app.settings.diff)
+    history = [v.record for v in app.repo.history(trial_id) if v.version <= new.version]
+    flags = red_flags(history, date.today(), app.settings.flags)
     if as_json:
         _json(
             {
@@ -424,14 +433,85 @@ def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool)
                 "from": old.version,
                 "to": new.version,
                 "changes": [c.to_json() for c in changes],
+                "flags": [f.to_json() for f in flags],
             }
         )
         return
     if old.version == new.version and from_ is None:
         click.echo(f"{trial_id}: only one version stored so far.")
+        for line in flag_lines(flags):
+            click.echo(line)
         return
-    for line in diff_lines(trial_id, old, new, changes):
+    for line in diff_lines(trial_id, old, new, changes, flags):
         click.echo(line)
+    if changes:
+        click.echo(LEGEND)
+
+
+@cli.command()
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option(
+    "--source",
+    required=True,
+    type=click.Choice(sorted(SOURCES)),
+    help="The register format of both files.",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+def compare(app: App, old: str, new: str, source: str, as_json: bool) -> None:
+    """Compare two saved payloads of one source (two ICTRP exports, say) record by record,
+    offline: what changed, what was added, what was removed."""
+    from watcher.registries import get
+
+    adapter = get(source, app.settings)
+    before = {r["trial_id"]: r for r in adapter.parse_file(_read(old), old)}
+    after = {r["trial_id"]: r for r in adapter.parse_file(_read(new), new)}
+    changed = []
+    for trial_id in (t for t in before if t in after):
+        changes = diff_records(before[trial_id], after[trial_id], app.settings.diff)
+        if changes:
+            changed.append((trial_id, changes))
+    added = [t for t in after if t not in before]
+    removed = [t for t in before if t not in after]
+    if as_json:
+        _json(
+            {
+                "changed": [
+                    {"trial_id": t, "changes": [c.to_json() for c in cs]} for t, cs in changed
+                ],
+                "added": added,
+                "removed": removed,
+            }
+        )
+        return
+    for trial_id, changes in changed:
+        counts = summarize(changes)
+        click.echo(
+            f"{trial_id}: {counts['major']} major, {counts['minor']} minor, "
+            f"{counts['metadata']} metadata"
+        )
+        for change in changes:
+            for line in change_lines(change):
+                click.echo(f"  {line}")
+    for trial_id in added:
+        click.echo(f"{trial_id}: added (not in {old})")
+    for trial_id in removed:
+        click.echo(
+            f"{trial_id}: removed (not in {new}; one absence from an export is not "
+            "always a deletion)"
+        )
+    click.echo(
+        f"{len(before)} records in {old}, {len(after)} in {new}: {len(changed)} changed, "
+        f"{len(added)} added, {len(removed)} removed. {LEGEND}"
+    )
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise InputError(path, f"cannot read it ({e.strerror})") from None
 
 
 # -- offline ----------------------------------------------------------------------------------
@@ -451,12 +531,7 @@ def parse(app: App, file: str, source: str, as_json: bool) -> None:
     """Normalize a saved registry payload offline; prints a JSON array of records."""
     from watcher.registries import get
 
-    try:
-        data = Path(file).read_bytes()
-    except OSError as e:
-        raise InputError(file, f"cannot read it ({e.strerror})") from None
-    adapter = get(source, app.settings)
-    _json(adapter.parse_file(data, file))
+    _json(get(source, app.settings).parse_file(_read(file), file))
 
 
 # -- the database -----------------------------------------------------------------------------

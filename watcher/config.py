@@ -16,7 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from watcher.diff import DiffRules
 from watcher.errors import ConfigError
+from watcher.flags import FlagRules
+from watcher.model import Significance
 
 # ---------------------------------------------------------------------------------------------
 # Value parsers: each takes the TOML value and returns the setting's value or raises ValueError
@@ -124,6 +127,24 @@ def _prefix_table(value: object) -> dict[str, str]:
         except ValueError as e:
             raise ValueError(f"{prefix}: {e}") from None
     return out
+
+
+def _fields(value: object) -> frozenset[str]:
+    from watcher.fields import FIELDS
+
+    names = _str_list(value)
+    unknown = [n for n in names if n.split(".")[0] not in FIELDS]
+    if unknown:
+        raise ValueError(
+            f"unknown record fields {', '.join(map(repr, unknown))} (fields: {', '.join(FIELDS)})"
+        )
+    return frozenset(names)
+
+
+def _share(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"expected a number from 0 to 1, got {value!r}")
+    return float(value)
 
 
 def _str_list(value: object) -> tuple[str, ...]:
@@ -278,6 +299,47 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
         "Request budget for EUCTR (it allows at most 100 requests in 20 seconds).",
     ),
+    Setting(
+        "diff.major",
+        [],
+        _fields,
+        "Record fields whose changes count as major (alerted at once), beyond the built-in "
+        "ones: recruitment status, target sample size, primary outcomes, key dates, sponsor, "
+        "results, phase.",
+    ),
+    Setting("diff.minor", [], _fields, "Record fields whose changes count as minor."),
+    Setting(
+        "diff.metadata",
+        [],
+        _fields,
+        "Record fields whose changes count as the register's bookkeeping (never alerted).",
+    ),
+    Setting("diff.ignore", [], _fields, "Record fields whose changes are not reported at all."),
+    Setting(
+        "diff.similarity",
+        0.5,
+        _share,
+        "How alike two outcomes (or conditions, interventions) must be, from 0 to 1 by their "
+        "words, to be one item reworded rather than one removed and another added.",
+    ),
+    Setting(
+        "flags.target_cut",
+        0.25,
+        _share,
+        "Flag a target sample size cut by more than this share of its first value.",
+    ),
+    Setting(
+        "flags.status_stale_after",
+        "90d",
+        parse_duration,
+        "Flag a status still not ended this long after the trial's completion date.",
+    ),
+    Setting(
+        "flags.results_due_after",
+        "365d",
+        parse_duration,
+        "Flag a trial without results this long after its end.",
+    ),
     Setting("email.smtp_host", "localhost", _str, "SMTP server for alerts and the digest."),
     Setting("email.smtp_port", 25, _port, "Its port."),
     Setting("email.from", "watcher@example.org", _str, "Sender address of every message."),
@@ -347,6 +409,8 @@ class Settings:
     sources: Mapping[str, SourceSettings]
     routing: RoutingSettings
     email: EmailSettings
+    diff: DiffRules
+    flags: FlagRules
     # Where the settings were read from, for messages; "defaults" when no file was read.
     origin: str = "defaults"
 
@@ -413,11 +477,27 @@ def from_mapping(
             ),
         },
         routing=RoutingSettings(v["sources.default"], v["sources.by_prefix"]),
+        diff=_diff_rules(v, origin),
+        flags=FlagRules(
+            v["flags.target_cut"], v["flags.status_stale_after"], v["flags.results_due_after"]
+        ),
         email=EmailSettings(
             v["email.smtp_host"], v["email.smtp_port"], v["email.from"], v["email.to"]
         ),
         origin=origin,
     )
+
+
+def _diff_rules(v: Mapping[str, Any], origin: str) -> DiffRules:
+    significance: dict[str, Significance] = {}
+    for level in ("major", "minor", "metadata"):
+        for name in v[f"diff.{level}"]:
+            if name in significance:
+                raise ConfigError(
+                    origin, f"diff.{level}", f"{name!r} is also under diff.{significance[name]}"
+                )
+            significance[name] = level
+    return DiffRules(significance, v["diff.ignore"], v["diff.similarity"])
 
 
 def _ictrp_password(path: str, origin: str, env: Mapping[str, str]) -> str:

@@ -6,17 +6,31 @@ Pure data in one place: the diff, the CLI and the reports read it from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from watcher.model import Significance
+
+# How a field's two values are compared.
+Compare = Literal["value", "text", "set", "items", "outcomes", "keyed", "object"]
 
 
 @dataclass(frozen=True, slots=True)
 class FieldInfo:
     label: str
     significance: Significance
+    # value: one scalar; text: long prose, shown as a word-level diff; set: items whose order
+    # means nothing (countries, IDs); items: prose items matched by similarity, so a reordered
+    # list is no change and a reworded item is one change; outcomes: items matched across
+    # primary and secondary, so a move between them is seen; keyed: objects matched by their
+    # identity (a site by facility and place); object: compared key by key.
+    compare: Compare = "value"
     # A field computed from another one (``status`` from ``recruitment_status``): its change is
     # shown only when the field it comes from did not change too, so one edit is one line.
     derived_from: str | None = None
+    # One item's name for messages ("Primary outcome 3 reworded").
+    item: str = ""
+    # For keyed lists: the keys that say which object is which.
+    identity: tuple[str, ...] = ()
 
 
 FIELDS: dict[str, FieldInfo] = {
@@ -29,12 +43,12 @@ FIELDS: dict[str, FieldInfo] = {
     "registration_date": FieldInfo("Date of registration", "major"),
     "prospective_registration": FieldInfo("Prospective registration", "minor"),
     "primary_sponsor": FieldInfo("Primary sponsor", "major"),
-    "secondary_sponsors": FieldInfo("Secondary sponsors", "minor"),
-    "funding_sources": FieldInfo("Sources of funding", "minor"),
-    "public_title": FieldInfo("Public title", "minor"),
-    "scientific_title": FieldInfo("Scientific title", "minor"),
+    "secondary_sponsors": FieldInfo("Secondary sponsors", "minor", "set", item="sponsor"),
+    "funding_sources": FieldInfo("Sources of funding", "minor", "set", item="source"),
+    "public_title": FieldInfo("Public title", "minor", "text"),
+    "scientific_title": FieldInfo("Scientific title", "minor", "text"),
     "acronym": FieldInfo("Acronym", "minor"),
-    "secondary_ids": FieldInfo("Secondary IDs", "minor"),
+    "secondary_ids": FieldInfo("Secondary IDs", "minor", "set", item="ID"),
     "recruitment_status": FieldInfo("Recruitment status", "major"),
     "status": FieldInfo("Status", "major", derived_from="recruitment_status"),
     "first_enrolment_date": FieldInfo("Date of first enrolment", "major"),
@@ -42,25 +56,44 @@ FIELDS: dict[str, FieldInfo] = {
     "target_sample_size_type": FieldInfo("Sample size type", "minor"),
     "target_sample_size_text": FieldInfo("Target sample size (as written)", "minor"),
     "study_type": FieldInfo("Study type", "minor"),
-    "study_design": FieldInfo("Study design", "minor"),
+    "study_design": FieldInfo("Study design", "minor", "text"),
     "phase": FieldInfo("Phase", "major"),
-    "countries": FieldInfo("Countries of recruitment", "minor"),
-    "conditions": FieldInfo("Health conditions", "minor"),
-    "interventions": FieldInfo("Interventions", "minor"),
-    "inclusion_criteria": FieldInfo("Inclusion criteria", "minor"),
-    "exclusion_criteria": FieldInfo("Exclusion criteria", "minor"),
+    "countries": FieldInfo("Countries of recruitment", "minor", "set", item="country"),
+    "conditions": FieldInfo("Health conditions", "minor", "items", item="Condition"),
+    "interventions": FieldInfo("Interventions", "minor", "items", item="Intervention"),
+    "inclusion_criteria": FieldInfo("Inclusion criteria", "minor", "text"),
+    "exclusion_criteria": FieldInfo("Exclusion criteria", "minor", "text"),
     "age_min": FieldInfo("Minimum age", "minor"),
     "age_max": FieldInfo("Maximum age", "minor"),
     "gender": FieldInfo("Gender", "minor"),
-    "primary_outcomes": FieldInfo("Primary outcomes", "major"),
-    "secondary_outcomes": FieldInfo("Secondary outcomes", "minor"),
-    "contacts": FieldInfo("Contacts", "minor"),
-    "ethics_review": FieldInfo("Ethics review", "minor"),
-    "results": FieldInfo("Results", "major"),
+    "primary_outcomes": FieldInfo("Primary outcomes", "major", "outcomes", item="Primary outcome"),
+    "secondary_outcomes": FieldInfo(
+        "Secondary outcomes", "minor", "outcomes", item="Secondary outcome"
+    ),
+    "contacts": FieldInfo("Contacts", "minor", "keyed", item="contact", identity=("name", "email")),
+    "ethics_review": FieldInfo("Ethics review", "minor", "object"),
+    "results": FieldInfo("Results", "major", "object"),
     "primary_completion_date": FieldInfo("Primary completion date", "major"),
     "completion_date": FieldInfo("Completion date", "major"),
-    "sites": FieldInfo("Sites", "minor"),
+    "sites": FieldInfo(
+        "Sites", "minor", "keyed", item="site", identity=("facility", "city", "state", "country")
+    ),
+    # EUCTR's own fields.
+    "member_state": FieldInfo("Member state", "metadata"),
+    "target_sample_size_member_state": FieldInfo("Target sample size in the member state", "major"),
+    "target_sample_size_eea": FieldInfo("Target sample size in the EEA", "minor"),
+    "age_groups": FieldInfo("Age groups", "minor", "set", item="age group"),
+    "main_objective": FieldInfo("Main objective", "major", "text"),
+    "secondary_objectives": FieldInfo("Secondary objectives", "minor", "text"),
+    "end_of_trial_status": FieldInfo("End of trial status", "major"),
+    "duplicate_records": FieldInfo("Records of this member state in the register", "metadata"),
 }
+
+# Fields whose list order means nothing: sorted before hashing, so that a register
+# reordering them makes no version.
+ORDERLESS: frozenset[str] = frozenset(
+    key for key, info in FIELDS.items() if info.compare in ("set", "items", "outcomes", "keyed")
+)
 
 SUBFIELD_LABELS: dict[str, str] = {
     "available": "available",

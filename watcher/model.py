@@ -140,24 +140,38 @@ class Version:
     changes: int = 0
 
 
+ChangeKind = Literal["changed", "added", "removed", "reworded", "moved"]
+
+
 @dataclass(frozen=True, slots=True)
 class FieldChange:
-    """One field that differs between two versions."""
+    """One change between two versions: a field's value, or one item of a list field.
+
+    ``summary`` says it in one line for a person ("Target sample size: 120 → 80 (−33%)");
+    ``detail`` holds a word-level diff of a long text, as ``{"op", "text"}`` pieces."""
 
     field: str
     label: str
     old: Any
     new: Any
     significance: Significance
+    kind: ChangeKind = "changed"
+    summary: str = ""
+    detail: tuple[dict[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "field": self.field,
             "label": self.label,
             "old": self.old,
             "new": self.new,
             "significance": self.significance,
+            "kind": self.kind,
+            "summary": self.summary,
         }
+        if self.detail:
+            out["detail"] = list(self.detail)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

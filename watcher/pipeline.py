@@ -17,7 +17,7 @@ import httpx
 from watcher.config import Settings
 from watcher.diff import diff_records
 from watcher.errors import WatcherError
-from watcher.hashing import content_hash
+from watcher.hashing import content_hash, is_current
 from watcher.http import Fetcher, RateLimiter
 from watcher.model import CheckOutcome, Expanded, Fetched, Watch
 from watcher.registries import get as get_source
@@ -163,6 +163,12 @@ class Checker:
         tid = fetched.trial_id
         record = source.normalize(fetched)
         digest = content_hash(record)
+        if latest is not None and not is_current(latest[1]):
+            # Stored under an older hash function: hash the stored record again, once, so
+            # that upgrading watcher makes no version of every trial.
+            rehashed = content_hash(self.repo.version(tid, latest[0]).record)
+            self.repo.rehash(tid, latest[0], rehashed)
+            latest = (latest[0], rehashed)
         for _ in range(3):
             now = self.clock()
             if latest is not None and latest[1] == digest:
@@ -171,7 +177,11 @@ class Checker:
                     tid, "unchanged", latest[0], redirected_to=fetched.redirected_to
                 )
             previous = self.repo.version(tid, latest[0]).record if latest else None
-            changes = tuple(diff_records(previous, record)) if previous is not None else ()
+            changes = (
+                tuple(diff_records(previous, record, self.settings.diff))
+                if previous is not None
+                else ()
+            )
             try:
                 number = self.repo.add_version(
                     tid,

@@ -5,12 +5,16 @@ Pure: returns lines; the CLI prints them.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from watcher.diff import summarize
 from watcher.fields import field_info
+from watcher.flags import RedFlag
 from watcher.model import FieldChange, Record, Version, Watch
+from watcher.textdiff import Piece, render
 
 NONE = "(none)"
 
@@ -37,34 +41,43 @@ def _indent(text: str, prefix: str) -> list[str]:
     return [prefix + lines[0]] + [" " * len(prefix) + line for line in lines[1:]]
 
 
-def change_lines(change: FieldChange) -> list[str]:
-    """A change as a person reads it: the field, then what went and what came."""
-    head = f"{change.label} [{change.significance}]"
-    old, new = change.old, change.new
-    if isinstance(old, list) and isinstance(new, list):
-        before = [value_text(v) for v in old]
-        after = [value_text(v) for v in new]
-        lines = [head]
-        lines += [line for v in before if v not in after for line in _indent(v, "  - ")]
-        lines += [line for v in after if v not in before for line in _indent(v, "  + ")]
-        if len(lines) == 1:
-            lines.append("  (same items, new order)")
-        return lines
-    return [head, *_indent(value_text(old), "  - "), *_indent(value_text(new), "  + ")]
+def change_lines(change: FieldChange, width: int = 96) -> list[str]:
+    """A change as a person reads it: its one-line summary, then, for a long text, the words
+    that went ``[-like this-]`` and came ``{+like this+}``."""
+    marker = {"major": "!", "minor": "*", "metadata": "."}[change.significance]
+    head = f"{marker} {change.summary or change.label}"
+    if not change.detail:
+        return [head]
+    text = render([Piece(p["op"], p["text"]) for p in change.detail])  # type: ignore[arg-type]
+    wrapped = textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False)
+    return [head, *(f"    {line}" for line in wrapped)]
 
 
 def diff_lines(
-    trial_id: str, old: Version, new: Version, changes: Sequence[FieldChange]
+    trial_id: str,
+    old: Version,
+    new: Version,
+    changes: Sequence[FieldChange],
+    flags: Sequence[RedFlag] = (),
 ) -> list[str]:
+    counts = summarize(changes)
     lines = [
         f"{trial_id}: version {old.version} ({when(old.fetched_at)}) -> "
-        f"version {new.version} ({when(new.fetched_at)})"
+        f"version {new.version} ({when(new.fetched_at)}): "
+        f"{counts['major']} major, {counts['minor']} minor, {counts['metadata']} metadata"
     ]
     if not changes:
         lines.append("No changes.")
     for change in changes:
         lines += change_lines(change)
-    return lines
+    return lines + flag_lines(flags)
+
+
+def flag_lines(flags: Sequence[RedFlag]) -> list[str]:
+    return ["Red flags:", *(f"  ! {flag.message}" for flag in flags)] if flags else []
+
+
+LEGEND = "(! major, * minor, . metadata)"
 
 
 def record_lines(record: Record) -> list[str]:

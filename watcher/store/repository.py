@@ -191,6 +191,20 @@ class Repository:
                 raise UnknownTrial(trial_id, why)
             return _version(snapshot, trial_id)
 
+    def rehash(self, trial_id: str, number: int, content_hash: str) -> None:
+        """Replace a version's hash by the current hash function's hash of the same record
+        (the record itself is never changed)."""
+        with self._session() as session:
+            row = self._row(session, trial_id)
+            snapshot = session.scalar(
+                select(SnapshotRow).where(
+                    SnapshotRow.watch_id == row.id, SnapshotRow.version == number
+                )
+            )
+            if snapshot is None:
+                raise UnknownTrial(trial_id, f"no version {number}")
+            snapshot.content_hash = content_hash
+
     def raw_payload(self, trial_id: str, number: int) -> tuple[bytes, str]:
         """The register's payload of a version, as fetched, and its content type."""
         with self._session() as session:

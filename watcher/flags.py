@@ -1,0 +1,123 @@
+"""Red flags: what the versions of a trial say that no single change says.
+
+Pure: does not interact with any dependencies, only processes data.
+
+- the enrolment start moved after the registration date (a retrospective registration made to
+  look prospective);
+- the target sample size cut by more than a share of its first value;
+- a status still "recruiting" (or another not-ended status) long after the completion date;
+- no results a year (configurable) after the trial ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from watcher.model import Record
+
+NOT_ENDED = frozenset(
+    {
+        "not_yet_recruiting",
+        "recruiting",
+        "enrolling_by_invitation",
+        "active_not_recruiting",
+        "ongoing",
+        "authorised",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagRules:
+    target_cut: float = 0.25
+    status_stale_after: timedelta = timedelta(days=90)
+    results_due_after: timedelta = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlag:
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+def _day(text: str | None) -> date | None:
+    """An ISO date; a month alone counts as its last day (the latest it can mean)."""
+    if not text:
+        return None
+    try:
+        parts = [int(p) for p in text.split("-")]
+        if len(parts) == 3:
+            return date(parts[0], parts[1], parts[2])
+        first_next = date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+        return first_next - timedelta(days=1)
+    except (ValueError, IndexError):
+        return None
+
+
+def red_flags(
+    records: Sequence[Record], today: date, rules: FlagRules = FlagRules()
+) -> list[RedFlag]:
+    """The flags raised by a trial's versions, oldest first."""
+    if not records:
+        return []
+    first, latest = records[0], records[-1]
+    flags: list[RedFlag] = []
+
+    registered = _day(latest.get("registration_date"))
+    started = _day(latest.get("first_enrolment_date"))
+    if registered and started and started >= registered:
+        earlier = [_day(r.get("first_enrolment_date")) for r in records[:-1]]
+        before = [d for d in earlier if d is not None and d < registered]
+        if before:
+            flags.append(
+                RedFlag(
+                    "enrolment_moved_after_registration",
+                    f"Date of first enrolment moved from {min(before).isoformat()} (before the "
+                    f"registration on {registered.isoformat()}) to "
+                    f"{latest['first_enrolment_date']}, after it",
+                )
+            )
+
+    was, now = first.get("target_sample_size"), latest.get("target_sample_size")
+    if isinstance(was, int) and isinstance(now, int) and was > 0 and now < was:
+        cut = (was - now) / was
+        if cut > rules.target_cut:
+            flags.append(
+                RedFlag(
+                    "target_size_cut",
+                    f"Target sample size cut by {cut:.0%} since we started watching "
+                    f"({was} → {now})",
+                )
+            )
+
+    end = _day(latest.get("completion_date")) or _day(
+        (latest.get("results") or {}).get("date_completed")
+    )
+    status = latest.get("status")
+    if end and status in NOT_ENDED and today - end > rules.status_stale_after:
+        flags.append(
+            RedFlag(
+                "status_not_updated",
+                f"Status still '{latest.get('recruitment_status')}' {(today - end).days} days "
+                f"after the completion date ({end.isoformat()})",
+            )
+        )
+    if (
+        end
+        and today - end > rules.results_due_after
+        and status not in NOT_ENDED
+        and not ((latest.get("results") or {}).get("available"))
+    ):
+        flags.append(
+            RedFlag(
+                "results_missing",
+                f"No results {(today - end).days // 30} months after the end of the trial "
+                f"({end.isoformat()})",
+            )
+        )
+    return flags
