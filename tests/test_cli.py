@@ -57,8 +57,7 @@ def test_add_check_history_diff_list(invoke: Any, server: RegistryServer) -> Non
     assert all(h["content_hash"].startswith("2:") and h["fetched_at"] for h in history)
 
     diff = _json(invoke("diff", NCT, "--json"))
-    assert {k: diff[k] for k in ("trial_id", "from", "to")} == {
-        "trial_id": NCT, "from": 1, "to": 2}
+    assert {k: diff[k] for k in ("trial_id", "from", "to")} == {"trial_id": NCT, "from": 1, "to": 2}
     assert diff["changes"] == [
         {
             "field": "recruitment_status",

@@ -18,10 +18,16 @@ def test_hash_sees_every_value_and_the_order_of_ordered_lists() -> None:
 
 
 def test_reordering_a_list_whose_order_means_nothing_keeps_the_hash() -> None:
-    a = {"countries": ["France", "Spain"], "primary_outcomes": ["OS", "DFS"],
-         "sites": [{"facility": "A"}, {"facility": "B"}]}
-    b = {"countries": ["Spain", "France"], "primary_outcomes": ["DFS", "OS"],
-         "sites": [{"facility": "B"}, {"facility": "A"}]}
+    a = {
+        "countries": ["France", "Spain"],
+        "primary_outcomes": ["OS", "DFS"],
+        "sites": [{"facility": "A"}, {"facility": "B"}],
+    }
+    b = {
+        "countries": ["Spain", "France"],
+        "primary_outcomes": ["DFS", "OS"],
+        "sites": [{"facility": "B"}, {"facility": "A"}],
+    }
     assert content_hash(a) == content_hash(b)
     assert content_hash(a) != content_hash({**b, "countries": ["Spain"]})
 

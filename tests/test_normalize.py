@@ -53,9 +53,15 @@ def test_clean_line_collapses_whitespace_and_decodes_entities() -> None:
     assert clean_line("x&lt;br&gt;y") == "x y"
 
 
-def test_clean_block_keeps_line_breaks_and_indentation() -> None:
-    raw = "\r<br>        Inclusion:\r<br>\r<br>  * one   item  \r\n  * two\n\n\n\nend"
-    assert clean_block(raw) == "        Inclusion:\n\n  * one item\n  * two\n\nend"
+def test_clean_block_keeps_line_breaks_and_relative_indentation() -> None:
+    raw = "        Inclusion:\r\n\r\n          * one   item  \r\n          * two\n\n\n\n        end"
+    assert clean_block(raw) == "Inclusion:\n\n  * one item\n  * two\n\nend"
+
+
+def test_in_markup_only_br_breaks_a_line() -> None:
+    """ICTRP's export writes each line break as "\\r<br>": one break, as a browser shows it."""
+    raw = "\r<br>        Inclusion Criteria:\r<br>\r<br>        - Carrier of a\r\nvariant<br>"
+    assert clean_block(raw) == "Inclusion Criteria:\n\n- Carrier of a variant"
 
 
 def test_reflowed_whitespace_gives_the_same_block() -> None:
@@ -65,7 +71,7 @@ def test_reflowed_whitespace_gives_the_same_block() -> None:
 
 
 def test_escaped_br_from_the_ictrp_export_is_a_line_break() -> None:
-    assert clean_block("a&#x0D;&lt;br&gt;b") == "a\n\nb"
+    assert clean_block("a&#x0D;&lt;br&gt;b") == "a\nb"
 
 
 def test_markdown_escapes_are_dropped() -> None:

@@ -12,18 +12,37 @@ def test_values_for_a_person() -> None:
 
 
 def test_a_change_is_its_summary_marked_by_significance() -> None:
-    change = FieldChange("countries", "Countries of recruitment", None, "Italy", "minor",
-                         "added", "Countries of recruitment: added Italy")
+    change = FieldChange(
+        "countries",
+        "Countries of recruitment",
+        None,
+        "Italy",
+        "minor",
+        "added",
+        "Countries of recruitment: added Italy",
+    )
     assert change_lines(change) == ["* Countries of recruitment: added Italy"]
 
 
 def test_a_long_text_change_shows_its_words() -> None:
-    change = FieldChange("inclusion_criteria", "Inclusion criteria", "a", "b", "minor",
-                         "changed", "Inclusion criteria changed (+1 word, −1 word)",
-                         ({"op": "equal", "text": "Age >="},
-                          {"op": "delete", "text": "18"}, {"op": "insert", "text": "21"}))
-    assert change_lines(change) == ["* Inclusion criteria changed (+1 word, −1 word)",
-                                    "    Age >= [-18-] {+21+}"]
+    change = FieldChange(
+        "inclusion_criteria",
+        "Inclusion criteria",
+        "a",
+        "b",
+        "minor",
+        "changed",
+        "Inclusion criteria changed (+1 word, −1 word)",
+        (
+            {"op": "equal", "text": "Age >="},
+            {"op": "delete", "text": "18"},
+            {"op": "insert", "text": "21"},
+        ),
+    )
+    assert change_lines(change) == [
+        "* Inclusion criteria changed (+1 word, −1 word)",
+        "    Age >= [-18-] {+21+}",
+    ]
 
 
 def test_record_lists_one_item_a_line() -> None:

@@ -264,7 +264,7 @@ def test_export_trailing_whitespace_and_mixed_date_formats(
 
 def test_export_escaped_br_becomes_line_breaks(export: dict[str, dict[str, Any]]) -> None:
     criteria = export["NCT06360289"]["inclusion_criteria"]
-    assert criteria.startswith("        Inclusion Criteria:\n\n        - Carrier of a documented")
+    assert criteria.startswith("Inclusion Criteria:\n\n- Carrier of a documented")
     assert "<br>" not in criteria and "&lt;" not in criteria
 
 
@@ -334,7 +334,7 @@ def test_csv_fields_hold_cr_and_crlf_line_breaks() -> None:
     records = {r["trial_id"]: r for r in _parse(CSV_0407)}
     assert len(records) == 51
     criteria = records["NCT04246242"]["inclusion_criteria"]
-    assert criteria.startswith("        Inclusion Criteria:\n\n        Patients diagnosed")
+    assert criteria.startswith("Inclusion Criteria:\n\nPatients diagnosed")
     assert "\r" not in criteria
 
 

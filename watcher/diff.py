@@ -20,6 +20,7 @@ import orjson
 from deepdiff import DeepDiff
 
 from watcher.fields import FIELDS, FieldInfo, field_info
+from watcher.hashing import fold_whitespace
 from watcher.model import RECORD_KEYS, ChangeKind, FieldChange, Record, Significance
 from watcher.textdiff import counts, similarity, word_diff, words
 
@@ -49,7 +50,7 @@ def diff_records(old: Record, new: Record, rules: DiffRules = DEFAULT_RULES) -> 
     changed: set[str] = set()
     keys = [*RECORD_KEYS, *sorted((set(old) | set(new)) - set(RECORD_KEYS))]
     for key in keys:
-        if key in rules.ignore or old.get(key) == new.get(key):
+        if key in rules.ignore or _same(old.get(key), new.get(key)):
             continue
         if key in OUTCOME_FIELDS:
             if key == "secondary_outcomes" and "primary_outcomes" in changed:
@@ -72,6 +73,15 @@ def diff_records(old: Record, new: Record, rules: DiffRules = DEFAULT_RULES) -> 
         )
         out.append(replace(change, significance=override) if override else change)
     return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, or different only in whitespace (reflowed text, indentation)."""
+    if a == b:
+        return True
+    if type(a) is not type(b):
+        return False
+    return fold_whitespace(orjson.dumps(a)) == fold_whitespace(orjson.dumps(b))
 
 
 # -- one field --------------------------------------------------------------------------------
@@ -314,6 +324,11 @@ class _Item:
     index: int  # 1-based, in its list
     text: str
 
+    @property
+    def words(self) -> str:
+        """The text with whitespace folded: what makes two items the same item."""
+        return " ".join(self.text.split())
+
 
 def _match(
     old: Sequence[_Item], new: Sequence[_Item], threshold: float
@@ -328,7 +343,7 @@ def _match(
                 (
                     o
                     for o in left_old
-                    if o.text == n.text and (o.field == n.field or not same_field_only)
+                    if o.words == n.words and (o.field == n.field or not same_field_only)
                 ),
                 None,
             )
@@ -417,7 +432,7 @@ def _items(
         [_Item(key, i, str(t)) for i, t in enumerate(new, 1)],
         rules.similarity,
     )
-    out = [_reworded(key, info, o, n) for o, n in pairs if o.text != n.text]
+    out = [_reworded(key, info, o, n) for o, n in pairs if o.words != n.words]
     return out + _leftovers(key, info, gone, came)
 
 
@@ -436,7 +451,7 @@ def _outcomes(old: Record, new: Record, rules: DiffRules) -> list[FieldChange]:
         if o.field != n.field:
             primary = FIELDS["primary_outcomes"]
             where = "secondary" if n.field == "secondary_outcomes" else "primary"
-            pieces = word_diff(o.text, n.text) if o.text != n.text else []
+            pieces = word_diff(o.text, n.text) if o.words != n.words else []
             out.append(
                 FieldChange(
                     "primary_outcomes",
@@ -450,7 +465,7 @@ def _outcomes(old: Record, new: Record, rules: DiffRules) -> list[FieldChange]:
                     tuple(p.to_json() for p in pieces),
                 )
             )
-        elif o.text != n.text:
+        elif o.words != n.words:
             out.append(_reworded(n.field, info, o, n))
     for f in OUTCOME_FIELDS:
         out += _leftovers(

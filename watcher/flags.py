@@ -36,6 +36,9 @@ class FlagRules:
     results_due_after: timedelta = timedelta(days=365)
 
 
+DEFAULT_FLAGS = FlagRules()
+
+
 @dataclass(frozen=True, slots=True)
 class RedFlag:
     code: str
@@ -60,7 +63,7 @@ def _day(text: str | None) -> date | None:
 
 
 def red_flags(
-    records: Sequence[Record], today: date, rules: FlagRules = FlagRules()
+    records: Sequence[Record], today: date, rules: FlagRules = DEFAULT_FLAGS
 ) -> list[RedFlag]:
     """The flags raised by a trial's versions, oldest first."""
     if not records:

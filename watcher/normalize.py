@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import textwrap
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from watcher.model import LIST_KEYS, RECORD_KEYS, Record
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 # Control characters carry no meaning in a record, and PostgreSQL's JSONB refuses NUL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_ENDS = re.compile(r"[\r\n]+")
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 _ANY_SPACE = re.compile(r"\s+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
@@ -27,8 +29,13 @@ _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 def _decode(text: str) -> str:
     # Entities first: registers escape their own <br> tags as &lt;br&gt;.
     text = html.unescape(html.unescape(text)) if "&" in text else text
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", _BR.sub("\n", text))
+    if _BR.search(text):
+        # Markup: as in a browser, only <br> breaks a line; the source's CR and LF beside it
+        # (ICTRP writes "\r<br>") are spaces.
+        text = _BR.sub("\n", _LINE_ENDS.sub(" ", text))
+    else:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
 
 
 def clean_line(text: str | None) -> str | None:
@@ -49,7 +56,9 @@ def clean_block(text: str | None) -> str | None:
         stripped = raw.rstrip()
         indent = len(stripped) - len(stripped.lstrip())
         lines.append(stripped[:indent].replace("\t", "  ") + _SPACES.sub(" ", stripped[indent:]))
-    value = _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip("\n")
+    # The indentation all lines share is layout (ICTRP indents whole criteria by 8 spaces);
+    # what one line has more than the others (a nested bullet) is kept.
+    value = textwrap.dedent(_MANY_NEWLINES.sub("\n\n", "\n".join(lines))).strip("\n")
     return value if value.strip() else None
 
 

@@ -43,8 +43,8 @@ STATUS_MAP = {
 }
 SAMPLE_SIZE_TYPES = {"ESTIMATED": "anticipated", "ANTICIPATED": "anticipated", "ACTUAL": "actual"}
 
-_EXCLUSION_HEADER = re.compile(r"^\s*exclusion criteria\s*:?\s*$", re.IGNORECASE | re.MULTILINE)
-_INCLUSION_HEADER = re.compile(r"\A\s*inclusion criteria\s*:?\s*\n", re.IGNORECASE)
+_EXCLUSION_HEADER = re.compile(r"^\s*exclusion\s+criteria\s*:?\s*$", re.IGNORECASE | re.MULTILINE)
+_INCLUSION_HEADER = re.compile(r"\A\s*inclusion\s+criteria\s*:?\s*\n", re.IGNORECASE)
 
 
 class CtGov:

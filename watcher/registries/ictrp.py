@@ -70,7 +70,11 @@ STATUS_MAP = {
 _NO_VALUE = {"n/a", "na", "none", "not applicable", "not available", "no limit", "-", "0"}
 
 _EUCTR_OUTCOME_SPLIT = re.compile(
-    r";(?=(?:" + "|".join(re.escape(label) for label in formats.OUTCOME_LABELS) + r"):)"
+    # ";" then, sometimes, "<br>" and indentation before the next label (real 2020 downloads).
+    r";(?=(?:\s|<br\s*/?>)*(?:"
+    + "|".join(re.escape(label) for label in formats.OUTCOME_LABELS)
+    + r"):)",
+    re.IGNORECASE,
 )
 _JOINED = re.compile(r";(?=\S)")
 
