@@ -173,3 +173,41 @@ def test_each_source_keeps_its_own_request_budget(repo: Repository) -> None:
             outcomes = checker.check(repo.watches())
     assert {o.kind for o in outcomes} == {"baseline"}
     assert sleeps == [6.0, 6.0]
+
+
+def test_a_hash_from_an_older_hash_function_makes_no_version(
+    settings: Settings, repo: Repository, ctgov_state: RegistryState
+) -> None:
+    """Upgrading watcher to a new hash function must not make a version of every trial."""
+    from watcher.hashing import content_hash
+    from watcher.model import Fetched
+    from watcher.registries.ctgov import normalize_study
+
+    _watch(repo, NCT)
+    record = normalize_study(ctgov_state.studies[NCT], NCT)
+    repo.add_version(
+        NCT,
+        at=datetime.now(UTC),
+        fetched=Fetched(NCT, "ctgov", b"{}", "application/json", "u"),
+        record=record,
+        content_hash="1:" + "0" * 64,
+        previous=0,
+        changes=0,
+    )
+    [outcome] = _check(settings, repo)
+    assert outcome.kind == "unchanged"
+    [version] = repo.history(NCT)
+    assert version.content_hash == content_hash(record)
+
+
+def test_a_register_reordering_its_lists_makes_no_version(
+    settings: Settings, repo: Repository, ctgov_state: RegistryState
+) -> None:
+    _watch(repo, NCT)
+    _check(settings, repo)
+    ps = ctgov_state.studies[NCT]["protocolSection"]
+    ps["outcomesModule"]["secondaryOutcomes"].reverse()
+    ps["conditionsModule"]["conditions"].reverse()
+    ps["contactsLocationsModule"]["locations"].reverse()
+    assert [o.kind for o in _check(settings, repo)] == ["unchanged"]
+    assert repo.count_rows()["snapshot"] == 1

@@ -20,7 +20,6 @@ import orjson
 from deepdiff import DeepDiff
 
 from watcher.fields import FIELDS, FieldInfo, field_info
-from watcher.hashing import fold_whitespace
 from watcher.model import RECORD_KEYS, ChangeKind, FieldChange, Record, Significance
 from watcher.textdiff import counts, similarity, word_diff, words
 
@@ -76,12 +75,13 @@ def diff_records(old: Record, new: Record, rules: DiffRules = DEFAULT_RULES) -> 
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Equal, or different only in whitespace (reflowed text, indentation)."""
+    """Equal, or texts different only in whitespace (reflowed, indented). Items of lists are
+    normalized by the adapters, and compared by their words where they are prose."""
     if a == b:
         return True
-    if type(a) is not type(b):
-        return False
-    return fold_whitespace(orjson.dumps(a)) == fold_whitespace(orjson.dumps(b))
+    if isinstance(a, str) and isinstance(b, str):
+        return a.split() == b.split()
+    return False
 
 
 # -- one field --------------------------------------------------------------------------------
