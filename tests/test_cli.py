@@ -209,3 +209,27 @@ def test_every_command_has_help(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0
     assert "Usage: cli" in result.stdout or "Usage:" in result.stdout
+
+
+def test_diff_shows_what_changed_since_we_started_watching(
+    invoke: Any, server: RegistryServer
+) -> None:
+    """A change made and reverted between two later checks cancels out in "since start"."""
+    invoke("add", NCT)
+    status = server.state.studies[NCT]["protocolSection"]["statusModule"]
+    design = server.state.studies[NCT]["protocolSection"]["designModule"]
+    status["overallStatus"] = "SUSPENDED"
+    invoke("check")
+    status["overallStatus"] = "RECRUITING"
+    design["enrollmentInfo"]["count"] = 800
+    invoke("check")
+    diff = _json(invoke("diff", NCT, "--json"))
+    assert [c["field"] for c in diff["changes"]] == ["recruitment_status", "target_sample_size"]
+    assert [c["summary"] for c in diff["since_start"]] == ["Target sample size: 1210 → 800 (−34%)"]
+    text = invoke("diff", NCT).stdout
+    assert "Major changes since we started watching (version 1, " in text
+    since = text.split("Major changes since we started watching")[1]
+    assert "Target sample size: 1210 → 800 (−34%)" in since
+    assert "SUSPENDED" not in since  # made and reverted: it cancels out
+    assert "Target sample size cut by 34% since we started watching (1210 → 800)" in text
+    assert _json(invoke("diff", NCT, "--from", "1", "--json"))["since_start"] == []

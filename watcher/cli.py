@@ -19,7 +19,7 @@ import orjson
 
 from watcher import __version__
 from watcher.config import Settings, load
-from watcher.diff import diff_records, summarize
+from watcher.diff import diff_records, since_start, summarize
 from watcher.errors import (
     ConfigError,
     InputError,
@@ -424,8 +424,10 @@ def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool)
     new = app.repo.version(trial_id, to)
     old = app.repo.version(trial_id, from_ if from_ is not None else max(new.version - 1, 1))
     changes = diff_records(old.record, new.record, app.settings.diff)
-    history = [v.record for v in app.repo.history(trial_id) if v.version <= new.version]
-    flags = red_flags(history, date.today(), app.settings.flags)
+    versions = [v for v in app.repo.history(trial_id) if v.version <= new.version]
+    flags = red_flags([v.record for v in versions], date.today(), app.settings.flags)
+    first = versions[0]
+    start = since_start(first.record, new.record, app.settings.diff) if old.version > 1 else []
     if as_json:
         _json(
             {
@@ -434,6 +436,7 @@ def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool)
                 "to": new.version,
                 "changes": [c.to_json() for c in changes],
                 "flags": [f.to_json() for f in flags],
+                "since_start": [c.to_json() for c in start],
             }
         )
         return
@@ -444,7 +447,14 @@ def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool)
         return
     for line in diff_lines(trial_id, old, new, changes, flags):
         click.echo(line)
-    if changes:
+    if start:
+        click.echo(
+            f"Major changes since we started watching (version 1, {first.fetched_at:%Y-%m-%d}):"
+        )
+        for change in start:
+            for line in change_lines(change):
+                click.echo(f"  {line}")
+    if changes or start:
         click.echo(LEGEND)
 
 

@@ -11,7 +11,7 @@ fields that differ (it costs ~15 ms on a whole record even when nothing changed)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -474,12 +474,17 @@ def _outcomes(old: Record, new: Record, rules: DiffRules) -> list[FieldChange]:
     return out
 
 
+def since_start(
+    first: Record, latest: Record, rules: DiffRules = DEFAULT_RULES
+) -> list[FieldChange]:
+    """The major changes from the first version seen to the latest: what a trial changed since
+    we started watching, with changes made and reverted in between cancelling out."""
+    return [c for c in diff_records(first, latest, rules) if c.significance == "major"]
+
+
 def summarize(changes: Sequence[FieldChange]) -> dict[str, int]:
     """How many changes of each significance."""
     out = {"major": 0, "minor": 0, "metadata": 0}
     for change in changes:
         out[change.significance] += 1
     return out
-
-
-Differ = Callable[[Record, Record], list[FieldChange]]
