@@ -139,6 +139,11 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 pass_app = click.make_pass_decorator(App)
 
 
+def format_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--source NAME`` of the offline commands: which register format a file is."""
+    return click.option("--source", required=True, type=click.Choice(sorted(SOURCES)), help=help)
+
+
 # -- the watch list ---------------------------------------------------------------------------
 
 
@@ -461,12 +466,7 @@ def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool)
 @cli.command()
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
-@click.option(
-    "--source",
-    required=True,
-    type=click.Choice(sorted(SOURCES)),
-    help="The register format of both files.",
-)
+@format_option("The register format of both files.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @pass_app
 def compare(app: App, old: str, new: str, source: str, as_json: bool) -> None:
@@ -529,12 +529,7 @@ def _read(path: str) -> bytes:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--source",
-    required=True,
-    type=click.Choice(sorted(SOURCES)),
-    help="The register format of the file.",
-)
+@format_option("The register format of the file.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout (the default output).")
 @pass_app
 def parse(app: App, file: str, source: str, as_json: bool) -> None:

@@ -172,50 +172,40 @@ class Repository:
             )
             return [_version(s, trial_id) for s in snapshots]
 
+    @staticmethod
+    def _snapshot(session: Session, row: WatchRow, number: int | None) -> SnapshotRow:
+        """Version ``number`` of a watched trial (its newest when None), or ``UnknownTrial``
+        saying which versions there are."""
+        wanted = row.version_count if number is None else number
+        snapshot = session.scalar(
+            select(SnapshotRow).where(SnapshotRow.watch_id == row.id, SnapshotRow.version == wanted)
+        )
+        if snapshot is None:
+            why = (
+                "no version stored yet"
+                if row.version_count == 0
+                else f"no version {wanted} (versions 1 to {row.version_count})"
+            )
+            raise UnknownTrial(row.trial_id, why)
+        return snapshot
+
     def version(self, trial_id: str, number: int | None = None) -> Version:
         """Version ``number`` of a trial, or its newest when ``number`` is None."""
         with self._session() as session:
             row = self._row(session, trial_id)
-            wanted = row.version_count if number is None else number
-            snapshot = session.scalar(
-                select(SnapshotRow).where(
-                    SnapshotRow.watch_id == row.id, SnapshotRow.version == wanted
-                )
-            )
-            if snapshot is None:
-                why = (
-                    "no version stored yet"
-                    if row.version_count == 0
-                    else f"no version {wanted} (versions 1 to {row.version_count})"
-                )
-                raise UnknownTrial(trial_id, why)
-            return _version(snapshot, trial_id)
+            return _version(self._snapshot(session, row, number), trial_id)
 
     def rehash(self, trial_id: str, number: int, content_hash: str) -> None:
         """Replace a version's hash by the current hash function's hash of the same record
         (the record itself is never changed)."""
         with self._session() as session:
             row = self._row(session, trial_id)
-            snapshot = session.scalar(
-                select(SnapshotRow).where(
-                    SnapshotRow.watch_id == row.id, SnapshotRow.version == number
-                )
-            )
-            if snapshot is None:
-                raise UnknownTrial(trial_id, f"no version {number}")
-            snapshot.content_hash = content_hash
+            self._snapshot(session, row, number).content_hash = content_hash
 
     def raw_payload(self, trial_id: str, number: int) -> tuple[bytes, str]:
         """The register's payload of a version, as fetched, and its content type."""
         with self._session() as session:
-            row = self._row(session, trial_id)
-            snapshot = session.scalar(
-                select(SnapshotRow).where(
-                    SnapshotRow.watch_id == row.id, SnapshotRow.version == number
-                )
-            )
-            if snapshot is None:
-                raise UnknownTrial(trial_id, f"no version {number}")
+            snapshot = self._snapshot(session, self._row(session, trial_id), number)
             return zlib.decompress(snapshot.raw), snapshot.raw_content_type
 
     # -- recording checks ------------------------------------------------------------------
