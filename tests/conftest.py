@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -123,3 +124,22 @@ def run_watcher(
         env=full_env,
         timeout=120,
     )
+
+
+@pytest.fixture
+def smtp() -> Iterator[Any]:
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+def mail_config(path: Path, base_url: str, db_url: str, smtp_port: int, extra: str = "") -> Path:
+    """A config with e-mail on, to the local SMTP server."""
+    write_config(path, base_url, db_url)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f'\n[email]\nenabled = true\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\n'
+                'from = "watcher@hospital.example"\nto = ["trials-office@hospital.example"]\n'
+                f'retry_after = "1s"\n{extra}')
+    return path

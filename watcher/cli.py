@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -310,6 +310,7 @@ def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
     from watcher.http import make_client
     from watcher.pipeline import Checker
 
+    _deliver(app)  # what earlier runs could not send goes first
     if ids:
         watches = [app.repo.watch(parse_trial_id(text).value) for text in ids]
     else:
@@ -319,6 +320,7 @@ def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
         _progress(len(watches), "Checking", not as_json) as advance,
     ):
         outcomes = Checker(app.settings, app.repo, client).check(watches, progress=advance)
+    _alert(app, outcomes)
     failed = [o for o in outcomes if o.kind == "failed"]
     if as_json:
         _json(
@@ -333,6 +335,38 @@ def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
         _print_outcomes(outcomes)
     if failed:
         raise SystemExit(1)
+
+
+def _alert(app: App, outcomes: Sequence[CheckOutcome]) -> None:
+    """Queue the alert of a check run (one message per run, never one per change), send it."""
+    if not app.settings.email.enabled:
+        return
+    from watcher.delivery import queue
+    from watcher.pipeline import utcnow
+    from watcher.report import alert_context, to_messages
+
+    now = utcnow()
+    watches = {w.trial_id: w for w in app.repo.watches(include_removed=True)}
+    ctx = alert_context(outcomes, watches, app.settings, now)
+    if ctx is not None:
+        queue(app.repo, to_messages(ctx, app.settings, "alert"), now)
+    _deliver(app)
+
+
+def _deliver(app: App) -> bool:
+    """Send what the outbox holds that is due; warn, never fail, when it cannot."""
+    if not app.settings.email.enabled:
+        return True
+    from watcher.delivery import deliver
+    from watcher.notify import SmtpSender
+    from watcher.pipeline import utcnow
+
+    result = deliver(
+        app.repo, SmtpSender(app.settings.email), utcnow(), app.settings.email.retry_after
+    )
+    for error in result.errors:
+        click.echo(f"Warning: not sent: {error}; it stays queued", err=True)
+    return result.failed == 0
 
 
 def _print_outcomes(outcomes: Sequence[CheckOutcome]) -> None:
@@ -522,6 +556,107 @@ def _read(path: str) -> bytes:
         return Path(path).read_bytes()
     except OSError as e:
         raise InputError(path, f"cannot read it ({e.strerror})") from None
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+
+def _write(out: str | None, text: str) -> None:
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise InputError(out, f"cannot write it ({e.strerror})") from None
+    click.echo(f"Wrote {out}", err=True)
+
+
+@cli.command()
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Start of the period (default: where the last digest ended, else a week).",
+)
+@click.option("--send", is_flag=True, help="Queue the digest and e-mail it.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Also write it to a file: HTML for a .html name, text otherwise.",
+)
+@pass_app
+def digest(app: App, since: datetime | None, send: bool, out: str | None) -> None:
+    """Build (and with --send, e-mail) the weekly digest: every change since the last one."""
+    from watcher.delivery import queue
+    from watcher.pipeline import utcnow
+    from watcher.report import digest_period, period_context, render, to_messages
+
+    if send and not app.settings.email.enabled:
+        raise ConfigError(
+            app.settings.origin,
+            "email.enabled",
+            "e-mail is off; set it to true (and smtp_host, from, to) to send",
+        )
+    now = utcnow()
+    start, end = digest_period(app.repo, now, since.date() if since else None)
+    ctx = period_context(app.repo, app.settings, start, end, kind="digest")
+    if out is not None:
+        html = out.endswith((".html", ".htm"))
+        _write(out, render(ctx, "digest.html.j2" if html else "digest.txt.j2", app.settings))
+    if not send:
+        if out is None:
+            click.echo(render(ctx, "digest.txt.j2", app.settings), nl=False)
+        return
+    _deliver(app)  # older messages first
+    queue(app.repo, to_messages(ctx, app.settings, "digest"), now)
+    if not _deliver(app):
+        raise Failed(
+            "the digest could not be sent; it stays queued and goes out with the next "
+            "check, digest --send or daemon cycle"
+        )
+    click.echo(
+        f"Digest for {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC sent: "
+        f"{len(ctx.trials)} trial(s) changed."
+    )
+
+
+@cli.command()
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Start of the period (default: a week ago).",
+)
+@click.option("--trial", "trial", help="One trial's whole history instead of a period.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "text", "atom"]),
+    default="text",
+    show_default=True,
+    help="html: one page to open from disk; atom: a feed.",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to a file, not stdout.")
+@pass_app
+def report(app: App, since: datetime | None, trial: str | None, fmt: str, out: str | None) -> None:
+    """Render the changes of a period, or one trial's history with its timeline."""
+    from watcher.pipeline import utcnow
+    from watcher.report import history_context, period_context, render, render_atom
+
+    now = utcnow()
+    if trial is not None:
+        ctx = history_context(app.repo, app.settings, parse_trial_id(trial).value, now)
+    else:
+        start = (
+            datetime(since.year, since.month, since.day, tzinfo=UTC)
+            if since
+            else now - timedelta(days=7)
+        )
+        ctx = period_context(app.repo, app.settings, start, now, kind="report")
+    if fmt == "atom":
+        _write(out, render_atom(ctx))
+    else:
+        template = "report.html.j2" if fmt == "html" else "report.txt.j2"
+        _write(out, render(ctx, template, app.settings))
 
 
 # -- offline ----------------------------------------------------------------------------------

@@ -129,6 +129,29 @@ def _prefix_table(value: object) -> dict[str, str]:
     return out
 
 
+def _bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _significances(value: object) -> tuple[str, ...]:
+    names = _str_list(value)
+    wrong = [n for n in names if n not in ("major", "minor")]
+    if wrong:
+        raise ValueError(f'expected a list of "major" and "minor", got {wrong!r}')
+    return names
+
+
+def _tag_recipients(value: object) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise ValueError('expected a table such as { oncology = ["onc@example.org"] }')
+    try:
+        return {str(tag): _str_list(addresses) for tag, addresses in value.items()}
+    except ValueError as e:
+        raise ValueError(f"each tag takes a list of addresses ({e})") from None
+
+
 def _fields(value: object) -> frozenset[str]:
     from watcher.fields import FIELDS
 
@@ -340,10 +363,54 @@ SETTINGS: tuple[Setting, ...] = (
         parse_duration,
         "Flag a trial without results this long after its end.",
     ),
+    Setting(
+        "email.enabled",
+        False,
+        _bool,
+        "Send alerts and digests. Off until smtp_host, from and to are yours; messages are "
+        "not even queued while it is off.",
+    ),
     Setting("email.smtp_host", "localhost", _str, "SMTP server for alerts and the digest."),
-    Setting("email.smtp_port", 25, _port, "Its port."),
+    Setting("email.smtp_port", 25, _port, "Its port (587 for submission with STARTTLS)."),
+    Setting("email.starttls", False, _bool, "Upgrade the connection with STARTTLS."),
+    Setting("email.username", "", _str, "SMTP login, when the server asks for one."),
+    Setting(
+        "email.password_file",
+        "",
+        _str,
+        "A file holding the SMTP password; $WATCHER_SMTP_PASSWORD wins over it. The password "
+        "is never written to logs or messages.",
+    ),
     Setting("email.from", "watcher@example.org", _str, "Sender address of every message."),
     Setting("email.to", ["trials-office@example.org"], _str_list, "Recipients of every message."),
+    Setting(
+        "email.tags",
+        {},
+        _tag_recipients,
+        'More recipients by tag, e.g. { oncology = ["onc@example.org"] }: they get the '
+        "alerts and digests of the trials with that tag.",
+    ),
+    Setting(
+        "email.alert_on",
+        ["major", "minor"],
+        _significances,
+        "Which changes are alerted right after a check (one message per check run); the rest "
+        "waits for the weekly digest. Metadata changes are never alerted.",
+    ),
+    Setting(
+        "email.retry_after",
+        "5m",
+        parse_duration,
+        "The first wait before a message that could not be sent is tried again; it doubles "
+        "at each try, up to 6 hours.",
+    ),
+    Setting(
+        "report.templates_dir",
+        "",
+        _str,
+        "A folder of templates that replace the built-in ones of the same name "
+        "(alert.html.j2, digest.txt.j2, report.html.j2, ...).",
+    ),
 )
 SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 
@@ -399,6 +466,13 @@ class EmailSettings:
     smtp_port: int
     sender: str
     to: tuple[str, ...]
+    enabled: bool = False
+    starttls: bool = False
+    username: str = ""
+    password: str = field(default="", repr=False)
+    tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    alert_on: tuple[str, ...] = ("major", "minor")
+    retry_after: timedelta = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,6 +485,7 @@ class Settings:
     email: EmailSettings
     diff: DiffRules
     flags: FlagRules
+    templates_dir: str | None = None
     # Where the settings were read from, for messages; "defaults" when no file was read.
     origin: str = "defaults"
 
@@ -469,7 +544,13 @@ def from_mapping(
                 v["sources.ictrp.base_url"],
                 v["sources.ictrp.requests_per_minute"],
                 username=v["sources.ictrp.username"],
-                password=_ictrp_password(v["sources.ictrp.password_file"], origin, env),
+                password=_secret(
+                    "WATCHER_ICTRP_PASSWORD",
+                    v["sources.ictrp.password_file"],
+                    "sources.ictrp.password_file",
+                    origin,
+                    env,
+                ),
                 service_url=v["sources.ictrp.service_url"],
             ),
             "euctr": SourceSettings(
@@ -482,8 +563,25 @@ def from_mapping(
             v["flags.target_cut"], v["flags.status_stale_after"], v["flags.results_due_after"]
         ),
         email=EmailSettings(
-            v["email.smtp_host"], v["email.smtp_port"], v["email.from"], v["email.to"]
+            v["email.smtp_host"],
+            v["email.smtp_port"],
+            v["email.from"],
+            v["email.to"],
+            enabled=v["email.enabled"],
+            starttls=v["email.starttls"],
+            username=v["email.username"],
+            password=_secret(
+                "WATCHER_SMTP_PASSWORD",
+                v["email.password_file"],
+                "email.password_file",
+                origin,
+                env,
+            ),
+            tags=v["email.tags"],
+            alert_on=v["email.alert_on"],
+            retry_after=v["email.retry_after"],
         ),
+        templates_dir=v["report.templates_dir"] or None,
         origin=origin,
     )
 
@@ -500,17 +598,16 @@ def _diff_rules(v: Mapping[str, Any], origin: str) -> DiffRules:
     return DiffRules(significance, v["diff.ignore"], v["diff.similarity"])
 
 
-def _ictrp_password(path: str, origin: str, env: Mapping[str, str]) -> str:
-    if env.get("WATCHER_ICTRP_PASSWORD"):
-        return env["WATCHER_ICTRP_PASSWORD"]
+def _secret(variable: str, path: str, key: str, origin: str, env: Mapping[str, str]) -> str:
+    """A password from ``$variable``, else from the file the ``key`` setting names."""
+    if env.get(variable):
+        return env[variable]
     if not path:
         return ""
     try:
         return Path(path).expanduser().read_text(encoding="utf-8").strip()
     except OSError as e:
-        raise ConfigError(
-            origin, "sources.ictrp.password_file", f"cannot read {path} ({e.strerror})"
-        ) from None
+        raise ConfigError(origin, key, f"cannot read {path} ({e.strerror})") from None
 
 
 def load(

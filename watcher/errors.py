@@ -12,7 +12,8 @@ Every error a user can cause or meet is a ``WatcherError``; the CLI turns it int
     │   ├── FetchError               the register could not be reached or answered an error
     │   │   └── RecordNotFound (LookupError)   the register says it has no such record
     │   └── NormalizeError           the register answered, but not with a record we can read
-    └── StoreError                   the database refused or is not usable
+    ├── StoreError                   the database refused or is not usable
+    └── NotifyError                  a message could not be delivered (it stays queued)
 """
 
 from __future__ import annotations
@@ -81,4 +82,8 @@ class NormalizeError(RegistryError):
 
 
 class StoreError(WatcherError):
+    pass
+
+
+class NotifyError(WatcherError):
     pass

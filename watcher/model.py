@@ -116,6 +116,8 @@ class Watch:
     last_error: str | None = None
     redirected_to: str | None = None
     versions: int = 0
+    last_success_at: datetime | None = None
+    failing_since: datetime | None = None
 
     @property
     def status(self) -> str:
@@ -209,3 +211,31 @@ class CheckOutcome:
     redirected_to: str | None = None
     # For a whole-trial watch: the member records it stands for.
     members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """An alert or digest as it is queued: built once, sent (and retried) as it is."""
+
+    kind: Literal["alert", "digest"]
+    message_id: str
+    recipients: tuple[str, ...]
+    subject: str
+    text: str
+    html: str
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A message in the outbox and how its sending went."""
+
+    id: int
+    message: Message
+    status: Literal["queued", "sent"]
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_error: str | None = None
+    sent_at: datetime | None = None

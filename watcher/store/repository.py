@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from watcher.errors import StoreError, UnknownTrial
-from watcher.model import Fetched, OutcomeKind, Record, Version, Watch
-from watcher.store.models import CheckLogRow, CheckRunRow, SnapshotRow, WatchRow
+from watcher.model import Fetched, Message, OutcomeKind, Queued, Record, Version, Watch
+from watcher.store.models import CheckLogRow, CheckRunRow, OutboxRow, SnapshotRow, WatchRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,31 @@ def _watch(row: WatchRow) -> Watch:
         last_error=row.last_error,
         redirected_to=row.redirected_to,
         versions=row.version_count,
+        last_success_at=row.last_success_at,
+        failing_since=row.failing_since,
+    )
+
+
+def _queued(row: OutboxRow) -> Queued:
+    message = Message(
+        kind=row.kind,  # type: ignore[arg-type]
+        message_id=row.message_id,
+        recipients=tuple(row.recipients),
+        subject=row.subject,
+        text=row.text,
+        html=row.html,
+        period_start=row.period_start,
+        period_end=row.period_end,
+    )
+    return Queued(
+        id=row.id,
+        message=message,
+        status=row.status,  # type: ignore[arg-type]
+        attempts=row.attempts,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        sent_at=row.sent_at,
     )
 
 
@@ -270,15 +295,19 @@ class Repository:
             row.last_outcome = "failed"
             row.consecutive_failures += 1
             row.last_error = error
+            if row.failing_since is None:
+                row.failing_since = at
             self._log(session, row, "failed", at, error=error)
             return row.consecutive_failures
 
     @staticmethod
     def _succeeded(row: WatchRow, at: datetime, kind: str, redirected_to: str | None) -> None:
         row.last_checked_at = at
+        row.last_success_at = at
         row.last_outcome = kind
         row.consecutive_failures = 0
         row.last_error = None
+        row.failing_since = None
         if redirected_to is not None:
             row.redirected_to = redirected_to
 
@@ -345,10 +374,104 @@ class Repository:
                 raise StoreError(f"check run {run_id} is missing")
             run.finished_at, run.checked, run.changed, run.failed = at, checked, changed, failed
 
+    def last_run(self) -> tuple[datetime, datetime | None, int, int, int] | None:
+        """(started, finished, checked, changed, failed) of the newest check run."""
+        with self._session() as session:
+            run = session.scalar(select(CheckRunRow).order_by(CheckRunRow.id.desc()).limit(1))
+            if run is None:
+                return None
+            return run.started_at, run.finished_at, run.checked, run.changed, run.failed
+
+    # -- versions of a period ---------------------------------------------------------------
+
+    def changed_since(
+        self, since: datetime, until: datetime | None = None
+    ) -> list[tuple[Watch, list[Version]]]:
+        """The trials with a version fetched in (since, until], each with those versions and
+        the one before them (what the first change is measured from), oldest first."""
+        out = []
+        with self._session() as session:
+            query = select(WatchRow).where(WatchRow.last_changed_at > since)
+            for row in session.scalars(query.order_by(WatchRow.trial_id)):
+                snapshots = list(
+                    session.scalars(
+                        select(SnapshotRow)
+                        .where(SnapshotRow.watch_id == row.id)
+                        .order_by(SnapshotRow.version)
+                    )
+                )
+                inside = [
+                    i
+                    for i, s in enumerate(snapshots)
+                    if s.fetched_at > since and (until is None or s.fetched_at <= until)
+                ]
+                if not inside:
+                    continue
+                first = max(inside[0] - 1, 0)
+                versions = [_version(s, row.trial_id) for s in snapshots[first : inside[-1] + 1]]
+                out.append((_watch(row), versions))
+        return out
+
+    # -- the outbox -------------------------------------------------------------------------
+
+    def enqueue(self, message: Message, at: datetime) -> int:
+        with self._session() as session:
+            row = OutboxRow(
+                kind=message.kind,
+                created_at=at,
+                message_id=message.message_id,
+                recipients=list(message.recipients),
+                subject=message.subject,
+                text=message.text,
+                html=message.html,
+                status="queued",
+                attempts=0,
+                next_attempt_at=at,
+                period_start=message.period_start,
+                period_end=message.period_end,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def outbox(self, *, due_at: datetime | None = None, status: str | None = None) -> list[Queued]:
+        """Messages, oldest first: all, those with ``status``, or the queued ones due."""
+        with self._session() as session:
+            query = select(OutboxRow).order_by(OutboxRow.id)
+            if status is not None:
+                query = query.where(OutboxRow.status == status)
+            if due_at is not None:
+                query = query.where(
+                    OutboxRow.status == "queued", OutboxRow.next_attempt_at <= due_at
+                )
+            return [_queued(row) for row in session.scalars(query)]
+
+    def mark_sent(self, outbox_id: int, at: datetime) -> None:
+        with self._session() as session:
+            row = session.get(OutboxRow, outbox_id)
+            if row is not None:
+                row.status, row.sent_at, row.last_error = "sent", at, None
+                row.attempts += 1
+
+    def mark_failed(self, outbox_id: int, error: str, retry_at: datetime) -> None:
+        with self._session() as session:
+            row = session.get(OutboxRow, outbox_id)
+            if row is not None:
+                row.attempts += 1
+                row.last_error = error
+                row.next_attempt_at = retry_at
+
+    def last_digest_end(self) -> datetime | None:
+        """Where the newest queued or sent digest's period ended."""
+        with self._session() as session:
+            return session.scalar(
+                select(func.max(OutboxRow.period_end)).where(OutboxRow.kind == "digest")
+            )
+
     def count_rows(self) -> dict[str, int]:
         """Rows per table: for tests and `status`."""
         with self._session() as session:
             return {
                 model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
-                for model in (WatchRow, SnapshotRow, CheckLogRow, CheckRunRow)
+                for model in (WatchRow, SnapshotRow, CheckLogRow, CheckRunRow, OutboxRow)
             }

@@ -1,0 +1,65 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives; it can be stopped
+and started again on the same port, to test mail that waits while the server is down."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class _Handler:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[list[str]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)  # type: ignore[arg-type]
+        self.envelopes.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+class SmtpServer:
+    def __init__(self, login: tuple[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.handler = _Handler()
+        self.login = login
+        self.controller: Controller | None = None
+
+    def _authenticator(self, server: Any, session: Any, envelope: Any, mechanism: str,
+                       auth_data: Any) -> AuthResult:
+        ok = (isinstance(auth_data, LoginPassword) and self.login is not None
+              and (auth_data.login.decode(), auth_data.password.decode()) == self.login)
+        return AuthResult(success=ok)
+
+    def start(self) -> SmtpServer:
+        kwargs: dict[str, Any] = {}
+        if self.login is not None:
+            kwargs = {"authenticator": self._authenticator, "auth_require_tls": False,
+                      "auth_required": True}
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
+                                     **kwargs)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.handler.messages

@@ -1,0 +1,68 @@
+"""The outbox: every message is written to the database before it is sent, and sent from there.
+
+The guarantee: at least once. A message that could not be sent stays queued and is tried
+again with a growing wait (``email.retry_after``, doubling, at most 6 hours) by the next
+``check``, ``digest --send`` or daemon cycle. A crash after the SMTP server took a message but
+before it was marked sent makes it go out again, with the same Message-ID, which mail clients
+use to show it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from watcher.errors import NotifyError
+from watcher.model import Message
+from watcher.notify.base import Sender
+from watcher.store import Repository
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_WAIT = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    sent: int
+    failed: int
+    errors: tuple[str, ...]
+    left: int  # still queued afterwards
+
+
+def queue(repo: Repository, messages: Sequence[Message], now: datetime) -> list[int]:
+    return [repo.enqueue(m, now) for m in messages]
+
+
+def deliver(repo: Repository, sender: Sender, now: datetime, retry_after: timedelta) -> Delivery:
+    """Send every queued message that is due; one failure does not stop the others."""
+    sent = failed = 0
+    errors: list[str] = []
+    for queued in repo.outbox(due_at=now):
+        try:
+            sender.send(queued.message)
+        except NotifyError as e:
+            wait = min(retry_after * (2**queued.attempts), MAX_RETRY_WAIT)
+            repo.mark_failed(queued.id, str(e), now + wait)
+            failed += 1
+            errors.append(f"{queued.message.kind} {queued.message.subject!r}: {e}")
+            log.warning(
+                "could not send %s %s: %s; next try in %s",
+                queued.message.kind,
+                queued.message.message_id,
+                e,
+                wait,
+            )
+            continue
+        repo.mark_sent(queued.id, now)
+        sent += 1
+        log.info(
+            "sent %s %s to %d recipient(s)",
+            queued.message.kind,
+            queued.message.message_id,
+            len(queued.message.recipients),
+        )
+    left = len(repo.outbox(status="queued"))
+    return Delivery(sent, failed, tuple(errors), left)

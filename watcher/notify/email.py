@@ -1,0 +1,59 @@
+"""E-mail over SMTP: one multipart message (plain text and HTML) per queued message."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from watcher.config import EmailSettings
+from watcher.errors import NotifyError
+from watcher.model import Message
+
+
+def build(message: Message, sender: str) -> EmailMessage:
+    """The e-mail of a queued message; its Message-ID is the one given at queueing, so that a
+    message sent twice (a crash between sending and marking it sent) is one message to a
+    mail client."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = ", ".join(message.recipients)
+    email["Subject"] = message.subject
+    email["Message-ID"] = message.message_id
+    email["Date"] = formatdate(localtime=True)
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(message.text)
+    email.add_alternative(message.html, subtype="html")
+    return email
+
+
+class SmtpSender:
+    def __init__(self, settings: EmailSettings, timeout: float = 30.0) -> None:
+        self.settings = settings
+        self.timeout = timeout
+
+    @property
+    def server(self) -> str:
+        return f"SMTP {self.settings.smtp_host}:{self.settings.smtp_port}"
+
+    def send(self, message: Message) -> None:
+        settings = self.settings
+        email = build(message, settings.sender)
+        try:
+            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=self.timeout) as smtp:
+                if settings.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if settings.username:
+                    smtp.login(settings.username, settings.password)
+                refused = smtp.send_message(email, to_addrs=list(message.recipients))
+        except smtplib.SMTPAuthenticationError as e:
+            raise NotifyError(
+                f"{self.server}: login refused for {settings.username!r} ({e.smtp_code})"
+            ) from None
+        except smtplib.SMTPException as e:
+            raise NotifyError(f"{self.server}: {e}") from None
+        except OSError as e:
+            raise NotifyError(f"{self.server}: {e.strerror or e}") from None
+        if refused:
+            raise NotifyError(f"{self.server}: refused {', '.join(sorted(refused))}")
