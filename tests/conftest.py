@@ -139,7 +139,9 @@ def mail_config(path: Path, base_url: str, db_url: str, smtp_port: int, extra: s
     """A config with e-mail on, to the local SMTP server."""
     write_config(path, base_url, db_url)
     with path.open("a", encoding="utf-8") as f:
-        f.write(f'\n[email]\nenabled = true\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\n'
-                'from = "watcher@hospital.example"\nto = ["trials-office@hospital.example"]\n'
-                f'retry_after = "1s"\n{extra}')
+        f.write(
+            f'\n[email]\nenabled = true\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\n'
+            'from = "watcher@hospital.example"\nto = ["trials-office@hospital.example"]\n'
+            f'retry_after = "1s"\n{extra}'
+        )
     return path

@@ -39,19 +39,23 @@ class SmtpServer:
         self.login = login
         self.controller: Controller | None = None
 
-    def _authenticator(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                       auth_data: Any) -> AuthResult:
-        ok = (isinstance(auth_data, LoginPassword) and self.login is not None
-              and (auth_data.login.decode(), auth_data.password.decode()) == self.login)
-        return AuthResult(success=ok)
+    def _authenticator(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.login is not None
+            and (auth_data.login.decode(), auth_data.password.decode()) == self.login
+        )
+        return AuthResult(success=ok, handled=False)  # aiosmtpd answers 235 or 535
 
     def start(self) -> SmtpServer:
         kwargs: dict[str, Any] = {}
         if self.login is not None:
-            kwargs = {"authenticator": self._authenticator, "auth_require_tls": False,
-                      "auth_required": True}
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
-                                     **kwargs)
+            # AUTH offered but not required (requiring it without TLS makes aiosmtpd warn):
+            # the client logs in whenever it has a username, and a wrong password fails.
+            kwargs = {"authenticator": self._authenticator, "auth_require_tls": False}
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
         return self
 

@@ -1,0 +1,221 @@
+"""Alerts and digests delivered for real: the `watcher` command, the local register server and
+a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import NCT, mail_config, run_watcher
+from tests.registry_server import RegistryServer
+
+pytestmark = pytest.mark.e2e
+
+
+def _parts(message: EmailMessage) -> tuple[str, str]:
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    return text.get_content(), html.get_content()
+
+
+@pytest.fixture
+def config(server: RegistryServer, db_url: str, tmp_path: Path, smtp: Any) -> Path:
+    return mail_config(tmp_path / "watcher.toml", server.url, db_url, smtp.port)
+
+
+def _change_status(
+    server: RegistryServer, status: str = "ACTIVE_NOT_RECRUITING", size: int | None = 1000
+) -> None:
+    ps = server.state.studies[NCT]["protocolSection"]
+    ps["statusModule"]["overallStatus"] = status
+    if size is not None:
+        ps["designModule"]["enrollmentInfo"]["count"] = size
+
+
+def test_a_check_after_a_change_delivers_one_alert(
+    server: RegistryServer, config: Path, smtp: Any
+) -> None:
+    assert run_watcher(["add", NCT, "--label", "ACCIO"], config).returncode == 0
+    assert smtp.messages == []  # a first version is no change
+    _change_status(server)
+    result = run_watcher(["check"], config)
+    assert result.returncode == 0, result.stderr
+    [message] = smtp.messages
+    assert message["Subject"] == "[watcher] 1 trial changed (2 major, 0 minor)"
+    assert message["From"] == "watcher@hospital.example"
+    assert message["To"] == "trials-office@hospital.example"
+    assert ".watcher.alert." in message["Message-ID"]
+    text, html = _parts(message)
+    for part in (text, html):
+        assert NCT in part and "ACCIO" in part
+        assert "Recruitment status: RECRUITING → ACTIVE_NOT_RECRUITING" in part
+        assert "Target sample size: 1210 → 1000 (−17%)" in part
+    assert 'href="https://clinicaltrials.gov/study/NCT04267848"' in html
+    assert "<script" not in html and "http://" not in html.replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
+
+
+def test_no_alert_for_an_unchanged_check_or_a_metadata_change(
+    server: RegistryServer, config: Path, smtp: Any
+) -> None:
+    run_watcher(["add", NCT], config)
+    run_watcher(["check"], config)
+    ps = server.state.studies[NCT]["protocolSection"]
+    ps["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2025-11-02"
+    result = run_watcher(["check", "--json"], config)
+    assert '"changed": [\n    "NCT04267848"' in result.stdout  # a new version...
+    assert smtp.messages == []  # ...but bookkeeping alone is never alerted
+
+
+def test_alert_on_major_only_leaves_minor_changes_for_the_digest(
+    server: RegistryServer, db_url: str, tmp_path: Path, smtp: Any
+) -> None:
+    config = mail_config(
+        tmp_path / "w.toml", server.url, db_url, smtp.port, 'alert_on = ["major"]\n'
+    )
+    run_watcher(["add", NCT], config)
+    ps = server.state.studies[NCT]["protocolSection"]
+    ps["conditionsModule"]["conditions"].append("Lung Adenocarcinoma")  # a minor change
+    run_watcher(["check"], config)
+    assert smtp.messages == []
+    result = run_watcher(["digest", "--send"], config)
+    assert result.returncode == 0, result.stderr
+    [digest] = smtp.messages
+    assert "Condition 7 added: Lung Adenocarcinoma" in _parts(digest)[0]
+
+
+def test_the_digest_groups_changes_and_an_empty_one_says_so(
+    server: RegistryServer, config: Path, smtp: Any
+) -> None:
+    run_watcher(["add", NCT], config)
+    _change_status(server)
+    run_watcher(["check"], config)
+    assert run_watcher(["digest", "--send"], config).returncode == 0
+    _alert, digest = smtp.messages
+    assert digest["Subject"] == "[watcher] Weekly digest: 1 trial changed (2 major, 0 minor)"
+    text, html = _parts(digest)
+    assert "1 of 1 watched trials changed: 2 major, 0 minor and 0 metadata changes." in text
+    assert "Recruitment status: RECRUITING → ACTIVE_NOT_RECRUITING" in html
+    # The next digest starts where this one ended: nothing changed since.
+    run_watcher(["check"], config)
+    assert run_watcher(["digest", "--send"], config).returncode == 0
+    quiet = smtp.messages[2]
+    assert quiet["Subject"] == "[watcher] Weekly digest: no changes, 1 trials checked"
+    assert "No changes in this period. 1 of 1 watched trials were checked." in _parts(quiet)[0]
+
+
+def test_a_digest_sent_while_smtp_is_down_arrives_once_it_is_back(
+    server: RegistryServer, config: Path, smtp: Any
+) -> None:
+    run_watcher(["add", NCT], config)
+    smtp.stop()
+    _change_status(server)
+    checked = run_watcher(["check"], config)
+    assert checked.returncode == 0  # every fetch succeeded; the alert waits
+    assert "Warning: not sent: alert" in checked.stderr
+    sent = run_watcher(["digest", "--send"], config)
+    assert sent.returncode == 1
+    assert sent.stderr.endswith(
+        "Error: the digest could not be sent; it stays queued and goes "
+        "out with the next check, digest --send or daemon cycle\n"
+    )
+    assert "Connection refused" in sent.stderr
+    smtp.start()
+    import time
+
+    time.sleep(2.1)  # past email.retry_after (1 s, doubled once)
+    again = run_watcher(["check"], config)
+    assert again.returncode == 0, again.stderr
+    subjects = [m["Subject"] for m in smtp.messages]
+    assert subjects == [
+        "[watcher] 1 trial changed (2 major, 0 minor)",
+        "[watcher] Weekly digest: 1 trial changed (2 major, 0 minor)",
+    ]
+    assert len({m["Message-ID"] for m in smtp.messages}) == 2
+    run_watcher(["check"], config)
+    assert len(smtp.messages) == 2  # nothing doubled
+
+
+def test_tag_recipients_get_their_trials(
+    server: RegistryServer, db_url: str, tmp_path: Path, smtp: Any
+) -> None:
+    config = mail_config(
+        tmp_path / "w.toml",
+        server.url,
+        db_url,
+        smtp.port,
+        '[email.tags]\nlung = ["lung-team@hospital.example"]\n',
+    )
+    run_watcher(["add", NCT, "--tag", "lung"], config)
+    _change_status(server)
+    run_watcher(["check"], config)
+    assert sorted(m["To"] for m in smtp.messages) == [
+        "lung-team@hospital.example",
+        "trials-office@hospital.example",
+    ]
+
+
+def test_every_register_value_is_escaped(
+    server: RegistryServer, config: Path, smtp: Any, tmp_path: Path
+) -> None:
+    run_watcher(["add", NCT], config)
+    ident = server.state.studies[NCT]["protocolSection"]["identificationModule"]
+    ident["briefTitle"] = '<script>alert("x")</script> Chemo-IO & <b>pembrolizumab</b>'
+    _change_status(server)
+    run_watcher(["check"], config)
+    [message] = smtp.messages
+    text, html = _parts(message)
+    assert "<script>" not in html and "<b>pembrolizumab" not in html
+    assert "&lt;script&gt;" in html
+    assert '<script>alert("x")</script>' in text  # plain text shows it as text
+    out = tmp_path / "report.html"
+    assert run_watcher(["report", "--format", "html", "--out", str(out)], config).returncode == 0
+    page = out.read_text()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    history = tmp_path / "history.html"
+    run_watcher(["report", "--trial", NCT, "--format", "html", "--out", str(history)], config)
+    assert "<script>" not in history.read_text()
+
+
+def test_send_with_email_off_is_a_clear_error(
+    server: RegistryServer, db_url: str, tmp_path: Path
+) -> None:
+    from tests.conftest import write_config
+
+    config = write_config(tmp_path / "w.toml", server.url, db_url)
+    result = run_watcher(["digest", "--send"], config)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"Error: {config}: email.enabled: e-mail is off; set it to true "
+        "(and smtp_host, from, to) to send\n"
+    )
+
+
+def test_smtp_login_with_a_password_from_the_environment(
+    server: RegistryServer, db_url: str, tmp_path: Path
+) -> None:
+    from tests.smtp import SmtpServer
+
+    guarded = SmtpServer(login=("watcher", "correct horse")).start()
+    try:
+        config = mail_config(
+            tmp_path / "w.toml", server.url, db_url, guarded.port, 'username = "watcher"\n'
+        )
+        run_watcher(["add", NCT], config)
+        _change_status(server)
+        wrong = run_watcher(["check"], config, env={"WATCHER_SMTP_PASSWORD": "battery staple"})
+        assert "login refused for 'watcher' (535)" in wrong.stderr
+        assert "battery staple" not in wrong.stderr + wrong.stdout
+        assert guarded.messages == []
+        import time
+
+        time.sleep(1.1)
+        run_watcher(["check"], config, env={"WATCHER_SMTP_PASSWORD": "correct horse"})
+        assert len(guarded.messages) == 1
+    finally:
+        guarded.stop()
