@@ -88,13 +88,13 @@ class ReportContext:
 
     - ``kind``: "alert", "digest", "report" or "history"; ``title``: the page's title.
     - ``generated_at``, ``period_start``, ``period_end``: when and which span it covers.
-    - ``trials``: the trials with changes (``TrialView``), major ones first.
+    - ``trials``: the trials with changes (a `TrialView` each), major ones first.
     - ``counts``: changes by significance; ``checked``/``watched``: trials checked in the
       period / watched now.
     - ``results_posted``: trial IDs whose results were newly posted.
     - ``failing``: trials whose last checks failed, and since when; ``stale``: trials with no
-      successful check for longer than two check intervals (``ProblemView``).
-    - ``history``: for one trial's report, its versions (``VersionView``); ``timeline_svg``:
+      successful check for longer than two check intervals (`ProblemView`).
+    - ``history``: for one trial's report, its versions (`VersionView`); ``timeline_svg``:
       its status and target size over them, as inline SVG.
     - ``version``: watcher's version.
     """

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-WIDTH, HEIGHT = 640, 170
-LEFT, RIGHT = 10, 10
+WIDTH, HEIGHT = 640, 180
+LEFT, RIGHT = 40, 40  # room for the first and last labels
 STATUS_TOP, STATUS_HEIGHT = 24, 26
-SIZE_TOP, SIZE_HEIGHT = 86, 56
+SIZE_TOP, SIZE_HEIGHT = 100, 50
 COLOURS = {
     "recruiting": "#2e7d32",
     "not_yet_recruiting": "#7cb342",
@@ -53,15 +53,15 @@ def svg(points: Sequence[Point]) -> str:
         f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="Status and target sample '
         'size over the versions" style="font-family:Arial,Helvetica,sans-serif;'
         'font-size:11px">',
-        f'<text x="{LEFT}" y="14" fill="#333">Status</text>',
-        f'<text x="{LEFT}" y="{SIZE_TOP - 8}" fill="#333">Target sample size</text>',
+        '<text x="0" y="14" fill="#333">Status</text>',
+        f'<text x="0" y="{SIZE_TOP - 24}" fill="#333">Target sample size</text>',
     ]
     start = 0
     for i in range(1, n + 1):
         if i < n and points[i].status_text == points[start].status_text:
             continue
-        x0 = _x(start, n) if start else LEFT
-        x1 = _x(i, n) if i < n else WIDTH - RIGHT
+        x0 = _x(start, n) if start else 0
+        x1 = _x(i, n) if i < n else WIDTH
         if n > 1 and i < n:
             x1 = (_x(i - 1, n) + _x(i, n)) / 2
         if start and n > 1:
@@ -92,7 +92,8 @@ def svg(points: Sequence[Point]) -> str:
                 )
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1565c0"/>')
             parts.append(
-                f'<text x="{x + 4:.1f}" y="{y - 4:.1f}" fill="#1565c0">{p.target_size}</text>'
+                f'<text x="{x:.1f}" y="{y - 7:.1f}" fill="#1565c0" text-anchor="middle">'
+                f"{p.target_size}</text>"
             )
             previous = (x, y)
     for i, p in enumerate(points):
