@@ -191,8 +191,8 @@ def test_send_with_email_off_is_a_clear_error(
     result = run_watcher(["digest", "--send"], config)
     assert result.returncode == 2
     assert result.stderr == (
-        f"Error: {config}: email.enabled: e-mail is off; set it to true "
-        "(and smtp_host, from, to) to send\n"
+        f"Error: {config}: email.enabled: e-mail is off (and no notify.apprise_urls); set "
+        "it to true (and smtp_host, from, to) to send\n"
     )
 
 
@@ -219,3 +219,47 @@ def test_smtp_login_with_a_password_from_the_environment(
         assert len(guarded.messages) == 1
     finally:
         guarded.stop()
+
+
+def test_other_channels_through_apprise(
+    server: RegistryServer, db_url: str, tmp_path: Path
+) -> None:
+    """A webhook (apprise's json:// channel) on a real local HTTP server gets the alert."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    posts: list[dict[str, Any]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            posts.append(json.loads(body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=hook.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        from tests.conftest import write_config
+
+        config = write_config(tmp_path / "w.toml", server.url, db_url)
+        with config.open("a") as f:
+            f.write(f'\n[notify]\napprise_urls = ["json://127.0.0.1:{hook.server_port}/hook"]\n')
+        run_watcher(["add", NCT], config)
+        _change_status(server)
+        result = run_watcher(["check"], config)
+        assert result.returncode == 0, result.stderr
+        [post] = posts
+        assert post["title"] == "[watcher] 1 trial changed (2 major, 0 minor)"
+        assert "Recruitment status: RECRUITING → ACTIVE_NOT_RECRUITING" in post["message"]
+        assert run_watcher(["digest", "--send"], config).returncode == 0
+        assert posts[1]["title"].startswith("[watcher] Weekly digest: 1 trial changed")
+    finally:
+        hook.shutdown()
+        hook.server_close()

@@ -337,9 +337,13 @@ def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
         raise SystemExit(1)
 
 
+def _notifying(app: App) -> bool:
+    return app.settings.email.enabled or bool(app.settings.apprise_urls)
+
+
 def _alert(app: App, outcomes: Sequence[CheckOutcome]) -> None:
     """Queue the alert of a check run (one message per run, never one per change), send it."""
-    if not app.settings.email.enabled:
+    if not _notifying(app):
         return
     from watcher.delivery import queue
     from watcher.pipeline import utcnow
@@ -355,15 +359,20 @@ def _alert(app: App, outcomes: Sequence[CheckOutcome]) -> None:
 
 def _deliver(app: App) -> bool:
     """Send what the outbox holds that is due; warn, never fail, when it cannot."""
-    if not app.settings.email.enabled:
+    if not _notifying(app):
         return True
     from watcher.delivery import deliver
-    from watcher.notify import SmtpSender
+    from watcher.notify import Sender, SmtpSender
     from watcher.pipeline import utcnow
 
-    result = deliver(
-        app.repo, SmtpSender(app.settings.email), utcnow(), app.settings.email.retry_after
-    )
+    senders: dict[str, Sender] = {}
+    if app.settings.email.enabled:
+        senders["email"] = SmtpSender(app.settings.email)
+    if app.settings.apprise_urls:
+        from watcher.notify.apprise import AppriseSender
+
+        senders["apprise"] = AppriseSender(app.settings.apprise_urls)
+    result = deliver(app.repo, senders, utcnow(), app.settings.email.retry_after)
     for error in result.errors:
         click.echo(f"Warning: not sent: {error}; it stays queued", err=True)
     return result.failed == 0
@@ -591,11 +600,12 @@ def digest(app: App, since: datetime | None, send: bool, out: str | None) -> Non
     from watcher.pipeline import utcnow
     from watcher.report import digest_period, period_context, render, to_messages
 
-    if send and not app.settings.email.enabled:
+    if send and not _notifying(app):
         raise ConfigError(
             app.settings.origin,
             "email.enabled",
-            "e-mail is off; set it to true (and smtp_host, from, to) to send",
+            "e-mail is off (and no notify.apprise_urls); set it to true (and smtp_host, "
+            "from, to) to send",
         )
     now = utcnow()
     start, end = digest_period(app.repo, now, since.date() if since else None)

@@ -405,6 +405,13 @@ SETTINGS: tuple[Setting, ...] = (
         "at each try, up to 6 hours.",
     ),
     Setting(
+        "notify.apprise_urls",
+        [],
+        _str_list,
+        "Other channels for alerts and digests, as apprise URLs (Slack, Teams, webhooks: "
+        "slack://..., msteams://..., json://host/path); needs pip install 'watcher[apprise]'.",
+    ),
+    Setting(
         "report.templates_dir",
         "",
         _str,
@@ -486,6 +493,7 @@ class Settings:
     diff: DiffRules
     flags: FlagRules
     templates_dir: str | None = None
+    apprise_urls: tuple[str, ...] = ()
     # Where the settings were read from, for messages; "defaults" when no file was read.
     origin: str = "defaults"
 
@@ -582,6 +590,7 @@ def from_mapping(
             retry_after=v["email.retry_after"],
         ),
         templates_dir=v["report.templates_dir"] or None,
+        apprise_urls=v["notify.apprise_urls"],
         origin=origin,
     )
 

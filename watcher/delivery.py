@@ -10,7 +10,7 @@ use to show it once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,11 +36,17 @@ def queue(repo: Repository, messages: Sequence[Message], now: datetime) -> list[
     return [repo.enqueue(m, now) for m in messages]
 
 
-def deliver(repo: Repository, sender: Sender, now: datetime, retry_after: timedelta) -> Delivery:
-    """Send every queued message that is due; one failure does not stop the others."""
+def deliver(
+    repo: Repository, senders: Mapping[str, Sender], now: datetime, retry_after: timedelta
+) -> Delivery:
+    """Send every queued message that is due through its channel's sender; one failure does
+    not stop the others, and a message whose channel is not configured waits."""
     sent = failed = 0
     errors: list[str] = []
     for queued in repo.outbox(due_at=now):
+        sender = senders.get(queued.message.channel)
+        if sender is None:
+            continue
         try:
             sender.send(queued.message)
         except NotifyError as e:

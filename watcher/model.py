@@ -225,6 +225,8 @@ class Message:
     html: str
     period_start: datetime | None = None
     period_end: datetime | None = None
+    # "email" (to ``recipients``), or "apprise" (to the configured apprise URLs).
+    channel: str = "email"
 
 
 @dataclass(frozen=True, slots=True)

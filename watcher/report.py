@@ -435,22 +435,40 @@ def _narrow(ctx: ReportContext, trials: tuple[TrialView, ...]) -> ReportContext:
 
 
 def to_messages(ctx: ReportContext, settings: Settings, template: str) -> list[Message]:
+    """The messages to queue for a context: e-mails (when e-mail is on) and one for the
+    apprise channels (when any is configured)."""
     domain = settings.email.sender.rpartition("@")[2] or "watcher.invalid"
-    return [
-        Message(
-            kind="alert" if ctx.kind == "alert" else "digest",
+    kind: Any = "alert" if ctx.kind == "alert" else "digest"
+    period = (ctx.period_start, ctx.period_end) if kind == "digest" else (None, None)
+
+    def message(
+        recipients: tuple[str, ...], subject: str, text: str, html: str, channel: str
+    ) -> Message:
+        return Message(
+            kind=kind,
             message_id=make_msgid(
                 idstring=f"watcher.{ctx.kind}.{secrets.token_hex(6)}", domain=domain
             ),
-            recipients=tuple(m["recipients"]),
-            subject=m["subject"],
-            text=m["text"],
-            html=m["html"],
-            period_start=ctx.period_start if ctx.kind == "digest" else None,
-            period_end=ctx.period_end if ctx.kind == "digest" else None,
+            recipients=recipients,
+            subject=subject,
+            text=text,
+            html=html,
+            period_start=period[0],
+            period_end=period[1],
+            channel=channel,
         )
-        for m in messages(ctx, settings, template)
-    ]
+
+    out = []
+    if settings.email.enabled:
+        out += [
+            message(tuple(m["recipients"]), m["subject"], m["text"], m["html"], "email")
+            for m in messages(ctx, settings, template)
+        ]
+    if settings.apprise_urls:
+        out.append(
+            message((), _subject(ctx), render(ctx, f"{template}.txt.j2", settings), "", "apprise")
+        )
+    return out
 
 
 def digest_period(

@@ -144,6 +144,7 @@ class OutboxRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # alert, digest
+    channel: Mapped[str] = mapped_column(String(16), default="email")  # email, apprise
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     recipients: Mapped[list[str]] = mapped_column(JSONType)

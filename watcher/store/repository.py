@@ -62,6 +62,7 @@ def _queued(row: OutboxRow) -> Queued:
         html=row.html,
         period_start=row.period_start,
         period_end=row.period_end,
+        channel=row.channel,
     )
     return Queued(
         id=row.id,
@@ -418,6 +419,7 @@ class Repository:
         with self._session() as session:
             row = OutboxRow(
                 kind=message.kind,
+                channel=message.channel,
                 created_at=at,
                 message_id=message.message_id,
                 recipients=list(message.recipients),
