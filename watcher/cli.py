@@ -18,7 +18,7 @@ import click
 import orjson
 
 from watcher import __version__
-from watcher.config import Settings, load
+from watcher.config import Settings, format_duration, load
 from watcher.diff import diff_records, since_start, summarize
 from watcher.errors import (
     ConfigError,
@@ -40,6 +40,7 @@ from watcher.present import (
     history_table,
     record_lines,
     watch_table,
+    when,
 )
 from watcher.registries import SOURCES, UnknownSource, source_for
 from watcher.store import Repository, make_engine, open_repository, upgrade
@@ -682,6 +683,109 @@ def parse(app: App, file: str, source: str, as_json: bool) -> None:
     from watcher.registries import get
 
     _json(get(source, app.settings).parse_file(_read(file), file))
+
+
+# -- the daemon ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@pass_app
+def run(app: App) -> None:
+    """The daemon: check every watched trial on schedule and send the digest, until SIGTERM."""
+    from watcher.http import make_client
+    from watcher.logs import configure_logging
+    from watcher.schedule import Daemon
+
+    # One line per check for journald (it adds the time), even without -v.
+    configure_logging(max(app.verbose, 1))
+
+    def on_outcomes(outcomes: list[CheckOutcome]) -> None:
+        _alert(app, outcomes)
+
+    def digest() -> None:
+        from watcher.delivery import queue
+        from watcher.pipeline import utcnow
+        from watcher.report import digest_period, period_context, to_messages
+
+        if not _notifying(app):
+            return
+        now = utcnow()
+        start, end = digest_period(app.repo, now)
+        ctx = period_context(app.repo, app.settings, start, end, kind="digest")
+        queue(app.repo, to_messages(ctx, app.settings, "digest"), now)
+        _deliver(app)
+
+    with make_client(app.settings.http) as client:
+        Daemon(
+            app.settings,
+            app.repo,
+            client,
+            on_outcomes=on_outcomes,
+            deliver=lambda: _deliver(app),
+            digest=digest,
+        ).run()
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """When the daemon last completed a cycle; trials due, failing and stale. Exit 1 when no
+    cycle completed for two check intervals (for monitoring)."""
+    from watcher.pipeline import utcnow
+
+    now = utcnow()
+    state = app.repo.daemon_state()
+    watches = app.repo.watches()
+    interval = app.settings.schedule.check_interval
+    threshold = app.settings.schedule.failures_before_alert
+    due = [w for w in watches if w.next_check_at is None or w.next_check_at <= now]
+    failing = [w for w in watches if w.consecutive_failures >= threshold]
+    stale = [w for w in watches if (w.last_success_at or w.added_at or now) < now - 2 * interval]
+    queued = app.repo.outbox(status="queued")
+    last = state.last_cycle_at if state else None
+    healthy = last is not None and last >= now - 2 * interval
+    if as_json:
+        _json(
+            {
+                "healthy": healthy,
+                "last_cycle_at": _iso(last),
+                "daemon": None
+                if state is None
+                else {
+                    "started_at": _iso(state.started_at),
+                    "pid": state.pid,
+                    "host": state.host,
+                    "cycles": state.cycles,
+                },
+                "watched": len(watches),
+                "due": len(due),
+                "failing": [w.trial_id for w in failing],
+                "stale": [w.trial_id for w in stale],
+                "queued_messages": len(queued),
+            }
+        )
+    else:
+        if state is None:
+            click.echo("The daemon has never completed a cycle (is `watcher run` running?).")
+        else:
+            click.echo(
+                f"Last cycle: {when(last)} (cycle {state.cycles} of the daemon started "
+                f"{when(state.started_at)}, pid {state.pid} on {state.host})"
+            )
+        click.echo(
+            f"Watched: {len(watches)}; due now: {len(due)}; failing: {len(failing)}; "
+            f"stale (no success for two intervals): {len(stale)}; messages queued: "
+            f"{len(queued)}"
+        )
+        for w in failing:
+            click.echo(f"  failing: {w.trial_id} since {when(w.failing_since)}: {w.last_error}")
+        for w in stale:
+            click.echo(f"  stale: {w.trial_id}, last success {when(w.last_success_at)}")
+        if not healthy:
+            click.echo(f"No cycle completed in the last {format_duration(2 * interval)}.")
+    if not healthy:
+        raise SystemExit(1)
 
 
 # -- the database -----------------------------------------------------------------------------

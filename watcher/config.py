@@ -213,6 +213,20 @@ SETTINGS: tuple[Setting, ...] = (
         'How often every watched trial is checked: "30s", "90m", "24h", "7d".',
     ),
     Setting(
+        "schedule.tick",
+        "60s",
+        parse_duration,
+        "How often the daemon looks for trials that are due (each is checked every "
+        "check_interval, spread over it); also how often it retries queued messages.",
+    ),
+    Setting(
+        "schedule.failures_before_alert",
+        3,
+        _positive_int,
+        "After this many failed checks in a row a trial is reported as failing (in the alert "
+        "and the digest), and once more when it recovers.",
+    ),
+    Setting(
         "schedule.digest",
         "mon 08:00",
         parse_weekly,
@@ -435,6 +449,8 @@ class DatabaseSettings:
 class ScheduleSettings:
     check_interval: timedelta
     digest: str
+    tick: timedelta = timedelta(seconds=60)
+    failures_before_alert: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -537,7 +553,12 @@ def from_mapping(
     v = values
     return Settings(
         database=DatabaseSettings(url=v["database.url"] or default_database_url(env)),
-        schedule=ScheduleSettings(v["schedule.check_interval"], v["schedule.digest"]),
+        schedule=ScheduleSettings(
+            v["schedule.check_interval"],
+            v["schedule.digest"],
+            v["schedule.tick"],
+            v["schedule.failures_before_alert"],
+        ),
         http=HttpSettings(
             v["http.timeout"], v["http.retries"], v["http.backoff"], v["http.contact"]
         ),

@@ -118,6 +118,7 @@ class Watch:
     versions: int = 0
     last_success_at: datetime | None = None
     failing_since: datetime | None = None
+    next_check_at: datetime | None = None
 
     @property
     def status(self) -> str:
@@ -211,6 +212,12 @@ class CheckOutcome:
     redirected_to: str | None = None
     # For a whole-trial watch: the member records it stands for.
     members: tuple[str, ...] = ()
+    # Checks failed in a row, this one included (0 when it succeeded)...
+    failures: int = 0
+    # ...and, when it succeeded, how many had failed in a row before it.
+    recovered_after: int = 0
+    # The register says it has no such record (404/410): "record no longer found".
+    not_found: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,3 +248,12 @@ class Queued:
     next_attempt_at: datetime
     last_error: str | None = None
     sent_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonState:
+    started_at: datetime
+    pid: int
+    host: str
+    last_cycle_at: datetime | None
+    cycles: int

@@ -7,16 +7,18 @@ reason, and reported beside the changes (urlwatch's ``run_jobs``, reader's pipel
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
 
 from watcher.config import Settings
 from watcher.diff import diff_records
-from watcher.errors import WatcherError
+from watcher.errors import RecordNotFound, WatcherError
 from watcher.hashing import content_hash, is_current
 from watcher.http import Fetcher, RateLimiter
 from watcher.model import CheckOutcome, Expanded, Fetched, Watch
@@ -54,6 +56,8 @@ class Checker:
         self.sleep = sleep
         self.monotonic = monotonic
         self._fetchers: dict[str, Fetcher] = {}
+        # Failures in a row of each trial before this run: a success after them is news.
+        self._before: dict[str, int] = {}
         self._sources: dict[str, Source] = {}
 
     def _source(self, name: str) -> tuple[Source, Fetcher]:
@@ -70,10 +74,18 @@ class Checker:
         return self._sources[name], self._fetchers[name]
 
     def check(
-        self, watches: Sequence[Watch], *, trigger: str = "cli", progress: Progress | None = None
+        self,
+        watches: Sequence[Watch],
+        *,
+        trigger: str = "cli",
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
     ) -> list[CheckOutcome]:
-        """Check every trial of ``watches``; one outcome each, in the order given."""
+        """Check every trial of ``watches``; one outcome each, in the order given. When
+        ``stop`` is set the run ends between two trials: those not reached get no outcome
+        (they stay due), never a failure."""
         run_id = self.repo.start_run(trigger, self.clock())
+        self._before = {w.trial_id: w.consecutive_failures for w in watches}
         by_source: dict[str, list[str]] = defaultdict(list)
         for watch in watches:
             by_source[watch.source].append(watch.trial_id)
@@ -89,6 +101,8 @@ class Checker:
             requested = {w.trial_id: w for w in watches if w.source == name}
             allowed = set(requested)
             for tid, result in source.fetch(fetcher, trial_ids):
+                if stop is not None and stop.is_set():
+                    break
                 if tid in outcomes:  # a register answering twice for one ID: keep the first
                     continue
                 if isinstance(result, Expanded):
@@ -101,12 +115,14 @@ class Checker:
                 outcomes[tid] = self._one(source, tid, result, latest)
                 if progress is not None and tid in requested:
                     progress(1)
+            if stop is not None and stop.is_set():
+                break
             for tid in trial_ids:
                 if tid not in outcomes:
                     outcomes[tid] = self._failed(tid, f"{name}: no answer for this trial")
         # Member records found through a whole-trial watch come after the watches asked for.
         asked = {w.trial_id for w in watches}
-        ordered = [outcomes[w.trial_id] for w in watches]
+        ordered = [outcomes[w.trial_id] for w in watches if w.trial_id in outcomes]
         ordered += [o for tid, o in outcomes.items() if tid not in asked]
         self.repo.finish_run(
             run_id,
@@ -142,11 +158,16 @@ class Checker:
             if isinstance(result, WatcherError):
                 raise result
             outcome = self._store(source, result, latest)
+        except RecordNotFound as e:
+            outcome = self._failed(trial_id, str(e), not_found=True)
         except WatcherError as e:
             outcome = self._failed(trial_id, str(e))
         except Exception as e:  # a bug must not stop the other trials; it is logged in full
             log.exception("%s: internal error while checking", trial_id)
             outcome = self._failed(trial_id, f"internal error: {type(e).__name__}: {e}")
+        else:
+            if before := self._before.get(trial_id, 0):
+                outcome = replace(outcome, recovered_after=before)
         log.info(
             "%s %s %s in %.2f s%s",
             source.name,
@@ -206,6 +227,6 @@ class Checker:
             )
         raise VersionConflict(f"{tid}: versions kept being stored by another process")
 
-    def _failed(self, trial_id: str, error: str) -> CheckOutcome:
-        self.repo.record_failure(trial_id, self.clock(), error)
-        return CheckOutcome(trial_id, "failed", error=error)
+    def _failed(self, trial_id: str, error: str, not_found: bool = False) -> CheckOutcome:
+        failures = self.repo.record_failure(trial_id, self.clock(), error)
+        return CheckOutcome(trial_id, "failed", error=error, failures=failures, not_found=not_found)

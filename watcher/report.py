@@ -71,6 +71,7 @@ class ProblemView:
     since: datetime | None
     failures: int
     error: str | None
+    not_found: bool = False  # the register says it has no such record any more
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,8 @@ class ReportContext:
     - ``results_posted``: trial IDs whose results were newly posted.
     - ``failing``: trials whose last checks failed, and since when; ``stale``: trials with no
       successful check for longer than two check intervals (`ProblemView`).
+    - ``newly_failing``: in an alert, trials that just reached `schedule.failures_before_alert`
+      failed checks in a row; ``recovered``: trials checked again after that many.
     - ``history``: for one trial's report, its versions (`VersionView`); ``timeline_svg``:
       its status and target size over them, as inline SVG.
     - ``version``: watcher's version.
@@ -111,6 +114,8 @@ class ReportContext:
     results_posted: tuple[str, ...] = ()
     failing: tuple[ProblemView, ...] = ()
     stale: tuple[ProblemView, ...] = ()
+    newly_failing: tuple[ProblemView, ...] = ()
+    recovered: tuple[ProblemView, ...] = ()
     history: tuple[VersionView, ...] = ()
     timeline_svg: str = ""
     version: str = __version__
@@ -170,18 +175,38 @@ def alert_context(
     settings: Settings,
     now: datetime,
 ) -> ReportContext | None:
-    """The alert of one check run: its changes of the alerted significances; None when it
-    has none (metadata alone is never alerted)."""
+    """The alert of one check run: its changes of the alerted significances, the trials that
+    just became failing and those that recovered; None when it has none of these
+    (metadata alone is never alerted)."""
     alert_on = set(settings.email.alert_on)
+    threshold = settings.schedule.failures_before_alert
     trials = []
+    newly_failing, recovered = [], []
     for outcome in outcomes:
-        changes = [c for c in outcome.changes if c.significance in alert_on]
         watch = watches.get(outcome.trial_id)
-        if outcome.kind != "changed" or not changes or watch is None:
+        if watch is None:
+            continue
+        if outcome.kind == "failed" and outcome.failures == threshold:
+            newly_failing.append(
+                ProblemView(
+                    watch.trial_id,
+                    watch.label,
+                    watch.failing_since,
+                    outcome.failures,
+                    outcome.error,
+                    outcome.not_found,
+                )
+            )
+        if outcome.kind != "failed" and outcome.recovered_after >= threshold:
+            recovered.append(
+                ProblemView(watch.trial_id, watch.label, None, outcome.recovered_after, None)
+            )
+        changes = [c for c in outcome.changes if c.significance in alert_on]
+        if outcome.kind != "changed" or not changes:
             continue
         url = _url(watch, settings)
         trials.append(_trial(watch, url, changes, (outcome.version or 1) - 1, outcome.version))
-    if not trials:
+    if not (trials or newly_failing or recovered):
         return None
     ordered = _order(trials)
     return ReportContext(
@@ -195,6 +220,8 @@ def alert_context(
         checked=len(outcomes),
         watched=len(watches),
         results_posted=tuple(t.trial_id for t in ordered if t.results_posted),
+        newly_failing=tuple(newly_failing),
+        recovered=tuple(recovered),
     )
 
 
@@ -228,7 +255,8 @@ def period_context(
         trials.append(_trial(watch, url, changes, versions[0].version, versions[-1].version, flags))
     watches = repo.watches()
     interval = settings.schedule.check_interval
-    failing = [_problem(w) for w in watches if w.consecutive_failures]
+    threshold = settings.schedule.failures_before_alert
+    failing = [_problem(w) for w in watches if w.consecutive_failures >= threshold]
     stale = [
         _problem(w)
         for w in watches
@@ -395,7 +423,12 @@ def _subject(ctx: ReportContext) -> str:
     n = len(ctx.trials)
     changes = f"{ctx.counts['major']} major, {ctx.counts['minor']} minor"
     if ctx.kind == "alert":
-        return f"[watcher] {n} trial{'s' if n != 1 else ''} changed ({changes})"
+        parts = [f"{n} trial{'s' if n != 1 else ''} changed ({changes})"] if n else []
+        if ctx.newly_failing:
+            parts.append(f"{len(ctx.newly_failing)} failing")
+        if ctx.recovered:
+            parts.append(f"{len(ctx.recovered)} recovered")
+        return "[watcher] " + ", ".join(parts)
     problems = f", {len(ctx.failing)} failing" if ctx.failing else ""
     if not n:
         return f"[watcher] Weekly digest: no changes, {ctx.checked} trials checked{problems}"

@@ -83,6 +83,9 @@ class WatchRow(Base):
     version_count: Mapped[int] = mapped_column(Integer, default=0)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the daemon checks it next; None: as soon as it can. The schedule lives here, so a
+    # restart loses nothing and an overdue check runs once, not once per missed interval.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class SnapshotRow(Base):
@@ -159,3 +162,16 @@ class OutboxRow(Base):
     # For a digest: the period it covers; the next digest starts where this one ended.
     period_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DaemonRow(Base):
+    """The daemon's heartbeat (one row): `watcher status` reads it."""
+
+    __tablename__ = "daemon"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    last_cycle_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cycles: Mapped[int] = mapped_column(Integer, default=0)

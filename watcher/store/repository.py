@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,8 +13,24 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from watcher.errors import StoreError, UnknownTrial
-from watcher.model import Fetched, Message, OutcomeKind, Queued, Record, Version, Watch
-from watcher.store.models import CheckLogRow, CheckRunRow, OutboxRow, SnapshotRow, WatchRow
+from watcher.model import (
+    DaemonState,
+    Fetched,
+    Message,
+    OutcomeKind,
+    Queued,
+    Record,
+    Version,
+    Watch,
+)
+from watcher.store.models import (
+    CheckLogRow,
+    CheckRunRow,
+    DaemonRow,
+    OutboxRow,
+    SnapshotRow,
+    WatchRow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +65,7 @@ def _watch(row: WatchRow) -> Watch:
         versions=row.version_count,
         last_success_at=row.last_success_at,
         failing_since=row.failing_since,
+        next_check_at=row.next_check_at,
     )
 
 
@@ -382,6 +399,54 @@ class Repository:
             if run is None:
                 return None
             return run.started_at, run.finished_at, run.checked, run.changed, run.failed
+
+    # -- the daemon's schedule ---------------------------------------------------------------
+
+    def due(self, now: datetime, limits: Mapping[str, int] | None = None) -> list[Watch]:
+        """Active watches whose next check is due (never scheduled ones first), at most
+        ``limits[source]`` of each source."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(WatchRow)
+                .where(WatchRow.active.is_(True))
+                .where((WatchRow.next_check_at.is_(None)) | (WatchRow.next_check_at <= now))
+                .order_by(WatchRow.next_check_at.is_not(None), WatchRow.next_check_at, WatchRow.id)
+            )
+            taken: dict[str, int] = {}
+            out = []
+            for row in rows:
+                limit = (limits or {}).get(row.source)
+                if limit is not None and taken.get(row.source, 0) >= limit:
+                    continue
+                taken[row.source] = taken.get(row.source, 0) + 1
+                out.append(_watch(row))
+            return out
+
+    def schedule(self, next_checks: Mapping[str, datetime]) -> None:
+        """Set when each trial is checked next."""
+        with self._session() as session:
+            for row in session.scalars(
+                select(WatchRow).where(WatchRow.trial_id.in_(list(next_checks)))
+            ):
+                row.next_check_at = next_checks[row.trial_id]
+
+    def heartbeat(self, now: datetime, started_at: datetime, pid: int, host: str) -> None:
+        """The daemon completed a cycle."""
+        with self._session() as session:
+            row = session.get(DaemonRow, 1)
+            if row is None:
+                row = DaemonRow(id=1, started_at=started_at, pid=pid, host=host, cycles=0)
+                session.add(row)
+            row.started_at, row.pid, row.host = started_at, pid, host
+            row.last_cycle_at = now
+            row.cycles += 1
+
+    def daemon_state(self) -> DaemonState | None:
+        with self._session() as session:
+            row = session.get(DaemonRow, 1)
+            if row is None:
+                return None
+            return DaemonState(row.started_at, row.pid, row.host, row.last_cycle_at, row.cycles)
 
     # -- versions of a period ---------------------------------------------------------------
 

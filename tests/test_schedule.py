@@ -1,0 +1,118 @@
+"""The daemon's cycle on fake time: what is due, how checks spread, the heartbeat."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.conftest import NCT, settings_for
+from tests.registry_server import RegistryServer, RegistryState, load_study, study_as
+from watcher.http import make_client
+from watcher.model import Watch
+from watcher.schedule import Daemon, spread
+from watcher.store import Repository
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _daemon(repo: Repository, url: str, clock: Clock, **kwargs: Any) -> tuple[Daemon, Any]:
+    settings = settings_for(url)
+    client = make_client(settings.http)
+    return Daemon(settings, repo, client, clock=clock, **kwargs), client
+
+
+def test_spread_is_stable_and_within_the_interval() -> None:
+    day = timedelta(days=1)
+    offsets = {spread(f"NCT{i:08d}", day) for i in range(200)}
+    assert all(timedelta(0) <= o < day for o in offsets)
+    assert len(offsets) > 150  # spread out, not bunched
+    assert spread(NCT, day) == spread(NCT, day)
+
+
+def test_a_cycle_checks_what_is_due_and_schedules_the_next(repo: Repository) -> None:
+    ids = [f"NCT{i:08d}" for i in range(1, 6)]
+    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
+    clock = Clock()
+    with RegistryServer(state) as srv:
+        repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], T0)
+        seen: list[list[str]] = []
+        daemon, client = _daemon(
+            repo, srv.url, clock, on_outcomes=lambda o: seen.append([x.trial_id for x in o])
+        )
+        with client:
+            assert daemon.cycle().checked == 5  # never checked: all due at once
+            assert {w.next_check_at for w in repo.watches()} == {T0 + timedelta(days=1)}
+            clock.now = T0 + timedelta(hours=1)
+            assert daemon.cycle().checked == 0  # nothing due
+            clock.now = T0 + timedelta(days=1, minutes=1)
+            assert daemon.cycle().checked == 5
+        assert seen == [ids, ids]
+        state_ = repo.daemon_state()
+        assert state_ is not None and state_.cycles == 3
+        assert state_.last_cycle_at == clock.now
+
+
+def test_trials_added_with_a_baseline_take_their_place_in_the_spread(repo: Repository) -> None:
+    state = RegistryState(studies={NCT: load_study()})
+    clock = Clock()
+    with RegistryServer(state) as srv:
+        repo.add_watches([Watch(NCT, "ctgov", "ctgov")], T0)
+        daemon, client = _daemon(repo, srv.url, clock)
+        with client:
+            daemon.checker.check(repo.watches())  # as `watcher add` does
+            assert daemon.cycle().checked == 0
+        [watch] = repo.watches()
+        assert watch.next_check_at == T0 + spread(NCT, timedelta(days=1))
+
+
+def test_a_stop_between_two_trials_leaves_the_rest_due(repo: Repository) -> None:
+    ids = [f"NCT{i:08d}" for i in range(1, 4)]
+    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
+    with RegistryServer(state) as srv:
+        repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], T0)
+        clock = Clock()
+        daemon, client = _daemon(repo, srv.url, clock)
+        with client:
+
+            def stop_after_first(_n: int) -> None:
+                daemon.stopping.set()
+
+            outcomes = daemon.checker.check(
+                repo.watches(), stop=daemon.stopping, progress=stop_after_first
+            )
+        assert [o.trial_id for o in outcomes] == ids[:1]
+        assert [w.last_outcome for w in repo.watches()] == ["baseline", None, None]
+        assert daemon.cycle().checked == 0  # a stopped daemon starts no new check
+
+
+def test_a_digest_missed_while_down_is_sent_once_at_start(repo: Repository) -> None:
+    clock = Clock()
+    daemon, client = _daemon(repo, "http://127.0.0.1:9", clock)
+    with client:
+        assert not daemon.digest_overdue(clock.now)  # never ran: the first digest waits
+        repo.heartbeat(T0 - timedelta(days=9), T0 - timedelta(days=10), 1, "host")
+        assert daemon.digest_overdue(clock.now)  # a Monday 08:00 passed while it was down
+        from watcher.model import Message
+
+        repo.enqueue(
+            Message(
+                "digest",
+                "<d@x>",
+                ("a@x",),
+                "s",
+                "t",
+                "h",
+                T0 - timedelta(days=7),
+                T0 + timedelta(minutes=1),
+            ),
+            T0,
+        )
+        assert not daemon.digest_overdue(clock.now)

@@ -1,0 +1,197 @@
+"""The daemon: `watcher run` checks every watched trial on schedule and sends the digest.
+
+One APScheduler job (a "cycle", every ``schedule.tick``) checks the trials that are due,
+within each register's request budget, and sends what the outbox holds; a cron job sends the
+weekly digest. The schedule itself lives in the database (each watch's ``next_check_at``): the
+CLI can add and remove trials while the daemon runs, a restart loses nothing, and a check
+overdue after downtime runs once. SIGTERM stops the check in flight between two trials.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import Any
+
+import httpx
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from watcher.config import Settings
+from watcher.model import CheckOutcome
+from watcher.pipeline import Checker, utcnow
+from watcher.registries import get as get_source
+from watcher.sdnotify import notify
+from watcher.store import Repository
+
+log = logging.getLogger(__name__)
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _watchdog(_done: int) -> None:
+    """Each trial checked is a sign of life: a scheduler stuck in one request is restarted."""
+    notify("WATCHDOG=1")
+
+
+def spread(trial_id: str, interval: timedelta) -> timedelta:
+    """A stable offset within the interval for each trial, so that thousands of trials are
+    checked across the interval rather than all at once, and stay spread across restarts."""
+    return interval * ((zlib.crc32(trial_id.encode()) % 10_000) / 10_000)
+
+
+@dataclass
+class CycleResult:
+    checked: int
+    outcomes: list[CheckOutcome]
+
+
+class Daemon:
+    def __init__(
+        self,
+        settings: Settings,
+        repo: Repository,
+        client: httpx.Client,
+        *,
+        on_outcomes: Callable[[list[CheckOutcome]], None] = lambda _o: None,
+        deliver: Callable[[], bool] = lambda: True,
+        digest: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.repo = repo
+        self.checker = Checker(settings, repo, client, clock=clock)
+        self.on_outcomes = on_outcomes
+        self.deliver = deliver
+        self.digest = digest
+        self.clock = clock
+        self.stopping = threading.Event()
+        self.started_at = clock()
+        self.host = socket.gethostname()
+        self.scheduler: BlockingScheduler | None = None
+
+    def _limits(self) -> dict[str, int]:
+        """How many trials of each source one cycle takes: what its request budget allows in
+        one tick (CT.gov batches a page of studies per request)."""
+        tick_minutes = self.settings.schedule.tick.total_seconds() / 60
+        limits = {}
+        for name in ("ctgov", "euctr", "ictrp"):
+            source = get_source(name, self.settings)
+            per_request = getattr(source, "page_size", 1)
+            limits[name] = max(1, int(source.requests_per_minute * tick_minutes) * per_request)
+        return limits
+
+    def cycle(self) -> CycleResult:
+        """Check what is due, schedule the next checks, send what is queued."""
+        if self.stopping.is_set():
+            return CycleResult(0, [])
+        self.deliver()
+        now = self.clock()
+        due = self.repo.due(now, self._limits())
+        interval = self.settings.schedule.check_interval
+        # A trial never scheduled but checked before (added by the CLI with a baseline) takes
+        # its place in the spread; one never checked at all is checked now.
+        first = {
+            w.trial_id: now + spread(w.trial_id, interval)
+            for w in due
+            if w.next_check_at is None and w.last_checked_at is not None
+        }
+        if first:
+            self.repo.schedule(first)
+        due = [w for w in due if w.trial_id not in first]
+        outcomes: list[CheckOutcome] = []
+        if due:
+            outcomes = self.checker.check(
+                due, trigger="daemon", stop=self.stopping, progress=_watchdog
+            )
+            checked = {o.trial_id for o in outcomes}
+            self.repo.schedule({tid: now + interval for tid in checked})
+            self.on_outcomes(outcomes)
+        self.repo.heartbeat(self.clock(), self.started_at, os.getpid(), self.host)
+        notify("WATCHDOG=1")
+        return CycleResult(len(outcomes), outcomes)
+
+    def _safe_cycle(self) -> None:
+        try:
+            self.cycle()
+        except Exception:  # one bad cycle must not end the daemon; the next one runs
+            log.exception("cycle failed")
+
+    def _safe_digest(self) -> None:
+        try:
+            self.digest()
+        except Exception:
+            log.exception("digest failed")
+
+    def _digest_trigger(self) -> CronTrigger:
+        day, time = self.settings.schedule.digest.split()
+        hour, minute = (int(x) for x in time.split(":"))
+        return CronTrigger(day_of_week=day, hour=hour, minute=minute)
+
+    def digest_overdue(self, now: datetime) -> bool:
+        """Whether a digest time passed while the daemon was down (it is then sent once)."""
+        state = self.repo.daemon_state()
+        if state is None:
+            return False  # first start: the first digest comes at its time
+        trigger = self._digest_trigger()
+        last_end = self.repo.last_digest_end()
+        since = last_end or state.started_at
+        upcoming = trigger.get_next_fire_time(None, since.astimezone())
+        return upcoming is not None and upcoming <= now.astimezone()
+
+    def stop(self, *_args: Any) -> None:
+        if not self.stopping.is_set():
+            log.info("stopping: finishing the check in flight")
+            notify("STOPPING=1")
+            self.stopping.set()
+            if self.scheduler is not None:
+                self.scheduler.shutdown(wait=False)
+
+    def run(self) -> None:
+        """Until SIGTERM or SIGINT."""
+        executor = ThreadPoolExecutor(1)
+        tick = self.settings.schedule.tick
+        scheduler = BlockingScheduler(
+            executors={"default": executor},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(tick.total_seconds()),
+            },
+        )
+        self.scheduler = scheduler
+        now = datetime.now().astimezone()
+        scheduler.add_job(
+            self._safe_cycle,
+            IntervalTrigger(seconds=tick.total_seconds()),
+            next_run_time=now,
+            id="cycle",
+        )
+        scheduler.add_job(self._safe_digest, self._digest_trigger(), id="digest")
+        if self.digest_overdue(self.clock()):
+            scheduler.add_job(self._safe_digest, next_run_time=now, id="overdue-digest")
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+        log.info(
+            "watcher run: checking every %s, a cycle every %s, digest %s",
+            self.settings.schedule.check_interval,
+            tick,
+            self.settings.schedule.digest,
+        )
+        notify("READY=1")
+        scheduler.start()  # returns once stop() shut it down
+        executor.shutdown(wait=True)  # the cycle in flight stops between two trials
+        log.info("stopped")
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self.stop()
