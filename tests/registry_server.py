@@ -3,8 +3,10 @@ payloads, which tests can change between checks and make fail on purpose."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -97,6 +99,7 @@ class Fault:
     content_type: str = "text/plain"
     headers: dict[str, str] = field(default_factory=dict)
     times: int | None = None  # answer with the fault this often, then serve normally
+    delay: float = 0.0  # seconds to wait before answering (a timeout, when longer than it)
 
 
 @dataclass
@@ -152,7 +155,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _fault(self, fault: Fault) -> None:
-        self._send(fault.status, fault.body, fault.content_type, fault.headers)
+        if fault.delay:
+            time.sleep(fault.delay)
+        # The client may have given up waiting: that was the point.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._send(fault.status, fault.body, fault.content_type, fault.headers)
 
     def do_GET(self) -> None:
         state = self.server.state

@@ -101,10 +101,12 @@ class Fetcher:
         trial_id: str | None = None,
         params: dict[str, str] | None = None,
         not_found_ok: bool = False,
+        retries: int | None = None,
     ) -> httpx.Response:
         """The response to ``GET url``; a 404/410 raises ``RecordNotFound`` unless
-        ``not_found_ok``, other failures raise ``FetchError`` once the retries are spent."""
-        attempts = self.settings.retries + 1
+        ``not_found_ok``, other failures raise ``FetchError`` once the retries (the
+        configured number, or ``retries``) are spent."""
+        attempts = (self.settings.retries if retries is None else retries) + 1
         delay = self.settings.backoff.total_seconds()
         for attempt in range(1, attempts + 1):
             if self.limiter is not None:

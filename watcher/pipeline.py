@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -23,7 +23,7 @@ from watcher.hashing import content_hash, is_current
 from watcher.http import Fetcher, RateLimiter
 from watcher.model import CheckOutcome, Expanded, Fetched, Watch
 from watcher.registries import get as get_source
-from watcher.registries.base import Source
+from watcher.registries.base import FetchResult, Source
 from watcher.store import Repository, VersionConflict
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class Checker:
             hashes = self.repo.latest_hashes(trial_ids)
             requested = {w.trial_id: w for w in watches if w.source == name}
             allowed = set(requested)
-            for tid, result in source.fetch(fetcher, trial_ids):
+            for tid, result in self._fetch(source, fetcher, trial_ids):
                 if stop is not None and stop.is_set():
                     break
                 if tid in outcomes:  # a register answering twice for one ID: keep the first
@@ -132,6 +132,19 @@ class Checker:
             failed=sum(o.kind == "failed" for o in ordered),
         )
         return ordered
+
+    def _fetch(
+        self, source: Source, fetcher: Fetcher, trial_ids: list[str]
+    ) -> Iterator[FetchResult]:
+        """The source's answers: the trials that failed last time alone, the others in
+        batches, so that a record the register cannot serve does not fail a whole batch (and
+        cost its halving) at every check."""
+        failing = [t for t in trial_ids if self._before.get(t)]
+        healthy = [t for t in trial_ids if not self._before.get(t)]
+        if healthy:
+            yield from source.fetch(fetcher, healthy)
+        for tid in failing:
+            yield from source.fetch(fetcher, [tid])
 
     def _expanded(self, result: Expanded, family: Watch) -> CheckOutcome:
         """A whole-trial watch answered: each member record it stands for is watched too

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -189,7 +190,12 @@ class Daemon:
             self.settings.schedule.digest,
         )
         notify("READY=1")
-        scheduler.start()  # returns once stop() shut it down
+        try:
+            scheduler.start()  # returns once stop() shut it down
+        except JobLookupError:
+            # A cycle that ended after the shutdown has no job left to reschedule.
+            if not self.stopping.is_set():
+                raise
         executor.shutdown(wait=True)  # the cycle in flight stops between two trials
         log.info("stopped")
 

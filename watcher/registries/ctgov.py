@@ -76,12 +76,15 @@ class CtGov:
         for start in range(0, len(trial_ids), self.page_size):
             yield from self._fetch_batch(fetcher, list(trial_ids[start : start + self.page_size]))
 
-    def _fetch_batch(self, fetcher: Fetcher, ids: list[str]) -> Iterator[FetchResult]:
+    def _fetch_batch(
+        self, fetcher: Fetcher, ids: list[str], *, splitting: bool = False
+    ) -> Iterator[FetchResult]:
         if len(ids) == 1:
             yield ids[0], self._fetch_one(fetcher, ids[0])
             return
         try:
-            studies = self._query(fetcher, ids)
+            # While halving a failed batch, the halves are the retries: no backoff on each.
+            studies = self._query(fetcher, ids, retries=0 if splitting else None)
         except FetchError as e:
             if not self._worth_splitting(e):
                 for trial_id in ids:
@@ -90,8 +93,8 @@ class CtGov:
             # One bad record can fail a whole page (a 500, a truncated body): halve the batch
             # until the failing record is alone, so that the others are stored as usual.
             half = len(ids) // 2
-            yield from self._fetch_batch(fetcher, ids[:half])
-            yield from self._fetch_batch(fetcher, ids[half:])
+            yield from self._fetch_batch(fetcher, ids[:half], splitting=True)
+            yield from self._fetch_batch(fetcher, ids[half:], splitting=True)
             return
         for trial_id in ids:
             study = studies.get(trial_id)
@@ -118,13 +121,15 @@ class CtGov:
         service_wide = why.startswith(("HTTP 429", "HTTP 503"))
         return not (unreachable or service_wide)
 
-    def _query(self, fetcher: Fetcher, ids: list[str]) -> dict[str, Any]:
+    def _query(
+        self, fetcher: Fetcher, ids: list[str], retries: int | None = None
+    ) -> dict[str, Any]:
         url = f"{self.base_url}/api/v2/studies"
         params = self._params(**{"filter.ids": ",".join(ids), "pageSize": str(len(ids))})
         studies: dict[str, Any] = {}
         wanted = set(ids)
         for _ in range(len(ids) + 1):  # a server that repeats its page token cannot loop us
-            response = fetcher.get(url, params=params)
+            response = fetcher.get(url, params=params, retries=retries)
             page = _json(response, self.name, None)
             if not isinstance(page, dict) or not isinstance(page.get("studies"), list):
                 raise FetchError(self.name, None, f"no 'studies' list in the answer from {url}")

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 # How long a writer waits for another process's transaction (the daemon's, say) to finish.
 BUSY_TIMEOUT_MS = 30_000
+# Execution option of the sessions that only read: on SQLite they begin a deferred
+# transaction, which never waits for (nor blocks) the daemon's writes.
+READ_ONLY = "watcher_read_only"
 
 
 def _json_dumps(value: Any) -> str:
@@ -59,9 +62,9 @@ def make_engine(url: str) -> Engine:
 def _sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transactions over from pysqlite so that every one starts with BEGIN IMMEDIATE:
-        # a deferred transaction that reads and then writes fails at once with "database is
-        # locked" when another process wrote meanwhile, instead of waiting its turn.
+        # Take transactions over from pysqlite so that every writing one starts with BEGIN
+        # IMMEDIATE: a deferred transaction that reads and then writes fails at once with
+        # "database is locked" when another process wrote meanwhile, instead of waiting.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -72,7 +75,9 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads take no lock in WAL mode; a writer takes the write lock from the start.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _alembic_config() -> Config:
