@@ -116,3 +116,58 @@ def test_a_digest_missed_while_down_is_sent_once_at_start(repo: Repository) -> N
             T0,
         )
         assert not daemon.digest_overdue(clock.now)
+
+
+def test_sd_notify_reaches_a_real_socket(tmp_path: Any, monkeypatch: Any) -> None:
+    import socket
+
+    from watcher.sdnotify import notify
+
+    path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(path)
+        monkeypatch.setenv("NOTIFY_SOCKET", path)
+        assert notify("READY=1") is True
+        assert server.recv(64) == b"READY=1"
+    monkeypatch.delenv("NOTIFY_SOCKET")
+    assert notify("READY=1") is False  # not under systemd: nothing to tell
+
+
+def test_trials_added_and_removed_while_running_are_picked_up(repo: Repository) -> None:
+    ids = [f"NCT{i:08d}" for i in range(1, 4)]
+    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
+    clock = Clock()
+    with RegistryServer(state) as srv:
+        repo.add_watches([Watch(ids[0], "ctgov", "ctgov")], T0)
+        daemon, client = _daemon(repo, srv.url, clock)
+        with client:
+            assert daemon.cycle().checked == 1
+            repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids[1:]], T0)  # the CLI
+            repo.remove([ids[0]], T0)
+            clock.now = T0 + timedelta(days=2)
+            result = daemon.cycle()
+        assert sorted(o.trial_id for o in result.outcomes) == ids[1:]
+
+
+def test_a_failing_trial_is_alerted_once_and_once_more_when_it_recovers() -> None:
+    from watcher.config import from_mapping
+    from watcher.model import CheckOutcome
+    from watcher.report import alert_context
+
+    settings = from_mapping({"schedule": {"failures_before_alert": 2}}, env={})
+    watch = {NCT: Watch(NCT, "ctgov", "ctgov", label="ACCIO")}
+
+    def alert(outcome: CheckOutcome) -> Any:
+        return alert_context([outcome], watch, settings, T0)
+
+    error = "ctgov 'NCT04267848': the register has no such record (HTTP 404 from u)"
+    assert alert(CheckOutcome(NCT, "failed", error=error, failures=1, not_found=True)) is None
+    second = alert(CheckOutcome(NCT, "failed", error=error, failures=2, not_found=True))
+    assert [p.trial_id for p in second.newly_failing] == [NCT]
+    assert second.newly_failing[0].not_found
+    assert alert(CheckOutcome(NCT, "failed", error=error, failures=3)) is None
+    back = alert(CheckOutcome(NCT, "unchanged", version=1, recovered_after=3))
+    assert [p.trial_id for p in back.recovered] == [NCT]
+    from watcher.report import _subject
+
+    assert _subject(back) == "[watcher] 1 recovered"
