@@ -115,18 +115,11 @@ class Repository:
         )
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
+    def _session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """One transaction; ``read_only`` ones never wait for a writer (see store.db)."""
+        factory = self._readers if read_only else self._sessions
         try:
-            with self._sessions.begin() as session:
-                yield session
-        except OperationalError as e:
-            raise StoreError(f"database: {e.orig}") from None
-
-    @contextmanager
-    def _reading(self) -> Iterator[Session]:
-        """A session that only reads: it never waits for a writer (see store.db)."""
-        try:
-            with self._readers.begin() as session:
+            with factory.begin() as session:
                 yield session
         except OperationalError as e:
             raise StoreError(f"database: {e.orig}") from None
@@ -187,7 +180,7 @@ class Repository:
                     row.active, row.removed_at = False, now
 
     def watches(self, *, tag: str | None = None, include_removed: bool = False) -> list[Watch]:
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             query = select(WatchRow).order_by(WatchRow.trial_id)
             if not include_removed:
                 query = query.where(WatchRow.active.is_(True))
@@ -195,7 +188,7 @@ class Repository:
         return [w for w in out if tag is None or tag in w.tags]
 
     def watch(self, trial_id: str) -> Watch:
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             return _watch(self._row(session, trial_id))
 
     # -- versions ----------------------------------------------------------------------------
@@ -204,7 +197,7 @@ class Repository:
         """``{trial_id: (version, content_hash)}`` of the newest version of each trial that
         has one; one query, so that an unchanged check never loads a record."""
         out: dict[str, tuple[int, str]] = {}
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             for start in range(0, len(trial_ids), 500):
                 chunk = trial_ids[start : start + 500]
                 rows = session.execute(
@@ -219,7 +212,7 @@ class Repository:
 
     def history(self, trial_id: str) -> list[Version]:
         """Every version of a trial, oldest first."""
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             row = self._row(session, trial_id)
             snapshots = session.scalars(
                 select(SnapshotRow)
@@ -247,7 +240,7 @@ class Repository:
 
     def version(self, trial_id: str, number: int | None = None) -> Version:
         """Version ``number`` of a trial, or its newest when ``number`` is None."""
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             row = self._row(session, trial_id)
             return _version(self._snapshot(session, row, number), trial_id)
 
@@ -260,7 +253,7 @@ class Repository:
 
     def raw_payload(self, trial_id: str, number: int) -> tuple[bytes, str]:
         """The register's payload of a version, as fetched, and its content type."""
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             snapshot = self._snapshot(session, self._row(session, trial_id), number)
             return zlib.decompress(snapshot.raw), snapshot.raw_content_type
 
@@ -376,7 +369,7 @@ class Repository:
         )
 
     def check_log(self, trial_id: str) -> list[CheckLogEntry]:
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             row = self._row(session, trial_id)
             return [
                 CheckLogEntry(r.outcome, r.first_at, r.last_at, r.count, r.version, r.error)
@@ -407,7 +400,7 @@ class Repository:
 
     def last_run(self) -> tuple[datetime, datetime | None, int, int, int] | None:
         """(started, finished, checked, changed, failed) of the newest check run."""
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             run = session.scalar(select(CheckRunRow).order_by(CheckRunRow.id.desc()).limit(1))
             if run is None:
                 return None
@@ -418,7 +411,7 @@ class Repository:
     def due(self, now: datetime, limits: Mapping[str, int] | None = None) -> list[Watch]:
         """Active watches whose next check is due (never scheduled ones first), at most
         ``limits[source]`` of each source."""
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             rows = session.scalars(
                 select(WatchRow)
                 .where(WatchRow.active.is_(True))
@@ -455,7 +448,7 @@ class Repository:
             row.cycles += 1
 
     def daemon_state(self) -> DaemonState | None:
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             row = session.get(DaemonRow, 1)
             if row is None:
                 return None
@@ -469,7 +462,7 @@ class Repository:
         """The trials with a version fetched in (since, until], each with those versions and
         the one before them (what the first change is measured from), oldest first."""
         out = []
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             query = select(WatchRow).where(WatchRow.last_changed_at > since)
             for row in session.scalars(query.order_by(WatchRow.trial_id)):
                 snapshots = list(
@@ -516,7 +509,7 @@ class Repository:
 
     def outbox(self, *, due_at: datetime | None = None, status: str | None = None) -> list[Queued]:
         """Messages, oldest first: all, those with ``status``, or the queued ones due."""
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             query = select(OutboxRow).order_by(OutboxRow.id)
             if status is not None:
                 query = query.where(OutboxRow.status == status)
@@ -543,14 +536,14 @@ class Repository:
 
     def last_digest_end(self) -> datetime | None:
         """Where the newest queued or sent digest's period ended."""
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             return session.scalar(
                 select(func.max(OutboxRow.period_end)).where(OutboxRow.kind == "digest")
             )
 
     def count_rows(self) -> dict[str, int]:
         """Rows per table: for tests and `status`."""
-        with self._reading() as session:
+        with self._session(read_only=True) as session:
             return {
                 model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
                 for model in (WatchRow, SnapshotRow, CheckLogRow, CheckRunRow, OutboxRow)
