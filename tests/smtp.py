@@ -33,10 +33,11 @@ class _Handler:
 
 
 class SmtpServer:
-    def __init__(self, login: tuple[str, str] | None = None) -> None:
+    def __init__(self, login: tuple[str, str] | None = None, tls: Any = None) -> None:
         self.port = free_port()
         self.handler = _Handler()
         self.login = login
+        self.tls = tls  # an ssl.SSLContext: STARTTLS required
         self.controller: Controller | None = None
 
     def _authenticator(
@@ -54,7 +55,12 @@ class SmtpServer:
         if self.login is not None:
             # AUTH offered but not required (requiring it without TLS makes aiosmtpd warn):
             # the client logs in whenever it has a username, and a wrong password fails.
-            kwargs = {"authenticator": self._authenticator, "auth_require_tls": False}
+            kwargs = {
+                "authenticator": self._authenticator,
+                "auth_require_tls": self.tls is not None,
+            }
+        if self.tls is not None:
+            kwargs |= {"tls_context": self.tls, "require_starttls": True}
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
         return self

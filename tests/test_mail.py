@@ -263,3 +263,66 @@ def test_other_channels_through_apprise(
     finally:
         hook.shutdown()
         hook.server_close()
+
+
+def test_starttls_with_an_internal_ca(server: RegistryServer, db_url: str, tmp_path: Path) -> None:
+    """A real TLS handshake: the server's certificate is signed for 127.0.0.1 by a CA that
+    only `email.ca_file` names; without it, TLS fails and the message waits."""
+    import ssl
+    import subprocess
+
+    from tests.smtp import SmtpServer
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    tls = SmtpServer(login=("watcher", "s3cret"), tls=context).start()
+    try:
+        base = mail_config(
+            tmp_path / "w.toml",
+            server.url,
+            db_url,
+            tls.port,
+            'starttls = true\nusername = "watcher"\n',
+        )
+        env = {"WATCHER_SMTP_PASSWORD": "s3cret"}
+        run_watcher(["add", NCT], base)
+        _change_status(server)
+        untrusted = run_watcher(["check"], base, env=env)
+        assert "TLS failed" in untrusted.stderr and tls.messages == []
+        text = base.read_text().replace(
+            "starttls = true\n", f'starttls = true\nca_file = "{cert}"\n'
+        )
+        base.write_text(text)
+        import time
+
+        time.sleep(1.1)  # past email.retry_after
+        trusted = run_watcher(["check"], base, env=env)
+        assert trusted.returncode == 0, trusted.stderr
+        assert [m["Subject"] for m in tls.messages] == [
+            "[watcher] 1 trial changed (2 major, 0 minor)"
+        ]
+    finally:
+        tls.stop()

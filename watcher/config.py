@@ -387,6 +387,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("email.smtp_host", "localhost", _str, "SMTP server for alerts and the digest."),
     Setting("email.smtp_port", 25, _port, "Its port (587 for submission with STARTTLS)."),
     Setting("email.starttls", False, _bool, "Upgrade the connection with STARTTLS."),
+    Setting(
+        "email.ca_file",
+        "",
+        _str,
+        "A PEM file of the certificate authorities to trust for STARTTLS (an internal CA); "
+        "empty: the system's.",
+    ),
     Setting("email.username", "", _str, "SMTP login, when the server asks for one."),
     Setting(
         "email.password_file",
@@ -491,6 +498,7 @@ class EmailSettings:
     to: tuple[str, ...]
     enabled: bool = False
     starttls: bool = False
+    ca_file: str = ""
     username: str = ""
     password: str = field(default="", repr=False)
     tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -598,6 +606,7 @@ def from_mapping(
             v["email.to"],
             enabled=v["email.enabled"],
             starttls=v["email.starttls"],
+            ca_file=v["email.ca_file"],
             username=v["email.username"],
             password=_secret(
                 "WATCHER_SMTP_PASSWORD",

@@ -43,7 +43,8 @@ class SmtpSender:
         try:
             with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=self.timeout) as smtp:
                 if settings.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    context = ssl.create_default_context(cafile=settings.ca_file or None)
+                    smtp.starttls(context=context)
                 if settings.username:
                     smtp.login(settings.username, settings.password)
                 refused = smtp.send_message(email, to_addrs=list(message.recipients))
@@ -53,6 +54,8 @@ class SmtpSender:
             ) from None
         except smtplib.SMTPException as e:
             raise NotifyError(f"{self.server}: {e}") from None
+        except ssl.SSLError as e:
+            raise NotifyError(f"{self.server}: TLS failed ({e.reason or e})") from None
         except OSError as e:
             raise NotifyError(f"{self.server}: {e.strerror or e}") from None
         if refused:
