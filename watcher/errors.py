@@ -63,12 +63,23 @@ class RegistryError(WatcherError):
 
 
 class FetchError(RegistryError):
-    """Transport failures and HTTP errors; ``retryable`` says whether a later try may succeed."""
+    """Transport failures and HTTP errors. ``retryable``: whether a later try may succeed;
+    ``status``: the HTTP status, if the register answered; ``unreachable``: it did not (a
+    refused connection, a timeout)."""
 
     def __init__(
-        self, source: str, trial_id: str | None, why: str, *, retryable: bool = True
+        self,
+        source: str,
+        trial_id: str | None,
+        why: str,
+        *,
+        retryable: bool = True,
+        status: int | None = None,
+        unreachable: bool = False,
     ) -> None:
         self.retryable = retryable
+        self.status = status
+        self.unreachable = unreachable
         super().__init__(source, trial_id, why)
 
 

@@ -115,7 +115,9 @@ class Fetcher:
             try:
                 response = self.client.get(url, params=params)
             except httpx.TimeoutException:
-                error = FetchError(self.source, trial_id, f"timed out fetching {url}")
+                error = FetchError(
+                    self.source, trial_id, f"timed out fetching {url}", unreachable=True
+                )
             except httpx.TransportError as e:
                 # A name that does not resolve will not resolve in the next seconds either:
                 # fail now and let the next check try again.
@@ -124,6 +126,7 @@ class Fetcher:
                     trial_id,
                     f"cannot reach {_origin(url)} ({_reason(e)})",
                     retryable=not _unresolvable(e),
+                    unreachable=True,
                 )
                 if not error.retryable:
                     raise error from None
@@ -145,6 +148,7 @@ class Fetcher:
                     trial_id,
                     f"HTTP {response.status_code} from {redact(response.url)}",
                     retryable=retryable,
+                    status=response.status_code,
                 )
                 wait = retry_after(response)
                 if not retryable:
@@ -153,7 +157,10 @@ class Fetcher:
                 raise error
             if wait is not None and wait > MAX_RETRY_AFTER:
                 raise FetchError(
-                    self.source, trial_id, f"{error.why}; the register asks to wait {wait:.0f} s"
+                    self.source,
+                    trial_id,
+                    f"{error.why}; the register asks to wait {wait:.0f} s",
+                    status=error.status,
                 )
             pause = max(delay, wait or 0.0)
             log.info(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from watcher.errors import WatcherError
+from watcher.errors import FetchError, RecordNotFound, RegistryError, WatcherError
 from watcher.http import Fetcher
 from watcher.model import Expanded, Fetched, Record
 
@@ -42,3 +42,22 @@ class Source(Protocol):
         """Every record in a saved payload; ``InputError`` naming ``name`` if it is not
         this source's format."""
         ...
+
+
+def for_trial(error: WatcherError, trial_id: str) -> WatcherError:
+    """The same failure, named for one of the trials it stopped (a batch or download that
+    failed as a whole)."""
+    if isinstance(error, RecordNotFound):
+        return RecordNotFound(error.source, trial_id, error.why)
+    if isinstance(error, FetchError):
+        return FetchError(
+            error.source,
+            trial_id,
+            error.why,
+            retryable=error.retryable,
+            status=error.status,
+            unreachable=error.unreachable,
+        )
+    if isinstance(error, RegistryError):
+        return type(error)(error.source, trial_id, error.why)
+    return error

@@ -26,7 +26,7 @@ from watcher.normalize import (
     unescape_markdown,
     unique,
 )
-from watcher.registries.base import FetchResult
+from watcher.registries.base import FetchResult, for_trial
 
 PUBLIC_BASE = "https://clinicaltrials.gov"
 
@@ -88,7 +88,7 @@ class CtGov:
         except FetchError as e:
             if not self._worth_splitting(e):
                 for trial_id in ids:
-                    yield trial_id, FetchError(self.name, trial_id, e.why, retryable=e.retryable)
+                    yield trial_id, for_trial(e, trial_id)
                 return
             # One bad record can fail a whole page (a 500, a truncated body): halve the batch
             # until the failing record is alone, so that the others are stored as usual.
@@ -116,10 +116,9 @@ class CtGov:
 
     @staticmethod
     def _worth_splitting(error: FetchError) -> bool:
-        why = error.why
-        unreachable = why.startswith(("cannot reach", "timed out"))
-        service_wide = why.startswith(("HTTP 429", "HTTP 503"))
-        return not (unreachable or service_wide)
+        """A 500 or an unreadable page can come from one record; an unreachable or
+        overloaded register (429, 503) would only be hammered by the halves."""
+        return not (error.unreachable or error.status in (429, 503))
 
     def _query(
         self, fetcher: Fetcher, ids: list[str], retries: int | None = None

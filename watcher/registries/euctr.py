@@ -15,18 +15,16 @@ from typing import Any
 
 from watcher.config import SourceSettings
 from watcher.errors import (
-    FetchError,
     InputError,
     NormalizeError,
     RecordNotFound,
-    RegistryError,
     WatcherError,
 )
 from watcher.http import Fetcher
 from watcher.ids import euctr_parts
 from watcher.model import Expanded, Fetched, Record, empty_record
 from watcher.normalize import clean_block, clean_line, finish_record, iso_date, parse_int, unique
-from watcher.registries.base import FetchResult
+from watcher.registries.base import FetchResult, for_trial
 from watcher.registries.euctr_format import EuctrRecord, read_protocol_page, split_download
 
 PUBLIC_BASE = "https://www.clinicaltrialsregister.eu"
@@ -115,7 +113,7 @@ class Euctr:
             found = self.split(response.content, f"{url}?query={number}", number)
         except WatcherError as e:
             for trial_id in wanted:
-                yield trial_id, _for_trial(e, trial_id)
+                yield trial_id, for_trial(e, trial_id)
             return
         family = f"EUCTR{number}"
         wanted_set = set(wanted)
@@ -203,17 +201,6 @@ class Euctr:
             normalize_record(_pick_duplicate(items), tid, len(items))
             for tid, items in grouped.items()
         ]
-
-
-def _for_trial(error: WatcherError, trial_id: str) -> WatcherError:
-    """The same failure, named for one of the trials it stopped."""
-    if isinstance(error, RecordNotFound):
-        return RecordNotFound(error.source, trial_id, error.why)
-    if isinstance(error, FetchError):
-        return FetchError(error.source, trial_id, error.why, retryable=error.retryable)
-    if isinstance(error, RegistryError):
-        return NormalizeError(error.source, trial_id, error.why)
-    return error
 
 
 def group_records(text: str, where: str) -> dict[str, list[tuple[EuctrRecord, str]]]:
