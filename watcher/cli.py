@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -44,6 +44,9 @@ from watcher.present import (
 )
 from watcher.registries import SOURCES, UnknownSource, source_for
 from watcher.store import Repository, make_engine, open_repository, upgrade
+
+if TYPE_CHECKING:  # imported where used: jinja2 is not loaded for every command
+    from watcher.report import ReportContext
 
 BAD_INPUT = (InvalidTrialId, InputError, UnknownTrial, ConfigError, UnknownSource)
 
@@ -568,6 +571,25 @@ def _read(path: str) -> bytes:
         raise InputError(path, f"cannot read it ({e.strerror})") from None
 
 
+def _digest_context(app: App, now: datetime, since: date | None = None) -> ReportContext:
+    """The digest due now: from where the last one ended (or ``since``) to now."""
+    from watcher.report import digest_period, period_context
+
+    start, end = digest_period(app.repo, now, since)
+    return period_context(app.repo, app.settings, start, end, kind="digest")
+
+
+def _send_digest(app: App, ctx: ReportContext, now: datetime) -> bool:
+    """Queue the digest behind what is already queued, and send them; False when any failed
+    (they stay queued)."""
+    from watcher.delivery import queue
+    from watcher.report import to_messages
+
+    _deliver(app)  # older messages first
+    queue(app.repo, to_messages(ctx, app.settings, "digest"), now)
+    return _deliver(app)
+
+
 # -- reports ----------------------------------------------------------------------------------
 
 
@@ -597,9 +619,8 @@ def _write(out: str | None, text: str) -> None:
 @pass_app
 def digest(app: App, since: datetime | None, send: bool, out: str | None) -> None:
     """Build (and with --send, e-mail) the weekly digest: every change since the last one."""
-    from watcher.delivery import queue
     from watcher.pipeline import utcnow
-    from watcher.report import digest_period, period_context, render, to_messages
+    from watcher.report import render
 
     if send and not _notifying(app):
         raise ConfigError(
@@ -609,8 +630,7 @@ def digest(app: App, since: datetime | None, send: bool, out: str | None) -> Non
             "from, to) to send",
         )
     now = utcnow()
-    start, end = digest_period(app.repo, now, since.date() if since else None)
-    ctx = period_context(app.repo, app.settings, start, end, kind="digest")
+    ctx = _digest_context(app, now, since.date() if since else None)
     if out is not None:
         html = out.endswith((".html", ".htm"))
         _write(out, render(ctx, "digest.html.j2" if html else "digest.txt.j2", app.settings))
@@ -618,15 +638,14 @@ def digest(app: App, since: datetime | None, send: bool, out: str | None) -> Non
         if out is None:
             click.echo(render(ctx, "digest.txt.j2", app.settings), nl=False)
         return
-    _deliver(app)  # older messages first
-    queue(app.repo, to_messages(ctx, app.settings, "digest"), now)
-    if not _deliver(app):
+    if not _send_digest(app, ctx, now):
         raise Failed(
             "the digest could not be sent; it stays queued and goes out with the next "
             "check, digest --send or daemon cycle"
         )
     click.echo(
-        f"Digest for {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC sent: "
+        f"Digest for {ctx.period_start:%Y-%m-%d %H:%M} to {ctx.period_end:%Y-%m-%d %H:%M} "
+        "UTC sent: "
         f"{len(ctx.trials)} trial(s) changed."
     )
 
@@ -703,17 +722,11 @@ def run(app: App) -> None:
         _alert(app, outcomes)
 
     def digest() -> None:
-        from watcher.delivery import queue
         from watcher.pipeline import utcnow
-        from watcher.report import digest_period, period_context, to_messages
 
-        if not _notifying(app):
-            return
-        now = utcnow()
-        start, end = digest_period(app.repo, now)
-        ctx = period_context(app.repo, app.settings, start, end, kind="digest")
-        queue(app.repo, to_messages(ctx, app.settings, "digest"), now)
-        _deliver(app)
+        if _notifying(app):
+            now = utcnow()
+            _send_digest(app, _digest_context(app, now), now)
 
     with make_client(app.settings.http) as client:
         Daemon(
@@ -740,8 +753,8 @@ def status(app: App, as_json: bool) -> None:
     interval = app.settings.schedule.check_interval
     threshold = app.settings.schedule.failures_before_alert
     due = [w for w in watches if w.next_check_at is None or w.next_check_at <= now]
-    failing = [w for w in watches if w.consecutive_failures >= threshold]
-    stale = [w for w in watches if (w.last_success_at or w.added_at or now) < now - 2 * interval]
+    failing = [w for w in watches if w.is_failing(threshold)]
+    stale = [w for w in watches if w.is_stale(now, interval)]
     queued = app.repo.outbox(status="queued")
     last = state.last_cycle_at if state else None
     healthy = last is not None and last >= now - 2 * interval

@@ -6,7 +6,7 @@ Pure: data only, no I/O. ORM rows never leave ``watcher.store``; these types cro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 # A normalized record is plain JSON data (contract §3), kept as a dict so that it round-trips
@@ -119,6 +119,14 @@ class Watch:
     last_success_at: datetime | None = None
     failing_since: datetime | None = None
     next_check_at: datetime | None = None
+
+    def is_failing(self, threshold: int) -> bool:
+        """Its last ``threshold`` checks or more failed in a row."""
+        return self.consecutive_failures >= threshold
+
+    def is_stale(self, now: datetime, interval: timedelta) -> bool:
+        """No successful check (since it was added) for longer than two check intervals."""
+        return (self.last_success_at or self.added_at or now) < now - 2 * interval
 
     @property
     def status(self) -> str:

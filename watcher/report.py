@@ -256,12 +256,8 @@ def period_context(
     watches = repo.watches()
     interval = settings.schedule.check_interval
     threshold = settings.schedule.failures_before_alert
-    failing = [_problem(w) for w in watches if w.consecutive_failures >= threshold]
-    stale = [
-        _problem(w)
-        for w in watches
-        if (w.last_success_at or w.added_at or until) < until - 2 * interval
-    ]
+    failing = [_problem(w) for w in watches if w.is_failing(threshold)]
+    stale = [_problem(w) for w in watches if w.is_stale(until, interval)]
     ordered = _order(trials)
     title = ("Weekly digest" if kind == "digest" else "Changes") + (
         f" {since:%Y-%m-%d} to {until:%Y-%m-%d}"

@@ -80,6 +80,7 @@ class Daemon:
         self.started_at = clock()
         self.host = socket.gethostname()
         self.scheduler: BlockingScheduler | None = None
+        self.limits = self._limits()
 
     def _limits(self) -> dict[str, int]:
         """How many trials of each source one cycle takes: what its request budget allows in
@@ -98,7 +99,7 @@ class Daemon:
             return CycleResult(0, [])
         self.deliver()
         now = self.clock()
-        due = self.repo.due(now, self._limits())
+        due = self.repo.due(now, self.limits)
         interval = self.settings.schedule.check_interval
         # A trial never scheduled but checked before (added by the CLI with a baseline) takes
         # its place in the spread; one never checked at all is checked now.
