@@ -111,7 +111,11 @@ class Checker:
                     continue
                 if tid not in allowed:  # a member record the user stopped watching
                     continue
-                latest = hashes[tid] if tid in hashes else self.repo.latest_hashes([tid]).get(tid)
+                # The batch's hashes were asked for together; a member record found through a
+                # whole-trial watch was not among them.
+                latest = (
+                    hashes.get(tid) if tid in requested else self.repo.latest_hashes([tid]).get(tid)
+                )
                 outcomes[tid] = self._one(source, tid, result, latest)
                 if progress is not None and tid in requested:
                     progress(1)
