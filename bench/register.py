@@ -19,6 +19,7 @@ zeroes them. It runs in its own process so that its CPU and memory are not the w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import random
 import sys
@@ -272,10 +273,8 @@ def main(argv: list[str] | None = None) -> None:
     server = Server(State(args), args.port)
     host, port = server.server_address[:2]
     print(f"http://{host!s}:{port}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever(0.2)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

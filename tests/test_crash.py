@@ -17,6 +17,7 @@ from tests.conftest import run_watcher, write_config
 from tests.registry_server import RegistryServer, RegistryState, study_as
 from tests.test_daemon import SMALL, start_daemon, wait_for, watches
 from watcher.hashing import content_hash
+from watcher.store import Repository, make_engine
 
 pytestmark = pytest.mark.e2e
 IDS = [f"NCT{i:08d}" for i in range(1, 41)]
@@ -32,10 +33,16 @@ def _sound(db_path: Path) -> None:
             "JOIN watch w ON w.id = s.watch_id GROUP BY s.watch_id"
         ):
             assert count == top == stored, f"watch {watch_id}: {count} {top} {stored}"
-        for digest, record in db.execute("SELECT content_hash, record FROM snapshot"):
-            assert digest == content_hash(orjson.loads(record))  # never half-written
     finally:
         db.close()
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        repo = Repository(engine)
+        for watch in repo.watches():
+            for version in repo.history(watch.trial_id):  # each unpacked from its deltas
+                assert version.content_hash == content_hash(version.record)  # never half-written
+    finally:
+        engine.dispose()
 
 
 def test_fifty_sigkills_lose_nothing(tmp_path: Path) -> None:
@@ -80,16 +87,17 @@ def test_fifty_sigkills_lose_nothing(tmp_path: Path) -> None:
             wait_for(cycled, what="the restarted daemon completes a cycle")
 
             def caught_up() -> bool:
-                db = sqlite3.connect(db_path)
+                engine = make_engine(f"sqlite:///{db_path}")
                 try:
-                    rows = db.execute(
-                        "SELECT w.trial_id, json_extract(s.record, '$.recruitment_status') "
-                        "FROM watch w JOIN snapshot s ON s.watch_id = w.id "
-                        "AND s.version = w.version_count"
-                    ).fetchall()
+                    repo = Repository(engine)
+                    latest = {
+                        w.trial_id: repo.version(w.trial_id).record["recruitment_status"]
+                        for w in repo.watches()
+                        if w.versions
+                    }
                 finally:
-                    db.close()
-                return dict(rows) == final
+                    engine.dispose()
+                return latest == final
 
             wait_for(caught_up, what="every trial's latest version is what the register says")
         finally:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import zlib
+from datetime import UTC, datetime
+
+import orjson
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, insert, inspect, text
 
-from watcher.store import make_engine
+from watcher.hashing import content_hash
+from watcher.model import empty_record
+from watcher.store import Repository, make_engine
 from watcher.store.db import current_revision, downgrade, ensure_schema, head_revision, upgrade
 from watcher.store.models import Base
 
@@ -28,4 +34,59 @@ def test_upgrade_head_matches_the_models_and_downgrade_works(db_url: str) -> Non
             inspect(engine).get_table_names()
         )
     finally:
+        engine.dispose()
+
+
+def test_versions_stored_before_compaction_are_kept_through_upgrade_and_downgrade(
+    db_url: str,
+) -> None:
+    """A database with versions in the 0003 layout (record as JSON, raw payload zlib) keeps
+    every byte through the upgrade to compact versions, and back."""
+    engine = make_engine(db_url)
+    record = empty_record("NCT01234567", "ctgov", "ctgov") | {"recruitment_status": "RECRUITING"}
+    payload = b'{"protocolSection": {"x": "' + b"y" * 3000 + b'"}}'
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    try:
+        upgrade(engine, "0003")
+        old = MetaData()
+        old.reflect(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                insert(old.tables["watch"]).values(
+                    id=1,
+                    trial_id="NCT01234567",
+                    registry="ctgov",
+                    source="ctgov",
+                    tags=[],
+                    active=True,
+                    added_at=at,
+                    consecutive_failures=0,
+                    version_count=1,
+                )
+            )
+            conn.execute(
+                insert(old.tables["snapshot"]).values(
+                    watch_id=1,
+                    version=1,
+                    fetched_at=at,
+                    source="ctgov",
+                    content_hash=content_hash(record),
+                    record=record,
+                    raw=zlib.compress(payload),
+                    raw_content_type="application/json",
+                    url="https://clinicaltrials.gov/study/NCT01234567",
+                    changes=0,
+                )
+            )
+        upgrade(engine)
+        repo = Repository(engine)
+        assert repo.version("NCT01234567").record == record
+        assert repo.raw_payload("NCT01234567", 1)[0] == payload
+        downgrade(engine, "0003")
+        with engine.connect() as conn:
+            stored_record, raw = conn.execute(text("SELECT record, raw FROM snapshot")).one()
+        stored = stored_record if isinstance(stored_record, dict) else orjson.loads(stored_record)
+        assert stored == record and zlib.decompress(raw) == payload
+    finally:
+        downgrade(engine, "base")
         engine.dispose()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import orjson
 import pytest
 from sqlalchemy import select
 
 from watcher.errors import UnknownTrial
 from watcher.hashing import content_hash
 from watcher.model import Fetched, Watch, empty_record
-from watcher.store import Repository, VersionConflict
+from watcher.registries.ctgov import normalize_study
+from watcher.store import Repository, Unchanged, VersionConflict, codec
 from watcher.store.models import SnapshotRow
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -80,7 +82,7 @@ def test_versions_are_numbered_and_times_come_back_utc(repo: Repository) -> None
     assert history[1].fetched_at.tzinfo is not None
     assert repo.version("NCT01234567").record["recruitment_status"] == "COMPLETED"
     assert repo.latest_hashes(["NCT01234567", "NCT00000000"]) == {
-        "NCT01234567": (2, history[1].content_hash)
+        "NCT01234567": (2, history[1].content_hash, None)
     }
     with pytest.raises(UnknownTrial, match=r"no version 3 \(versions 1 to 2\)"):
         repo.version("NCT01234567", 3)
@@ -103,7 +105,73 @@ def test_the_raw_payload_is_kept_compressed(repo: Repository) -> None:
     with repo._sessions() as session:
         stored = session.scalar(select(SnapshotRow.raw))
     assert stored is not None and len(stored) < len(payload) / 10
-    assert zlib.decompress(stored) == payload
+
+
+REAL = Path(__file__).parent / "data" / "ctgov" / "ctgov_v2_study_NCT04267848_full_raw.json"
+
+
+def test_a_version_is_stored_against_the_one_before_and_reads_back_exactly(
+    repo: Repository,
+) -> None:
+    """A real record changed in one field costs tens of bytes; every version, across more
+    than one keyframe, reads back byte for byte."""
+    _add(repo, "NCT01234567")
+    study = orjson.loads(REAL.read_bytes())
+    payloads = []
+    for n in range(codec.KEYFRAME_EVERY + 3):
+        study["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = 100 + n
+        payload = orjson.dumps(study)
+        payloads.append(payload)
+        record = normalize_study(study, "NCT01234567")
+        repo.add_version(
+            "NCT01234567",
+            at=T0 + timedelta(days=n),
+            fetched=_fetched(payload),
+            record=record,
+            content_hash=content_hash(record),
+            previous=n,
+            changes=1,
+        )
+    with repo._sessions() as session:
+        rows = session.scalars(select(SnapshotRow).order_by(SnapshotRow.version)).all()
+        sizes = [(r.codec, len(r.record_packed) + len(r.raw)) for r in rows]
+    assert [c for c, _ in sizes] == (
+        [codec.FULL]
+        + [codec.DELTA] * (codec.KEYFRAME_EVERY - 1)
+        + [codec.FULL, codec.DELTA, codec.DELTA]
+    )
+    assert sizes[0][1] > 40_000 and all(size < 500 for c, size in sizes if c == codec.DELTA)
+    history = repo.history("NCT01234567")
+    assert [v.record["target_sample_size"] for v in history] == [100 + n for n in range(19)]
+    for n in (1, codec.KEYFRAME_EVERY, codec.KEYFRAME_EVERY + 1, codec.KEYFRAME_EVERY + 3):
+        assert repo.raw_payload("NCT01234567", n)[0] == payloads[n - 1]
+        assert repo.version("NCT01234567", n).record == history[n - 1].record
+
+
+def test_unchanged_checks_written_together_keep_the_run_length_log(repo: Repository) -> None:
+    _add(repo, "NCT01234567", "NCT07654321")
+    _store(repo, 0, 0)
+    repo.record_failure("NCT07654321", T0, "HTTP 503")
+    for day in (1, 2, 3):
+        repo.record_unchanged_many(
+            [
+                Unchanged("NCT01234567", T0 + timedelta(days=day), payload_hash="p1"),
+                Unchanged("NCT07654321", T0 + timedelta(days=day), redirected_to="NCT07654322"),
+            ]
+        )
+    assert [(e.outcome, e.count) for e in repo.check_log("NCT01234567")] == [
+        ("baseline", 1),
+        ("unchanged", 3),
+    ]
+    [failed, unchanged] = repo.check_log("NCT07654321")
+    assert (failed.outcome, unchanged.outcome, unchanged.count) == ("failed", "unchanged", 3)
+    assert unchanged.last_at == T0 + timedelta(days=3)
+    recovered = repo.watch("NCT07654321")
+    assert (recovered.consecutive_failures, recovered.failing_since) == (0, None)
+    assert recovered.redirected_to == "NCT07654322"
+    assert repo.latest_hashes(["NCT01234567"])["NCT01234567"].payload_hash == "p1"
+    with pytest.raises(UnknownTrial, match="NCT09999999"):
+        repo.record_unchanged_many([Unchanged("NCT09999999", T0)])
 
 
 def test_a_version_stored_meanwhile_is_a_conflict_not_a_double(repo: Repository) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from watcher import __version__
 from watcher.fields import ORDERLESS
 from watcher.model import Record
 
@@ -56,3 +57,11 @@ def content_hash(record: Record) -> str:
 def is_current(digest: str) -> bool:
     """Whether ``digest`` was made by this version of the hash function."""
     return digest.startswith(f"{HASH_VERSION}:")
+
+
+def payload_fingerprint(source: str, payload: bytes) -> str:
+    """A fingerprint of a fetched payload: the same bytes from the same adapter are the same
+    record, so an unchanged check can skip normalizing them. It includes watcher's version, so
+    that a release that normalizes differently looks at every record again."""
+    salt = f"{source}:{__version__}:{HASH_VERSION}:".encode()
+    return hashlib.sha256(salt + payload).hexdigest()

@@ -19,12 +19,12 @@ import httpx
 from watcher.config import Settings
 from watcher.diff import diff_records
 from watcher.errors import RecordNotFound, WatcherError
-from watcher.hashing import content_hash, is_current
+from watcher.hashing import content_hash, is_current, payload_fingerprint
 from watcher.http import Fetcher, RateLimiter
 from watcher.model import CheckOutcome, Expanded, Fetched, Watch
 from watcher.registries import get as get_source
 from watcher.registries.base import FetchResult, Source
-from watcher.store import Repository, VersionConflict
+from watcher.store import Latest, Repository, Unchanged, VersionConflict
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,8 @@ class Checker:
         # Failures in a row of each trial before this run: a success after them is news.
         self._before: dict[str, int] = {}
         self._sources: dict[str, Source] = {}
+        # Unchanged checks not yet written: they are written together (see _flush).
+        self._unchanged: list[Unchanged] = []
 
     def _source(self, name: str) -> tuple[Source, Fetcher]:
         if name not in self._sources:
@@ -119,6 +121,7 @@ class Checker:
                 outcomes[tid] = self._one(source, tid, result, latest)
                 if progress is not None and tid in requested:
                     progress(1)
+            self._flush()
             if stop is not None and stop.is_set():
                 break
             for tid in trial_ids:
@@ -128,6 +131,7 @@ class Checker:
         asked = {w.trial_id for w in watches}
         ordered = [outcomes[w.trial_id] for w in watches if w.trial_id in outcomes]
         ordered += [o for tid, o in outcomes.items() if tid not in asked]
+        self._flush()
         self.repo.finish_run(
             run_id,
             self.clock(),
@@ -136,6 +140,14 @@ class Checker:
             failed=sum(o.kind == "failed" for o in ordered),
         )
         return ordered
+
+    def _flush(self, at_least: int = 1) -> None:
+        """Write the unchanged checks held back, once there are ``at_least``. Most checks of
+        a cycle find nothing new; one transaction each was most of a cycle's cost. A crash
+        before the write loses only the news that nothing changed: those trials stay due."""
+        if len(self._unchanged) >= at_least:
+            self.repo.record_unchanged_many(self._unchanged)
+            self._unchanged = []
 
     def _fetch(
         self, source: Source, fetcher: Fetcher, trial_ids: list[str]
@@ -168,7 +180,7 @@ class Checker:
         source: Source,
         trial_id: str,
         result: Fetched | WatcherError,
-        latest: tuple[int, str] | None,
+        latest: Latest | None,
     ) -> CheckOutcome:
         started = time.monotonic()
         try:
@@ -195,26 +207,24 @@ class Checker:
         )
         return outcome
 
-    def _store(
-        self, source: Source, fetched: Fetched, latest: tuple[int, str] | None
-    ) -> CheckOutcome:
+    def _store(self, source: Source, fetched: Fetched, latest: Latest | None) -> CheckOutcome:
         tid = fetched.trial_id
+        fingerprint = payload_fingerprint(source.name, fetched.payload)
+        if latest is not None and latest.payload_hash == fingerprint:
+            # The very bytes of the last check: the record cannot have changed.
+            return self._unchanged_check(fetched, latest.version, fingerprint)
         record = source.normalize(fetched)
         digest = content_hash(record)
-        if latest is not None and not is_current(latest[1]):
+        if latest is not None and not is_current(latest.content_hash):
             # Stored under an older hash function: hash the stored record again, once, so
             # that upgrading watcher makes no version of every trial.
-            rehashed = content_hash(self.repo.version(tid, latest[0]).record)
-            self.repo.rehash(tid, latest[0], rehashed)
-            latest = (latest[0], rehashed)
+            rehashed = content_hash(self.repo.version(tid, latest.version).record)
+            self.repo.rehash(tid, latest.version, rehashed)
+            latest = latest._replace(content_hash=rehashed)
         for _ in range(3):
-            now = self.clock()
-            if latest is not None and latest[1] == digest:
-                self.repo.record_unchanged(tid, now, fetched.redirected_to)
-                return CheckOutcome(
-                    tid, "unchanged", latest[0], redirected_to=fetched.redirected_to
-                )
-            previous = self.repo.version(tid, latest[0]).record if latest else None
+            if latest is not None and latest.content_hash == digest:
+                return self._unchanged_check(fetched, latest.version, fingerprint)
+            previous = self.repo.version(tid, latest.version).record if latest else None
             changes = (
                 tuple(diff_records(previous, record, self.settings.diff))
                 if previous is not None
@@ -223,12 +233,13 @@ class Checker:
             try:
                 number = self.repo.add_version(
                     tid,
-                    at=now,
+                    at=self.clock(),
                     fetched=fetched,
                     record=record,
                     content_hash=digest,
-                    previous=latest[0] if latest else 0,
+                    previous=latest.version if latest else 0,
                     changes=len(changes),
+                    payload_hash=fingerprint,
                 )
             except VersionConflict:
                 # Another process (the daemon, a second CLI) stored a version meanwhile:
@@ -243,6 +254,15 @@ class Checker:
                 redirected_to=fetched.redirected_to,
             )
         raise VersionConflict(f"{tid}: versions kept being stored by another process")
+
+    def _unchanged_check(self, fetched: Fetched, version: int, fingerprint: str) -> CheckOutcome:
+        self._unchanged.append(
+            Unchanged(fetched.trial_id, self.clock(), fetched.redirected_to, fingerprint)
+        )
+        self._flush(at_least=500)
+        return CheckOutcome(
+            fetched.trial_id, "unchanged", version, redirected_to=fetched.redirected_to
+        )
 
     def _failed(self, trial_id: str, error: str, not_found: bool = False) -> CheckOutcome:
         failures = self.repo.record_failure(trial_id, self.clock(), error)

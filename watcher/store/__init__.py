@@ -5,11 +5,13 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from watcher.store.db import ensure_schema, make_engine, upgrade
-from watcher.store.repository import Repository, VersionConflict
+from watcher.store.repository import Latest, Repository, Unchanged, VersionConflict
 
 __all__ = [
+    "Latest",
     "NewWatch",
     "Repository",
+    "Unchanged",
     "VersionConflict",
     "ensure_schema",
     "make_engine",

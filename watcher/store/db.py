@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
@@ -99,7 +101,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the migrations up to ``revision`` (``watcher db upgrade``)."""
     config = _alembic_config()
     try:
-        with engine.begin() as conn:
+        with _migrating(engine) as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
     except OperationalError as e:
@@ -108,9 +110,28 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     config = _alembic_config()
-    with engine.begin() as conn:
+    with _migrating(engine) as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, revision)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A transaction to migrate in. On SQLite, with foreign keys off meanwhile: a migration
+    alters a table by copying it and dropping the original, and dropping ``watch`` with
+    foreign keys on would cascade to every version and check of every trial."""
+    with engine.connect() as conn:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # outside any transaction, where SQLite ignores this pragma
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                yield conn
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise StoreError("database: a migration left rows without their trial")
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
 
 
 def ensure_schema(engine: Engine) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -86,10 +85,15 @@ class WatchRow(Base):
     # When the daemon checks it next; None: as soon as it can. The schedule lives here, so a
     # restart loses nothing and an overdue check runs once, not once per missed interval.
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A fingerprint of the last payload fetched (see hashing.payload_fingerprint): the same
+    # bytes again are the same record, so an unchanged check skips normalizing them.
+    payload_hash: Mapped[str | None] = mapped_column(String(80))
 
 
 class SnapshotRow(Base):
-    """One version of a trial's record; append-only."""
+    """One version of a trial's record; append-only. The record (canonical JSON) and the raw
+    payload are compressed as ``codec`` says: alone, or against the version before
+    (store.codec), which makes a version that changed a few fields cost tens of bytes."""
 
     __tablename__ = "snapshot"
     __table_args__ = (UniqueConstraint("watch_id", "version"),)
@@ -100,8 +104,9 @@ class SnapshotRow(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(80))
-    record: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    # The register's payload, zlib-compressed, so that a better parser can re-normalize history.
+    codec: Mapped[str] = mapped_column(String(16))
+    record_packed: Mapped[bytes] = mapped_column(LargeBinary)
+    # The register's payload, so that a better parser can re-normalize history.
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     raw_content_type: Mapped[str] = mapped_column(String(100))
     url: Mapped[str] = mapped_column(Text)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Engine, func, select
+import orjson
+from sqlalchemy import Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +24,7 @@ from watcher.model import (
     Version,
     Watch,
 )
+from watcher.store import codec
 from watcher.store.db import READ_ONLY
 from watcher.store.models import (
     CheckLogRow,
@@ -42,6 +44,24 @@ class CheckLogEntry:
     count: int
     version: int | None
     error: str | None
+
+
+class Latest(NamedTuple):
+    """What an unchanged check is decided on, without loading the record."""
+
+    version: int
+    content_hash: str
+    payload_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """A check that found the stored version still current."""
+
+    trial_id: str
+    at: datetime
+    redirected_to: str | None = None
+    payload_hash: str | None = None
 
 
 class VersionConflict(StoreError):
@@ -94,16 +114,33 @@ def _queued(row: OutboxRow) -> Queued:
     )
 
 
-def _version(row: SnapshotRow, trial_id: str) -> Version:
+def _version(row: SnapshotRow, trial_id: str, record: bytes) -> Version:
     return Version(
         trial_id=trial_id,
         version=row.version,
         fetched_at=row.fetched_at,
         content_hash=row.content_hash,
         source=row.source,
-        record=row.record,
+        record=orjson.loads(record),
         changes=row.changes,
     )
+
+
+def _unpacked(rows: Sequence[SnapshotRow]) -> list[tuple[bytes, bytes]]:
+    """(record, raw payload) of consecutive versions of one trial, oldest first; the first
+    must be stored whole (codec.FULL)."""
+    out: list[tuple[bytes, bytes]] = []
+    for row in rows:
+        before = out[-1] if out else (None, None)
+        if row.codec == codec.DELTA and not out:
+            raise StoreError(f"version {row.version} is stored against a version not read")
+        out.append(
+            (
+                codec.unpack(row.record_packed, row.codec, before[0]),
+                codec.unpack(row.raw, row.codec, before[1]),
+            )
+        )
+    return out
 
 
 class Repository:
@@ -193,79 +230,185 @@ class Repository:
 
     # -- versions ----------------------------------------------------------------------------
 
-    def latest_hashes(self, trial_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
-        """``{trial_id: (version, content_hash)}`` of the newest version of each trial that
-        has one; one query, so that an unchanged check never loads a record."""
-        out: dict[str, tuple[int, str]] = {}
+    def latest_hashes(self, trial_ids: Sequence[str]) -> dict[str, Latest]:
+        """The newest version of each trial that has one, by its hashes; one query per 500
+        trials, so that an unchanged check never loads a record."""
+        out: dict[str, Latest] = {}
         with self._session(read_only=True) as session:
             for start in range(0, len(trial_ids), 500):
                 chunk = trial_ids[start : start + 500]
                 rows = session.execute(
-                    select(WatchRow.trial_id, SnapshotRow.version, SnapshotRow.content_hash)
+                    select(
+                        WatchRow.trial_id,
+                        SnapshotRow.version,
+                        SnapshotRow.content_hash,
+                        WatchRow.payload_hash,
+                    )
                     .join(SnapshotRow, SnapshotRow.watch_id == WatchRow.id)
                     .where(WatchRow.trial_id.in_(chunk))
                     .where(SnapshotRow.version == WatchRow.version_count)
                 )
-                for tid, version, content_hash in rows:
-                    out[tid] = (version, content_hash)
+                for tid, version, content_hash, payload_hash in rows:
+                    out[tid] = Latest(version, content_hash, payload_hash)
         return out
 
     def history(self, trial_id: str) -> list[Version]:
         """Every version of a trial, oldest first."""
         with self._session(read_only=True) as session:
             row = self._row(session, trial_id)
-            snapshots = session.scalars(
-                select(SnapshotRow)
-                .where(SnapshotRow.watch_id == row.id)
-                .order_by(SnapshotRow.version)
-            )
-            return [_version(s, trial_id) for s in snapshots]
+            snapshots = self._snapshots(session, row.id)
+            return [
+                _version(s, trial_id, record)
+                for s, (record, _raw) in zip(snapshots, _unpacked(snapshots), strict=True)
+            ]
 
     @staticmethod
-    def _snapshot(session: Session, row: WatchRow, number: int | None) -> SnapshotRow:
-        """Version ``number`` of a watched trial (its newest when None), or ``UnknownTrial``
-        saying which versions there are."""
-        wanted = row.version_count if number is None else number
-        snapshot = session.scalar(
-            select(SnapshotRow).where(SnapshotRow.watch_id == row.id, SnapshotRow.version == wanted)
+    def _snapshots(session: Session, watch_id: int) -> list[SnapshotRow]:
+        return list(
+            session.scalars(
+                select(SnapshotRow)
+                .where(SnapshotRow.watch_id == watch_id)
+                .order_by(SnapshotRow.version)
+            )
         )
-        if snapshot is None:
+
+    @staticmethod
+    def _snapshot(
+        session: Session, row: WatchRow, number: int | None
+    ) -> tuple[SnapshotRow, bytes, bytes]:
+        """Version ``number`` of a watched trial (its newest when None) with its record and
+        raw payload unpacked, or ``UnknownTrial`` saying which versions there are."""
+        wanted = row.version_count if number is None else number
+        # A version is stored against the one before, back to a whole one at most
+        # KEYFRAME_EVERY versions earlier.
+        chain = list(
+            session.scalars(
+                select(SnapshotRow)
+                .where(
+                    SnapshotRow.watch_id == row.id,
+                    SnapshotRow.version <= wanted,
+                    SnapshotRow.version > wanted - codec.KEYFRAME_EVERY,
+                )
+                .order_by(SnapshotRow.version)
+            )
+        )
+        if not chain or chain[-1].version != wanted:
             why = (
                 "no version stored yet"
                 if row.version_count == 0
                 else f"no version {wanted} (versions 1 to {row.version_count})"
             )
             raise UnknownTrial(row.trial_id, why)
-        return snapshot
+        start = max(i for i, s in enumerate(chain) if s.codec == codec.FULL)
+        record, raw = _unpacked(chain[start:])[-1]
+        return chain[-1], record, raw
 
     def version(self, trial_id: str, number: int | None = None) -> Version:
         """Version ``number`` of a trial, or its newest when ``number`` is None."""
         with self._session(read_only=True) as session:
             row = self._row(session, trial_id)
-            return _version(self._snapshot(session, row, number), trial_id)
+            snapshot, record, _raw = self._snapshot(session, row, number)
+            return _version(snapshot, trial_id, record)
 
     def rehash(self, trial_id: str, number: int, content_hash: str) -> None:
         """Replace a version's hash by the current hash function's hash of the same record
         (the record itself is never changed)."""
         with self._session() as session:
             row = self._row(session, trial_id)
-            self._snapshot(session, row, number).content_hash = content_hash
+            self._snapshot(session, row, number)[0].content_hash = content_hash
 
     def raw_payload(self, trial_id: str, number: int) -> tuple[bytes, str]:
         """The register's payload of a version, as fetched, and its content type."""
         with self._session(read_only=True) as session:
-            snapshot = self._snapshot(session, self._row(session, trial_id), number)
-            return zlib.decompress(snapshot.raw), snapshot.raw_content_type
+            snapshot, _record, raw = self._snapshot(session, self._row(session, trial_id), number)
+            return raw, snapshot.raw_content_type
 
     # -- recording checks ------------------------------------------------------------------
 
     def record_unchanged(
         self, trial_id: str, at: datetime, redirected_to: str | None = None
     ) -> None:
+        self.record_unchanged_many([Unchanged(trial_id, at, redirected_to)])
+
+    def record_unchanged_many(self, checks: Sequence[Unchanged]) -> None:
+        """Log many unchanged checks in one transaction and a handful of statements: most
+        checks of a cycle are these, and one transaction each was most of a cycle's cost."""
         with self._session() as session:
-            row = self._row(session, trial_id)
-            self._succeeded(row, at, "unchanged", redirected_to)
-            self._log(session, row, "unchanged", at)
+            for start in range(0, len(checks), 500):
+                self._unchanged_chunk(session, checks[start : start + 500])
+
+    @staticmethod
+    def _unchanged_chunk(session: Session, checks: Sequence[Unchanged]) -> None:
+        ids: dict[str, int] = {
+            tid: watch_id
+            for tid, watch_id in session.execute(
+                select(WatchRow.trial_id, WatchRow.id).where(
+                    WatchRow.trial_id.in_([c.trial_id for c in checks])
+                )
+            )
+        }
+        if missing := [c.trial_id for c in checks if c.trial_id not in ids]:
+            raise UnknownTrial(missing[0])
+        newest = (
+            select(func.max(CheckLogRow.id))
+            .where(CheckLogRow.watch_id.in_(list(ids.values())))
+            .group_by(CheckLogRow.watch_id)
+        )
+        runs = {
+            watch_id: (log_id, outcome, error)
+            for log_id, watch_id, outcome, error in session.execute(
+                select(
+                    CheckLogRow.id, CheckLogRow.watch_id, CheckLogRow.outcome, CheckLogRow.error
+                ).where(CheckLogRow.id.in_(newest))
+            )
+        }
+        watch_rows: list[dict[str, object]] = []
+        extend: list[dict[str, object]] = []
+        start: list[dict[str, object]] = []
+        for check in checks:
+            watch_id = ids[check.trial_id]
+            values: dict[str, object] = {
+                "id": watch_id,
+                "last_checked_at": check.at,
+                "last_success_at": check.at,
+                "last_outcome": "unchanged",
+                "consecutive_failures": 0,
+                "last_error": None,
+                "failing_since": None,
+            }
+            if check.redirected_to is not None:
+                values["redirected_to"] = check.redirected_to
+            if check.payload_hash is not None:
+                values["payload_hash"] = check.payload_hash
+            watch_rows.append(values)
+            run = runs.get(watch_id)
+            if run is not None and run[1] == "unchanged" and run[2] is None:
+                extend.append({"id": run[0], "last_at": check.at})
+            else:
+                start.append(
+                    {
+                        "watch_id": watch_id,
+                        "outcome": "unchanged",
+                        "first_at": check.at,
+                        "last_at": check.at,
+                        "count": 1,
+                    }
+                )
+        # Rows of different keys cannot share one executemany.
+        for keys in {tuple(sorted(v)) for v in watch_rows}:
+            session.execute(update(WatchRow), [v for v in watch_rows if tuple(sorted(v)) == keys])
+        if extend:
+            table = CheckLogRow.__table__
+            assert isinstance(table, Table)
+            log = table.c
+            session.connection().execute(
+                update(table)
+                .where(log.id == bindparam("log_id"))
+                .values(last_at=bindparam("at"), count=log.count + 1),
+                [{"log_id": e["id"], "at": e["last_at"]} for e in extend],
+            )
+        if start:
+            session.execute(insert(CheckLogRow), start)
 
     def add_version(
         self,
@@ -277,6 +420,7 @@ class Repository:
         content_hash: str,
         previous: int,
         changes: int,
+        payload_hash: str | None = None,
     ) -> int:
         """Store a new version after ``previous`` and return its number. Raises
         ``VersionConflict`` when another process stored one first; the caller compares again."""
@@ -289,6 +433,9 @@ class Repository:
                     raise VersionConflict(
                         f"{trial_id}: version {row.version_count} stored meanwhile"
                     )
+                packed = orjson.dumps(record)
+                before = self._snapshot(session, row, previous)[1:] if previous else None
+                how = codec.codec_for(number, before[0] if before else None)
                 session.add(
                     SnapshotRow(
                         watch_id=row.id,
@@ -296,14 +443,16 @@ class Repository:
                         fetched_at=at,
                         source=fetched.source,
                         content_hash=content_hash,
-                        record=record,
-                        raw=zlib.compress(fetched.payload, 6),
+                        codec=how,
+                        record_packed=codec.pack(packed, how, before[0] if before else None),
+                        raw=codec.pack(fetched.payload, how, before[1] if before else None),
                         raw_content_type=fetched.content_type,
                         url=fetched.url,
                         changes=changes,
                     )
                 )
                 row.version_count = number
+                row.payload_hash = payload_hash
                 row.last_changed_at = at
                 self._succeeded(row, at, kind, fetched.redirected_to)
                 self._log(session, row, kind, at, version=number)
@@ -465,13 +614,7 @@ class Repository:
         with self._session(read_only=True) as session:
             query = select(WatchRow).where(WatchRow.last_changed_at > since)
             for row in session.scalars(query.order_by(WatchRow.trial_id)):
-                snapshots = list(
-                    session.scalars(
-                        select(SnapshotRow)
-                        .where(SnapshotRow.watch_id == row.id)
-                        .order_by(SnapshotRow.version)
-                    )
-                )
+                snapshots = self._snapshots(session, row.id)
                 inside = [
                     i
                     for i, s in enumerate(snapshots)
@@ -480,7 +623,11 @@ class Repository:
                 if not inside:
                     continue
                 first = max(inside[0] - 1, 0)
-                versions = [_version(s, row.trial_id) for s in snapshots[first : inside[-1] + 1]]
+                unpacked = _unpacked(snapshots[: inside[-1] + 1])
+                versions = [
+                    _version(snapshots[i], row.trial_id, unpacked[i][0])
+                    for i in range(first, inside[-1] + 1)
+                ]
                 out.append((_watch(row), versions))
         return out
 
