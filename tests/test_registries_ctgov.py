@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ PAYLOADS = sorted(
 def _adapter(**source: Any) -> CtGov:
     settings = settings_for("http://registry.test")
     base = settings.sources["ctgov"]
-    return CtGov(type(base)(**{**base.__dict__, **source}) if source else base)  # type: ignore[arg-type]
+    return CtGov(dataclasses.replace(base, **source))
 
 
 @pytest.mark.parametrize("path", PAYLOADS, ids=lambda p: p.name)
@@ -282,11 +283,22 @@ def test_n_trials_cost_about_n_over_page_size_requests() -> None:
     results, _ = _fetch(api, list(api.studies))
     assert all(isinstance(r, Fetched) for r in results.values())
     assert len(results) == 2500
-    assert len(api.requests) == 3  # 1000 + 1000 + 500
-    params = api.requests[0].url.params
-    assert params["pageSize"] == "1000"
+    # A small first page, until the size of a study is known; then pages of 1000.
+    assert [r.url.params["pageSize"] for r in api.requests] == ["50", "1000", "1000", "450"]
+    params = api.requests[1].url.params
     assert params["fields"] == "protocolSection,hasResults"
     assert len(params["filter.ids"].split(",")) == 1000
+
+
+def test_pages_of_large_records_shrink_to_the_memory_budget() -> None:
+    full = orjson.loads((DATA / "ctgov_v2_study_NCT04267848_full_raw.json").read_bytes())
+    api = FakeApi({f"NCT{i:08d}": study_as(full, f"NCT{i:08d}") for i in range(1, 71)})
+    results, _ = _fetch(api, list(api.studies), page_megabytes=2)
+    assert len(results) == 70 and all(isinstance(r, Fetched) for r in results.values())
+    sizes = [int(r.url.params["pageSize"]) for r in api.requests]
+    # The full record is ~370 KB as served: five of them fit 2 MB.
+    assert sizes[0] == 50 and set(sizes[1:-1]) == {5}
+    assert max(sizes[1:]) * len(orjson.dumps(full)) <= 2 * 2**20
 
 
 def test_next_page_token_is_followed() -> None:

@@ -47,6 +47,11 @@ _EXCLUSION_HEADER = re.compile(r"^\s*exclusion\s+criteria\s*:?\s*$", re.IGNORECA
 _INCLUSION_HEADER = re.compile(r"\A\s*inclusion\s+criteria\s*:?\s*\n", re.IGNORECASE)
 
 
+# Studies in the first batch request, before their size is known (1,000 studies of the
+# largest records would be a 370 MB answer).
+FIRST_PAGE = 50
+
+
 class CtGov:
     """ClinicalTrials.gov API v2."""
 
@@ -57,6 +62,8 @@ class CtGov:
         self.requests_per_minute = settings.requests_per_minute or 50
         self.page_size = min(settings.page_size or 1000, 1000)
         self.fields = settings.fields or ""
+        self.page_bytes = (settings.page_megabytes or 24) * 2**20
+        self._study_bytes: float | None = None  # the average study's size in the last page
 
     def serves(self, registry: str) -> bool:
         return registry == "ctgov"
@@ -73,8 +80,19 @@ class CtGov:
         return params
 
     def fetch(self, fetcher: Fetcher, trial_ids: Sequence[str]) -> Iterator[FetchResult]:
-        for start in range(0, len(trial_ids), self.page_size):
-            yield from self._fetch_batch(fetcher, list(trial_ids[start : start + self.page_size]))
+        start = 0
+        while start < len(trial_ids):
+            size = self._next_page_size()
+            yield from self._fetch_batch(fetcher, list(trial_ids[start : start + size]))
+            start += size
+
+    def _next_page_size(self) -> int:
+        """As many studies as fit ``page_megabytes``, going by the studies seen last; the
+        first page is small, so that a register of large records cannot blow the budget
+        before their size is known."""
+        if self._study_bytes is None:
+            return min(self.page_size, FIRST_PAGE)
+        return max(1, min(self.page_size, int(self.page_bytes / self._study_bytes)))
 
     def _fetch_batch(
         self, fetcher: Fetcher, ids: list[str], *, splitting: bool = False
@@ -82,34 +100,31 @@ class CtGov:
         if len(ids) == 1:
             yield ids[0], self._fetch_one(fetcher, ids[0])
             return
+        answered: set[str] = set()
         try:
             # While halving a failed batch, the halves are the retries: no backoff on each.
-            studies = self._query(fetcher, ids, retries=0 if splitting else None)
+            for trial_id, payload in self._query(fetcher, ids, retries=0 if splitting else None):
+                answered.add(trial_id)
+                yield (
+                    trial_id,
+                    Fetched(
+                        trial_id, self.name, payload, "application/json", self.record_url(trial_id)
+                    ),
+                )
         except FetchError as e:
-            if not self._worth_splitting(e):
-                for trial_id in ids:
+            rest = [i for i in ids if i not in answered]
+            if not self._worth_splitting(e) or len(rest) < 2:
+                for trial_id in rest:
                     yield trial_id, for_trial(e, trial_id)
                 return
             # One bad record can fail a whole page (a 500, a truncated body): halve the batch
             # until the failing record is alone, so that the others are stored as usual.
-            half = len(ids) // 2
-            yield from self._fetch_batch(fetcher, ids[:half], splitting=True)
-            yield from self._fetch_batch(fetcher, ids[half:], splitting=True)
+            half = len(rest) // 2
+            yield from self._fetch_batch(fetcher, rest[:half], splitting=True)
+            yield from self._fetch_batch(fetcher, rest[half:], splitting=True)
             return
         for trial_id in ids:
-            study = studies.get(trial_id)
-            if study is not None:
-                yield (
-                    trial_id,
-                    Fetched(
-                        trial_id,
-                        self.name,
-                        orjson.dumps(study),
-                        "application/json",
-                        self.record_url(trial_id),
-                    ),
-                )
-            else:
+            if trial_id not in answered:
                 # Not in the batch answer: an alias (answered by a 301 on the single-study
                 # endpoint) or a record the register does not have.
                 yield trial_id, self._fetch_one(fetcher, trial_id)
@@ -122,23 +137,32 @@ class CtGov:
 
     def _query(
         self, fetcher: Fetcher, ids: list[str], retries: int | None = None
-    ) -> dict[str, Any]:
+    ) -> Iterator[tuple[str, bytes]]:
+        """Each wanted study of the answer as (NCT ID, its JSON), page after page. A page is
+        let go of study by study as they are handed on, so that memory holds one page."""
         url = f"{self.base_url}/api/v2/studies"
         params = self._params(**{"filter.ids": ",".join(ids), "pageSize": str(len(ids))})
-        studies: dict[str, Any] = {}
         wanted = set(ids)
         for _ in range(len(ids) + 1):  # a server that repeats its page token cannot loop us
             response = fetcher.get(url, params=params, retries=retries)
             page = _json(response, self.name, None)
+            size = len(response.content)
+            del response
             if not isinstance(page, dict) or not isinstance(page.get("studies"), list):
                 raise FetchError(self.name, None, f"no 'studies' list in the answer from {url}")
-            for study in page["studies"]:
+            studies: list[Any] = page.pop("studies")
+            if studies:
+                self._study_bytes = size / len(studies)
+            studies.reverse()
+            while studies:
+                study = studies.pop()
                 nct = _nct_id(study)
                 if nct in wanted:
-                    studies[nct] = study
+                    wanted.discard(nct)  # a register answering twice for one ID: the first
+                    yield nct, orjson.dumps(study)
             token = page.get("nextPageToken")
             if not token:
-                return studies
+                return
             params = {**params, "pageToken": str(token)}
         raise FetchError(self.name, None, f"{url} kept answering with a next page")
 
