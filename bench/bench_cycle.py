@@ -50,14 +50,14 @@ def requests_sent(url: str) -> int:
     return sum(control(url, "/_bench/stats")["requests"].values())
 
 
-def cycle(trials: int, postgres: bool, extra: list[str]) -> dict[str, Run]:
+def cycle(trials: int, postgres: bool, extra: list[str], ctgov: str = "") -> dict[str, Run]:
     runs: dict[str, Run] = {}
     with (
         tempfile.TemporaryDirectory() as tmp,
         register("--ctgov", str(trials), *extra) as url,
         database(postgres, Path(tmp)) as db,
     ):
-        config = write_config(Path(tmp) / "watcher.toml", url, db)
+        config = write_config(Path(tmp) / "watcher.toml", url, db, ctgov)
         ids = Path(tmp) / "ids.txt"
         ids.write_text("\n".join(ctgov_ids(trials)) + "\n")
         imported = watcher(["import", str(ids), "--no-fetch"], config)
@@ -81,10 +81,12 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL")
     parser.add_argument("--full", action="store_true", help="the full 1,148-site record")
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--page-megabytes", type=int, help="sources.ctgov.page_megabytes")
     args = parser.parse_args()
     extra = ["--latency", str(args.latency)] + (["--full"] if args.full else [])
     print(machine())
-    results = {n: cycle(n, args.postgres, extra) for n in args.trials}
+    ctgov = f"page_megabytes = {args.page_megabytes}" if args.page_megabytes else ""
+    results = {n: cycle(n, args.postgres, extra, ctgov) for n in args.trials}
     if len(results) >= 2:
         small, large = sorted(results)[0], sorted(results)[-1]
         for label in ("no change", "1% changed"):

@@ -58,7 +58,10 @@ def control(url: str, path: str, method: str = "GET") -> Any:
         return orjson.loads(response.read())
 
 
-def write_config(path: Path, url: str, database: str, **schedule: str) -> Path:
+def write_config(
+    path: Path, url: str, database: str, ctgov: str = "", **schedule: str
+) -> Path:
+    """``ctgov``: more lines for [sources.ctgov] (``page_megabytes = 8``, say)."""
     lines = [
         "[database]",
         f'url = "{database}"',
@@ -68,6 +71,7 @@ def write_config(path: Path, url: str, database: str, **schedule: str) -> Path:
         'contact = "bench@example.org"',
         "[sources.ctgov]",
         f'base_url = "{url}"',
+        ctgov,
         "[sources.ictrp]",
         f'base_url = "{url}"',
         "requests_per_minute = 6000",

@@ -287,7 +287,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "sources.ctgov.page_megabytes",
-        24,
+        16,
         _positive_int,
         "Largest answer one batch request should bring, in MB: pages get fewer studies when "
         "records are large, since a parsed page takes 3-5 times its size in memory.",
