@@ -38,6 +38,13 @@ from watcher.store import Repository
 log = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# How long a daemon holds the trials it took for a cycle (at most one check interval): a
+# cycle takes about one tick, and a daemon that died leaves its trials due again after this.
+CLAIM = timedelta(minutes=30)
+# How long sending the outbox is one daemon's, and how long after one daemon sent the
+# digest the others skip theirs.
+OUTBOX_LEASE = timedelta(minutes=10)
+DIGEST_LEASE = timedelta(hours=1)
 
 
 def _watchdog(_done: int) -> None:
@@ -79,6 +86,7 @@ class Daemon:
         self.stopping = threading.Event()
         self.started_at = clock()
         self.host = socket.gethostname()
+        self.worker = f"{self.host}:{os.getpid()}"
         self.scheduler: BlockingScheduler | None = None
         self.limits = self._limits()
 
@@ -97,10 +105,11 @@ class Daemon:
         """Check what is due, schedule the next checks, send what is queued."""
         if self.stopping.is_set():
             return CycleResult(0, [])
-        self.deliver()
+        self._deliver()
         now = self.clock()
-        due = self.repo.due(now, self.limits)
         interval = self.settings.schedule.check_interval
+        # Several daemons may share a PostgreSQL database: each takes its own due trials.
+        due = self.repo.claim(now, self.limits, now + min(CLAIM, interval))
         # A trial never scheduled but checked before (added by the CLI with a baseline) takes
         # its place in the spread; one never checked at all is checked now.
         first = {
@@ -123,6 +132,17 @@ class Daemon:
         notify("WATCHDOG=1")
         return CycleResult(len(outcomes), outcomes)
 
+    def _deliver(self) -> None:
+        """Send what the outbox holds, unless another daemon is sending it now."""
+        if not self.repo.take_lease(
+            "outbox", self.worker, self.clock(), self.clock() + OUTBOX_LEASE
+        ):
+            return
+        try:
+            self.deliver()
+        finally:
+            self.repo.release_lease("outbox", self.worker, self.clock())
+
     def _safe_cycle(self) -> None:
         try:
             self.cycle()
@@ -131,6 +151,10 @@ class Daemon:
 
     def _safe_digest(self) -> None:
         try:
+            now = self.clock()
+            if not self.repo.take_lease("digest", self.worker, now, now + DIGEST_LEASE):
+                log.info("digest: another daemon sharing the database sends it")
+                return
             self.digest()
         except Exception:
             log.exception("digest failed")

@@ -1,5 +1,5 @@
 """Compact versions: record and raw payload zstd-compressed, a version against the one before;
-a fingerprint of each trial's last payload.
+a fingerprint of each trial's last payload; leases for daemons sharing the database.
 
 Existing versions are recompressed on their own (codec "zstd"): the record from its JSON
 column, the raw payload from zlib. Downgrading writes them back as they were.
@@ -34,6 +34,13 @@ BATCH = 500
 
 
 def upgrade() -> None:
+    op.create_table(
+        "lease",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("holder", sa.String(length=255), nullable=False),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_lease")),
+    )
     with op.batch_alter_table("watch") as batch_op:
         batch_op.add_column(sa.Column("payload_hash", sa.String(length=80), nullable=True))
     with op.batch_alter_table("snapshot") as batch_op:
@@ -112,3 +119,4 @@ def downgrade() -> None:
         batch_op.drop_column("codec")
     with op.batch_alter_table("watch") as batch_op:
         batch_op.drop_column("payload_hash")
+    op.drop_table("lease")

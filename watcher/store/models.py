@@ -180,3 +180,14 @@ class DaemonRow(Base):
     host: Mapped[str] = mapped_column(String(255))
     last_cycle_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cycles: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LeaseRow(Base):
+    """A named job that one daemon at a time does (sending the outbox, the weekly digest) when
+    several share the database: held by ``holder`` until ``until``."""
+
+    __tablename__ = "lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    until: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -30,6 +30,7 @@ from watcher.store.models import (
     CheckLogRow,
     CheckRunRow,
     DaemonRow,
+    LeaseRow,
     OutboxRow,
     SnapshotRow,
     WatchRow,
@@ -557,25 +558,53 @@ class Repository:
 
     # -- the daemon's schedule ---------------------------------------------------------------
 
-    def due(self, now: datetime, limits: Mapping[str, int] | None = None) -> list[Watch]:
-        """Active watches whose next check is due (never scheduled ones first), at most
-        ``limits[source]`` of each source."""
-        with self._session(read_only=True) as session:
-            rows = session.scalars(
-                select(WatchRow)
-                .where(WatchRow.active.is_(True))
-                .where((WatchRow.next_check_at.is_(None)) | (WatchRow.next_check_at <= now))
-                .order_by(WatchRow.next_check_at.is_not(None), WatchRow.next_check_at, WatchRow.id)
-            )
-            taken: dict[str, int] = {}
-            out = []
-            for row in rows:
-                limit = (limits or {}).get(row.source)
-                if limit is not None and taken.get(row.source, 0) >= limit:
-                    continue
-                taken[row.source] = taken.get(row.source, 0) + 1
-                out.append(_watch(row))
-            return out
+    def claim(self, now: datetime, limits: Mapping[str, int], lease_until: datetime) -> list[Watch]:
+        """Take the due watches of each source (at most ``limits[source]``) for this daemon:
+        their next check moves to ``lease_until``, so that another daemon sharing the database
+        does not take them too, and one that died with them leaves them due again after it.
+        PostgreSQL skips rows another daemon is claiming (FOR UPDATE SKIP LOCKED); SQLite has
+        one writer at a time anyway. The watches come back as they were before the claim."""
+        out = []
+        with self._session() as session:
+            sources = session.scalars(
+                select(WatchRow.source).where(WatchRow.active.is_(True)).distinct()
+            ).all()
+            for source in sources:
+                rows = session.scalars(
+                    select(WatchRow)
+                    .where(WatchRow.active.is_(True), WatchRow.source == source)
+                    .where((WatchRow.next_check_at.is_(None)) | (WatchRow.next_check_at <= now))
+                    .order_by(
+                        WatchRow.next_check_at.is_not(None), WatchRow.next_check_at, WatchRow.id
+                    )
+                    .limit(limits.get(source, 1000))
+                    .with_for_update(skip_locked=True)
+                ).all()
+                out += [_watch(row) for row in rows]
+                for row in rows:
+                    row.next_check_at = lease_until
+        return out
+
+    def take_lease(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Hold ``name`` until ``until`` unless another holder has it; False when it has."""
+        try:
+            with self._session() as session:
+                row = session.get(LeaseRow, name, with_for_update=True)
+                if row is None:
+                    session.add(LeaseRow(name=name, holder=holder, until=until))
+                elif row.holder != holder and row.until > now:
+                    return False
+                else:
+                    row.holder, row.until = holder, until
+        except IntegrityError:  # another daemon took it first, this very moment
+            return False
+        return True
+
+    def release_lease(self, name: str, holder: str, now: datetime) -> None:
+        with self._session() as session:
+            row = session.get(LeaseRow, name, with_for_update=True)
+            if row is not None and row.holder == holder:
+                row.until = now
 
     def schedule(self, next_checks: Mapping[str, datetime]) -> None:
         """Set when each trial is checked next."""
