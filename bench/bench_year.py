@@ -1,0 +1,109 @@
+"""Database size after a simulated year of daily checks, 1% of the trials changing each day.
+
+Run:  .venv/bin/python bench/bench_year.py --trials 10000 --days 365 [--postgres]
+
+Each day goes through the repository as a check cycle does: a check run, a new version of
+each changed trial (its record normalized from the register's answer, stored against the
+version before), and the unchanged checks of the others written together. The HTTP and
+parsing of a day's checks are left out (bench_cycle.py measures them): they store nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_cycle import database
+from bench.harness import db_size_mb, machine
+from bench.register import Templates, ctgov_ids
+from watcher.config import SourceSettings
+from watcher.hashing import content_hash, payload_fingerprint
+from watcher.model import Fetched, Watch
+from watcher.registries.ctgov import CtGov
+from watcher.store import Repository, Unchanged, open_repository
+
+START = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
+
+
+def store_version(
+    repo: Repository, source: CtGov, payload: bytes, tid: str, at: datetime, previous: int
+) -> None:
+    fetched = Fetched(tid, "ctgov", payload, "application/json", source.record_url(tid))
+    record = source.normalize(fetched)
+    repo.add_version(
+        tid,
+        at=at,
+        fetched=fetched,
+        record=record,
+        content_hash=content_hash(record),
+        previous=previous,
+        changes=0 if previous == 0 else 3,
+        payload_hash=payload_fingerprint("ctgov", payload),
+    )
+
+
+def simulate(url: str, trials: int, days: int, rate: float) -> None:
+    repo = open_repository(url)
+    templates = Templates(full=False, sites=25)
+    source = CtGov(SourceSettings("http://127.0.0.1"))
+    ids = ctgov_ids(trials)
+    repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], START)
+    revision = dict.fromkeys(ids, 0)
+    versions = dict.fromkeys(ids, 1)
+    started = time.perf_counter()
+    for tid in ids:
+        store_version(repo, source, templates.answer("ctgov", 0, tid), tid, START, 0)
+    baseline = db_size_mb(url)
+    print(f"  baselines of {trials} trials: {baseline:.1f} MB", flush=True)
+    rng = random.Random(1)
+    for day in range(1, days + 1):
+        at = START + timedelta(days=day)
+        run = repo.start_run("daemon", at)
+        changed = set(rng.sample(ids, round(trials * rate)))
+        for tid in changed:
+            revision[tid] += 1
+            payload = templates.answer("ctgov", revision[tid], tid)
+            store_version(repo, source, payload, tid, at, versions[tid])
+            versions[tid] += 1
+        repo.record_unchanged_many([Unchanged(t, at) for t in ids if t not in changed])
+        repo.finish_run(run, at, checked=trials, changed=len(changed), failed=0)
+        if day % 30 == 0 or day == days:
+            print(
+                f"  day {day:3}: {db_size_mb(url):6.1f} MB "
+                f"({time.perf_counter() - started:.0f} s so far)",
+                flush=True,
+            )
+    total = db_size_mb(url)
+    rows = repo.count_rows()
+    print(
+        f"  after {days} days: {total:.1f} MB in all, {total - baseline:.1f} MB added by the "
+        f"checks; rows: {rows}"
+    )
+    repo.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--trials", type=int, default=10000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--rate", type=float, default=0.01, help="share changed each day")
+    parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL")
+    args = parser.parse_args()
+    print(machine())
+    with tempfile.TemporaryDirectory() as tmp, database(args.postgres, Path(tmp)) as url:
+        print(
+            f"{args.trials} trials, {args.days} days, {args.rate:.0%} changed a day, "
+            f"{'PostgreSQL' if args.postgres else 'SQLite'}"
+        )
+        simulate(url, args.trials, args.days, args.rate)
+
+
+if __name__ == "__main__":
+    main()
