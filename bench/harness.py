@@ -58,9 +58,7 @@ def control(url: str, path: str, method: str = "GET") -> Any:
         return orjson.loads(response.read())
 
 
-def write_config(
-    path: Path, url: str, database: str, ctgov: str = "", **schedule: str
-) -> Path:
+def write_config(path: Path, url: str, database: str, ctgov: str = "", **schedule: str) -> Path:
     """``ctgov``: more lines for [sources.ctgov] (``page_megabytes = 8``, say)."""
     lines = [
         "[database]",
