@@ -154,8 +154,7 @@ class CtGov:
             try:
                 page = parser.parse(response.content)
             except ValueError:
-                _json(response, self.name, None)  # raises the error naming what came back
-                raise
+                raise _not_json(response, self.name, None) from None
             size = len(response.content)
             del response
             if not isinstance(page, simdjson.Object) or not isinstance(
@@ -165,10 +164,10 @@ class CtGov:
             if len(studies):
                 self._study_bytes = size / len(studies)
             for study in studies:
-                nct = _simd_nct_id(study) if isinstance(study, simdjson.Object) else None
-                if nct is not None and nct in wanted:
+                nct = _nct_id(study)  # simdjson objects are read like dicts
+                if nct in wanted and isinstance(study, simdjson.Object):
                     wanted.discard(nct)  # a register answering twice for one ID: the first
-                    payload = study.mini  # type: ignore[union-attr]
+                    payload = study.mini
                     yield nct, payload if isinstance(payload, bytes) else payload.encode()
             token = page.get("nextPageToken")
             del studies, page, parser
@@ -234,25 +233,20 @@ class CtGov:
 
 
 def _json(response: httpx.Response, source: str, trial_id: str | None) -> Any:
-    kind = response.headers.get("Content-Type", "")
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        shown = kind.split(";")[0] or "no content type"
-        raise FetchError(
-            source,
-            trial_id,
-            f"expected JSON from {response.url}, got {shown} "
-            f"({len(response.content)} bytes that do not parse)",
-        ) from None
+        raise _not_json(response, source, trial_id) from None
 
 
-def _simd_nct_id(study: Any) -> str | None:
-    try:
-        value = study.at_pointer("/protocolSection/identificationModule/nctId")
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) and value else None
+def _not_json(response: httpx.Response, source: str, trial_id: str | None) -> FetchError:
+    shown = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+    return FetchError(
+        source,
+        trial_id,
+        f"expected JSON from {response.url}, got {shown} "
+        f"({len(response.content)} bytes that do not parse)",
+    )
 
 
 def _nct_id(study: Any) -> str | None:
