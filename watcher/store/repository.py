@@ -127,6 +127,29 @@ def _version(row: SnapshotRow, trial_id: str, record: bytes) -> Version:
     )
 
 
+def _success(at: datetime, kind: str, redirected_to: str | None) -> dict[str, object]:
+    """What a successful check sets on its watch."""
+    values: dict[str, object] = {
+        "last_checked_at": at,
+        "last_success_at": at,
+        "last_outcome": kind,
+        "consecutive_failures": 0,
+        "last_error": None,
+        "failing_since": None,
+    }
+    if redirected_to is not None:
+        values["redirected_to"] = redirected_to
+    return values
+
+
+def _extends_run(
+    last_outcome: str, last_error: str | None, outcome: str, error: str | None
+) -> bool:
+    """Whether a check adds to the check log's last run instead of starting one: the same
+    unchanged or failed outcome (a version or baseline is always its own row)."""
+    return outcome in ("unchanged", "failed") and (last_outcome, last_error) == (outcome, error)
+
+
 def _unpacked(rows: Sequence[SnapshotRow]) -> list[tuple[bytes, bytes]]:
     """(record, raw payload) of consecutive versions of one trial, oldest first; the first
     must be stored whole (codec.FULL)."""
@@ -368,22 +391,12 @@ class Repository:
         start: list[dict[str, object]] = []
         for check in checks:
             watch_id = ids[check.trial_id]
-            values: dict[str, object] = {
-                "id": watch_id,
-                "last_checked_at": check.at,
-                "last_success_at": check.at,
-                "last_outcome": "unchanged",
-                "consecutive_failures": 0,
-                "last_error": None,
-                "failing_since": None,
-            }
-            if check.redirected_to is not None:
-                values["redirected_to"] = check.redirected_to
+            values = {"id": watch_id, **_success(check.at, "unchanged", check.redirected_to)}
             if check.payload_hash is not None:
                 values["payload_hash"] = check.payload_hash
             watch_rows.append(values)
             run = runs.get(watch_id)
-            if run is not None and run[1] == "unchanged" and run[2] is None:
+            if run is not None and _extends_run(run[1], run[2], "unchanged", None):
                 extend.append({"id": run[0], "last_at": check.at})
             else:
                 start.append(
@@ -476,14 +489,8 @@ class Repository:
 
     @staticmethod
     def _succeeded(row: WatchRow, at: datetime, kind: str, redirected_to: str | None) -> None:
-        row.last_checked_at = at
-        row.last_success_at = at
-        row.last_outcome = kind
-        row.consecutive_failures = 0
-        row.last_error = None
-        row.failing_since = None
-        if redirected_to is not None:
-            row.redirected_to = redirected_to
+        for key, value in _success(at, kind, redirected_to).items():
+            setattr(row, key, value)
 
     @staticmethod
     def _log(
@@ -501,8 +508,7 @@ class Repository:
             .order_by(CheckLogRow.id.desc())
             .limit(1)
         )
-        repeatable = outcome in ("unchanged", "failed")
-        if repeatable and last is not None and last.outcome == outcome and last.error == error:
+        if last is not None and _extends_run(last.outcome, last.error, outcome, error):
             last.last_at = at
             last.count += 1
             return
