@@ -11,7 +11,6 @@ Create Date: 2026-11-24
 
 from __future__ import annotations
 
-import sys
 import zlib
 
 import orjson
@@ -19,10 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-if sys.version_info >= (3, 14):
-    from compression import zstd
-else:
-    from backports import zstd
+# The codecs name a stored format: watcher.store.codec reads them for as long as they exist.
+from watcher.store import codec
 
 revision = "0004"
 down_revision = "0003"
@@ -64,9 +61,9 @@ def upgrade() -> None:
                 table.update()
                 .where(table.c.id == row.id)
                 .values(
-                    codec="zstd",
-                    record_packed=zstd.compress(orjson.dumps(row.record), 9),
-                    raw=zstd.compress(zlib.decompress(row.raw), 9),
+                    codec=codec.FULL,
+                    record_packed=codec.pack(orjson.dumps(row.record), codec.FULL),
+                    raw=codec.pack(zlib.decompress(row.raw), codec.FULL),
                 )
             )
         last = rows[-1].id
@@ -99,14 +96,8 @@ def downgrade() -> None:
     previous: tuple[int, bytes, bytes] | None = None
     for row in rows.all():
         before = previous if previous is not None and previous[0] == row.watch_id else None
-        if row.codec == "zstd-delta":
-            assert before is not None, f"snapshot {row.id}: delta without the version before"
-            record = zstd.decompress(
-                row.record_packed, zstd_dict=zstd.ZstdDict(before[1], is_raw=True)
-            )
-            raw = zstd.decompress(row.raw, zstd_dict=zstd.ZstdDict(before[2], is_raw=True))
-        else:
-            record, raw = zstd.decompress(row.record_packed), zstd.decompress(row.raw)
+        record = codec.unpack(row.record_packed, row.codec, before[1] if before else None)
+        raw = codec.unpack(row.raw, row.codec, before[2] if before else None)
         previous = (row.watch_id, record, raw)
         conn.execute(
             table.update()
