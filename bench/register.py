@@ -42,6 +42,12 @@ NCT_TEMPLATE = "NCT04267848"
 ICTRP_TEMPLATE = "2017-001400-29"
 EUCTR_TEMPLATE = "2022-002568-62"
 STATUSES = ("RECRUITING", "ACTIVE_NOT_RECRUITING", "COMPLETED")
+# Where each format's answer holds the trial ID.
+TOKENS = {
+    "ctgov": NCT_TEMPLATE.encode(),
+    "ictrp": ICTRP_TEMPLATE.encode(),
+    "euctr": EUCTR_TEMPLATE.encode(),
+}
 
 
 def ctgov_ids(n: int) -> list[str]:
@@ -116,19 +122,15 @@ class Templates:
         key = (kind, revision)
         with self._lock:
             if key not in self._cache:
-                body = self._render(kind, revision)
-                marker = {"ctgov": NCT_TEMPLATE, "ictrp": ICTRP_TEMPLATE, "euctr": EUCTR_TEMPLATE}
-                token = marker[kind].encode()
-                head, _, tail = body.partition(token)
+                head, _, tail = self._render(kind, revision).partition(TOKENS[kind])
                 # Every other occurrence (the page repeats its ID) is replaced at answer time.
                 self._cache[key] = (head, tail)
             return self._cache[key]
 
     def answer(self, kind: str, revision: int, ident: str) -> bytes:
         head, tail = self.parts(kind, revision)
-        token = {"ctgov": NCT_TEMPLATE, "ictrp": ICTRP_TEMPLATE, "euctr": EUCTR_TEMPLATE}[kind]
         ident_b = ident.encode()
-        return head + ident_b + tail.replace(token.encode(), ident_b)
+        return head + ident_b + tail.replace(TOKENS[kind], ident_b)
 
 
 class State:

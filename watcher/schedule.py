@@ -134,9 +134,8 @@ class Daemon:
 
     def _deliver(self) -> None:
         """Send what the outbox holds, unless another daemon is sending it now."""
-        if not self.repo.take_lease(
-            "outbox", self.worker, self.clock(), self.clock() + OUTBOX_LEASE
-        ):
+        now = self.clock()
+        if not self.repo.take_lease("outbox", self.worker, now, now + OUTBOX_LEASE):
             return
         try:
             self.deliver()
