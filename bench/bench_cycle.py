@@ -81,11 +81,11 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL")
     parser.add_argument("--full", action="store_true", help="the full 1,148-site record")
     parser.add_argument("--latency", type=float, default=0.0)
-    parser.add_argument("--page-megabytes", type=int, help="sources.ctgov.page_megabytes")
+    parser.add_argument("--page-size", type=int, help="sources.ctgov.page_size (1000)")
     args = parser.parse_args()
     extra = ["--latency", str(args.latency)] + (["--full"] if args.full else [])
     print(machine())
-    ctgov = f"page_megabytes = {args.page_megabytes}" if args.page_megabytes else ""
+    ctgov = f"page_size = {args.page_size}" if args.page_size else ""
     results = {n: cycle(n, args.postgres, extra, ctgov) for n in args.trials}
     if len(results) >= 2:
         small, large = sorted(results)[0], sorted(results)[-1]

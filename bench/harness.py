@@ -59,7 +59,7 @@ def control(url: str, path: str, method: str = "GET") -> Any:
 
 
 def write_config(path: Path, url: str, database: str, ctgov: str = "", **schedule: str) -> Path:
-    """``ctgov``: more lines for [sources.ctgov] (``page_megabytes = 8``, say)."""
+    """``ctgov``: more lines for [sources.ctgov] (``page_size = 200``, say)."""
     lines = [
         "[database]",
         f'url = "{database}"',

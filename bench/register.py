@@ -12,8 +12,9 @@ trials cost kilobytes, not the gigabytes of 10,000 parsed copies.
 
 Control (for the harness): ``POST /_bench/change?fraction=0.01&seed=1`` changes that share of
 the trials (their status, enrolment and last update date) and answers the IDs changed;
-``GET /_bench/stats`` answers the requests and bytes served so far; ``POST /_bench/reset``
-zeroes them. It runs in its own process so that its CPU and memory are not the watcher's.
+``GET /_bench/stats`` answers the requests, bytes and CT.gov studies served so far;
+``POST /_bench/reset`` zeroes them. It runs in its own process so that its CPU and memory are
+not the watcher's.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ class State:
         }
         self.requests: Counter[str] = Counter()
         self.bytes_sent = 0
+        self.studies_sent = 0
         self.lock = threading.Lock()
 
     def change(self, fraction: float, seed: int) -> list[str]:
@@ -188,6 +190,7 @@ class Handler(BaseHTTPRequestHandler):
             with state.lock:
                 state.requests.clear()
                 state.bytes_sent = 0
+                state.studies_sent = 0
             self._send(200, b"{}")
         else:
             self._send(404, b"{}")
@@ -198,7 +201,11 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query)
         if url.path == "/_bench/stats":
             with state.lock:
-                stats = {"requests": dict(state.requests), "bytes": state.bytes_sent}
+                stats = {
+                    "requests": dict(state.requests),
+                    "bytes": state.bytes_sent,
+                    "studies": state.studies_sent,
+                }
             self._send(200, orjson.dumps(stats))
             return
         if state.latency:
@@ -210,6 +217,8 @@ class Handler(BaseHTTPRequestHandler):
             start = int((query.get("pageToken") or ["0"])[0])
             found = [i for i in ids if i in state.revisions["ctgov"]]
             studies = [self._study(i) for i in found[start : start + size]]
+            with state.lock:
+                state.studies_sent += len(studies)
             body = b'{"studies":[' + b",".join(studies) + b"]"
             if start + size < len(found):
                 body += b',"nextPageToken":"' + str(start + size).encode() + b'"'
@@ -218,6 +227,8 @@ class Handler(BaseHTTPRequestHandler):
             self._count("ctgov single")
             nct = url.path.rsplit("/", 1)[1]
             if nct in state.revisions["ctgov"]:
+                with state.lock:
+                    state.studies_sent += 1
                 self._send(200, self._study(nct))
             else:
                 self._send(404, orjson.dumps({"message": f"Study not found: {nct}"}))

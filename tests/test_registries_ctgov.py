@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -283,22 +283,134 @@ def test_n_trials_cost_about_n_over_page_size_requests() -> None:
     results, _ = _fetch(api, list(api.studies))
     assert all(isinstance(r, Fetched) for r in results.values())
     assert len(results) == 2500
-    # A small first page, until the size of a study is known; then pages of 1000.
-    assert [r.url.params["pageSize"] for r in api.requests] == ["50", "1000", "1000", "450"]
+    assert [r.url.params["pageSize"] for r in api.requests] == ["1000", "1000", "500"]
     params = api.requests[1].url.params
     assert params["fields"] == "protocolSection,hasResults"
     assert len(params["filter.ids"].split(",")) == 1000
 
 
-def test_pages_of_large_records_shrink_to_the_memory_budget() -> None:
+class Chunks(httpx.SyncByteStream):
+    """A body served 64 KB at a time, counting what the client has pulled; ``cut_after``:
+    bytes after which the connection drops (an httpx.ReadError, as from a real socket)."""
+
+    def __init__(self, data: bytes, cut_after: int | None = None) -> None:
+        self.data = data
+        self.cut_after = cut_after
+        self.pulled = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for start in range(0, len(self.data), 65536):
+            if self.cut_after is not None and start >= self.cut_after:
+                raise httpx.ReadError("Connection reset by peer")
+            self.pulled = start + 65536
+            yield self.data[start : start + 65536]
+
+
+def test_a_page_is_read_study_by_study_as_it_streams_in() -> None:
     full = orjson.loads((DATA / "ctgov_v2_study_NCT04267848_full_raw.json").read_bytes())
-    api = FakeApi({f"NCT{i:08d}": study_as(full, f"NCT{i:08d}") for i in range(1, 71)})
-    results, _ = _fetch(api, list(api.studies), page_megabytes=2)
+    studies = [study_as(full, f"NCT{i:08d}") for i in range(1, 71)]
+    body = Chunks(orjson.dumps({"studies": studies}))  # 70 of the largest records: ~25 MB
+    pulled_at_first: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=body, headers={"Content-Type": "application/json"})
+
+    adapter = _adapter()
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    fetcher = Fetcher(client, "ctgov", settings_for("http://registry.test", retries=0).http)
+    results = {}
+    for trial_id, result in adapter.fetch(
+        fetcher, [s["protocolSection"]["identificationModule"]["nctId"] for s in studies]
+    ):
+        pulled_at_first.append(body.pulled)
+        results[trial_id] = result
     assert len(results) == 70 and all(isinstance(r, Fetched) for r in results.values())
-    sizes = [int(r.url.params["pageSize"]) for r in api.requests]
-    # The full record is ~370 KB as served: five of them fit 2 MB.
-    assert sizes[0] == 50 and set(sizes[1:-1]) == {5}
-    assert max(sizes[1:]) * len(orjson.dumps(full)) <= 2 * 2**20
+    # The first study is handed on after its own ~370 KB were read, not the whole page.
+    assert len(body.data) > 20 * 2**20
+    assert pulled_at_first[0] < 2**20
+    assert orjson.loads(results["NCT00000001"].payload) == studies[0]  # type: ignore[union-attr]
+
+
+def test_an_answer_cut_short_is_asked_again_for_the_studies_not_read() -> None:
+    studies = _many(300)
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        ids = request.url.params["filter.ids"].split(",")
+        data = orjson.dumps({"studies": [studies[i] for i in ids]})
+        cut = len(data) // 2 if len(requests) == 1 else None  # the first answer drops midway
+        return httpx.Response(
+            200, stream=Chunks(data, cut), headers={"Content-Type": "application/json"}
+        )
+
+    adapter = _adapter()
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    fetcher = Fetcher(client, "ctgov", settings_for("http://registry.test", retries=0).http)
+    results = dict(adapter.fetch(fetcher, list(studies)))
+    assert all(isinstance(r, Fetched) for r in results.values()) and len(results) == 300
+    assert len(requests) == 2
+    first, second = (r.url.params["filter.ids"].split(",") for r in requests)
+    assert len(first) == 300
+    # Only the studies the first answer did not bring whole are asked again.
+    assert 0 < len(second) < 300 and second == first[-len(second) :]
+
+
+def test_an_answer_cut_short_every_time_fails_its_studies_after_the_retries() -> None:
+    studies = _many(50)
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        data = orjson.dumps({"studies": list(studies.values())})
+        return httpx.Response(
+            200, stream=Chunks(data, 0), headers={"Content-Type": "application/json"}
+        )
+
+    adapter = _adapter()
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    fetcher = Fetcher(
+        client, "ctgov", settings_for("http://registry.test", retries=2).http, sleep=lambda _s: None
+    )
+    results = dict(adapter.fetch(fetcher, list(studies)))
+    assert len(requests) == 3  # the first try and two retries, not one per study
+    assert all(isinstance(r, FetchError) for r in results.values())
+    assert "the answer from http://registry.test/api/v2/studies" in str(results["NCT00000001"])
+    assert "stopped after 0 bytes (Connection reset by peer)" in str(results["NCT00000001"])
+
+
+def test_a_page_token_before_the_studies_is_followed_too() -> None:
+    studies = list(_many(5).values())
+    pages = {
+        None: orjson.dumps({"nextPageToken": "p2", "totalCount": 5, "studies": studies[:3]}),
+        "p2": orjson.dumps({"totalCount": 5, "studies": studies[3:]}),
+    }
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("pageToken")
+        seen.append(token)
+        return httpx.Response(
+            200, content=pages[token], headers={"Content-Type": "application/json"}
+        )
+
+    adapter = _adapter()
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    fetcher = Fetcher(client, "ctgov", settings_for("http://registry.test", retries=0).http)
+    results = dict(adapter.fetch(fetcher, list(_many(5))))
+    assert seen == [None, "p2"]
+    assert len(results) == 5 and all(isinstance(r, Fetched) for r in results.values())
+
+
+def test_an_answer_without_a_studies_list_is_a_fetch_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"message": "rate limited, try later"})
+
+    adapter = _adapter()
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    fetcher = Fetcher(client, "ctgov", settings_for("http://registry.test", retries=0).http)
+    with pytest.raises(FetchError, match="ctgov: no 'studies' list in the answer from http"):
+        list(adapter._query(fetcher, ["NCT00000001", "NCT00000002"]))
 
 
 def test_next_page_token_is_followed() -> None:

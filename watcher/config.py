@@ -286,13 +286,6 @@ SETTINGS: tuple[Setting, ...] = (
         "Studies asked for in one batch request (the API allows up to 1000).",
     ),
     Setting(
-        "sources.ctgov.page_megabytes",
-        16,
-        _positive_int,
-        "Largest answer one batch request should bring, in MB: pages get fewer studies when "
-        "records are large, since a parsed page takes 3-5 times its size in memory.",
-    ),
-    Setting(
         "sources.ctgov.fields",
         "protocolSection,hasResults",
         _str,
@@ -481,7 +474,6 @@ class SourceSettings:
     requests_per_minute: int | None = None
     page_size: int | None = None
     fields: str | None = None
-    page_megabytes: int | None = None
     username: str = ""
     password: str = field(default="", repr=False)
     service_url: str = ""
@@ -584,7 +576,6 @@ def from_mapping(
                 v["sources.ctgov.requests_per_minute"],
                 v["sources.ctgov.page_size"],
                 v["sources.ctgov.fields"],
-                page_megabytes=v["sources.ctgov.page_megabytes"],
             ),
             "ictrp": SourceSettings(
                 v["sources.ictrp.base_url"],

@@ -10,7 +10,8 @@ Every error a user can cause or meet is a ``WatcherError``; the CLI turns it int
     ├── UnknownTrial (LookupError)   a trial ID or version that is not in the database
     ├── RegistryError                anything about one register and one record
     │   ├── FetchError               the register could not be reached or answered an error
-    │   │   └── RecordNotFound (LookupError)   the register says it has no such record
+    │   │   ├── RecordNotFound (LookupError)   the register says it has no such record
+    │   │   └── AnswerCutShort       a streamed answer stopped midway
     │   └── NormalizeError           the register answered, but not with a record we can read
     ├── StoreError                   the database refused or is not usable
     └── NotifyError                  a message could not be delivered (it stays queued)
@@ -86,6 +87,14 @@ class FetchError(RegistryError):
 class RecordNotFound(FetchError, LookupError):
     def __init__(self, source: str, trial_id: str, why: str = "the register has no such record"):
         super().__init__(source, trial_id, why, retryable=False)
+
+
+class AnswerCutShort(FetchError):
+    """The register stopped answering in the middle of a streamed answer: the records read
+    before are whole, the others are still to fetch."""
+
+    def __init__(self, source: str, why: str) -> None:
+        super().__init__(source, None, why, unreachable=True)
 
 
 class NormalizeError(RegistryError):

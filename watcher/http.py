@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,7 +23,7 @@ import httpx
 
 from watcher import __version__
 from watcher.config import HttpSettings
-from watcher.errors import FetchError, RecordNotFound
+from watcher.errors import AnswerCutShort, FetchError, RecordNotFound
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +104,34 @@ class Fetcher:
         not_found_ok: bool = False,
         retries: int | None = None,
     ) -> httpx.Response:
-        """The response to ``GET url``; a 404/410 raises ``RecordNotFound`` unless
+        """The response to ``GET url``, read whole; a 404/410 raises ``RecordNotFound`` unless
         ``not_found_ok``, other failures raise ``FetchError`` once the retries (the
         configured number, or ``retries``) are spent."""
+        return self._send(url, trial_id, params, not_found_ok, retries, stream=False)
+
+    @contextmanager
+    def stream(
+        self, url: str, *, params: dict[str, str] | None = None, retries: int | None = None
+    ) -> Iterator[Body]:
+        """``GET url`` with its body left unread, to be read as a file (``Body``): an answer
+        of hundreds of megabytes never sits whole in memory. The retries cover the request up
+        to the headers; a body cut short raises ``FetchError`` from ``Body.read``."""
+        response = self._send(url, None, params, False, retries, stream=True)
+        try:
+            yield Body(response, self.source)
+        finally:
+            response.close()
+
+    def _send(
+        self,
+        url: str,
+        trial_id: str | None,
+        params: dict[str, str] | None,
+        not_found_ok: bool,
+        retries: int | None,
+        *,
+        stream: bool,
+    ) -> httpx.Response:
         attempts = (self.settings.retries if retries is None else retries) + 1
         delay = self.settings.backoff.total_seconds()
         for attempt in range(1, attempts + 1):
@@ -113,7 +139,8 @@ class Fetcher:
                 self.limiter.wait()
             wait: float | None = None
             try:
-                response = self.client.get(url, params=params)
+                request = self.client.build_request("GET", url, params=params)
+                response = self.client.send(request, stream=stream)
             except httpx.TimeoutException:
                 error = FetchError(
                     self.source, trial_id, f"timed out fetching {url}", unreachable=True
@@ -135,6 +162,7 @@ class Fetcher:
                     return response
                 if response.status_code in (404, 410) and not_found_ok:
                     return response
+                response.close()
                 if response.status_code in (404, 410) and trial_id is not None:
                     raise RecordNotFound(
                         self.source,
@@ -174,6 +202,59 @@ class Fetcher:
             self.sleep(pause)
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Body:
+    """A streamed response body, read as a file by an incremental parser (``read(n)``).
+
+    It keeps the body's first and last chunks (``edges``), where a page's own keys sit around
+    its list of records, and counts the bytes read. A transport failure or timeout while
+    reading is ``AnswerCutShort``, naming the URL: the records already read are whole.
+    """
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, response: httpx.Response, source: str) -> None:
+        self.response = response
+        self.source = source
+        self.bytes_read = 0
+        self._chunks = response.iter_bytes(self.CHUNK)
+        self._head = b""
+        self._tail: list[bytes] = []
+
+    @property
+    def url(self) -> str:
+        return redact(self.response.url)
+
+    @property
+    def content_type(self) -> str:
+        return self.response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+
+    @property
+    def edges(self) -> bytes:
+        """The first chunk and the last two, joined by a newline (never inside a token)."""
+        return self._head + b"\n" + b"".join(self._tail)
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # parsers probe with read(0) to learn bytes from text
+            return b""
+        try:
+            chunk = next(self._chunks, b"")
+        except httpx.TimeoutException:
+            raise AnswerCutShort(
+                self.source, f"timed out reading the answer from {self.url}"
+            ) from None
+        except httpx.TransportError as e:
+            raise AnswerCutShort(
+                self.source,
+                f"the answer from {self.url} stopped after {self.bytes_read} bytes ({_reason(e)})",
+            ) from None
+        if chunk:
+            if not self.bytes_read:
+                self._head = chunk
+            self._tail = [*self._tail[-1:], chunk]
+            self.bytes_read += len(chunk)
+        return chunk
 
 
 _SECRET = re.compile(r"((?:password|passwd|token|apikey|api_key)=)[^&\s]*", re.IGNORECASE)

@@ -7,17 +7,18 @@ version of every trial every day.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
+import ijson
 import orjson
-import simdjson
 
 from watcher.config import SourceSettings
-from watcher.errors import FetchError, InputError, NormalizeError, WatcherError
-from watcher.http import Fetcher
+from watcher.errors import AnswerCutShort, FetchError, InputError, NormalizeError, WatcherError
+from watcher.http import Fetcher, redact
 from watcher.memory import release_free_memory
 from watcher.model import Fetched, Record, empty_record
 from watcher.normalize import (
@@ -29,6 +30,8 @@ from watcher.normalize import (
     unique,
 )
 from watcher.registries.base import FetchResult, for_trial
+
+log = logging.getLogger(__name__)
 
 PUBLIC_BASE = "https://clinicaltrials.gov"
 
@@ -49,9 +52,10 @@ _EXCLUSION_HEADER = re.compile(r"^\s*exclusion\s+criteria\s*:?\s*$", re.IGNORECA
 _INCLUSION_HEADER = re.compile(r"\A\s*inclusion\s+criteria\s*:?\s*\n", re.IGNORECASE)
 
 
-# Studies in the first batch request, before their size is known (1,000 studies of the
-# largest records would be a 370 MB answer).
-FIRST_PAGE = 50
+# A page's own keys, found in the edges of its body. Only a key can be an unescaped quoted
+# string followed by a colon, and studies have no key of these names.
+_PAGE_TOKEN = re.compile(rb'[{,]\s*"nextPageToken"\s*:\s*"([^"\\]+)"')
+_STUDIES_KEY = re.compile(rb'[{,]\s*"studies"\s*:\s*\[')
 
 
 class CtGov:
@@ -64,8 +68,6 @@ class CtGov:
         self.requests_per_minute = settings.requests_per_minute or 50
         self.page_size = min(settings.page_size or 1000, 1000)
         self.fields = settings.fields or ""
-        self.page_bytes = (settings.page_megabytes or 16) * 2**20
-        self._study_bytes: float | None = None  # the average study's size in the last page
 
     def serves(self, registry: str) -> bool:
         return registry == "ctgov"
@@ -82,19 +84,8 @@ class CtGov:
         return params
 
     def fetch(self, fetcher: Fetcher, trial_ids: Sequence[str]) -> Iterator[FetchResult]:
-        start = 0
-        while start < len(trial_ids):
-            size = self._next_page_size()
-            yield from self._fetch_batch(fetcher, list(trial_ids[start : start + size]))
-            start += size
-
-    def _next_page_size(self) -> int:
-        """As many studies as fit ``page_megabytes``, going by the studies seen last; the
-        first page is small, so that a register of large records cannot blow the budget
-        before their size is known."""
-        if self._study_bytes is None:
-            return min(self.page_size, FIRST_PAGE)
-        return max(1, min(self.page_size, int(self.page_bytes / self._study_bytes)))
+        for start in range(0, len(trial_ids), self.page_size):
+            yield from self._fetch_batch(fetcher, list(trial_ids[start : start + self.page_size]))
 
     def _fetch_batch(
         self, fetcher: Fetcher, ids: list[str], *, splitting: bool = False
@@ -140,41 +131,60 @@ class CtGov:
     def _query(
         self, fetcher: Fetcher, ids: list[str], retries: int | None = None
     ) -> Iterator[tuple[str, bytes]]:
-        """Each wanted study of the answer as (NCT ID, its JSON), page after page. A page is
-        let go of study by study as they are handed on, so that memory holds one page."""
-        url = f"{self.base_url}/api/v2/studies"
-        params = self._params(**{"filter.ids": ",".join(ids), "pageSize": str(len(ids))})
-        wanted = set(ids)
-        for _ in range(len(ids) + 1):  # a server that repeats its page token cannot loop us
-            response = fetcher.get(url, params=params, retries=retries)
-            # simdjson, not orjson, for pages: it hands each study over as JSON without
-            # building the page's Python objects (3-4 times the page's size; orjson also
-            # takes ~12 times it while parsing), and its parser is let go of with the page.
-            parser = simdjson.Parser()
+        """Each wanted study of the answer as (NCT ID, its JSON). An answer cut short is asked
+        again for the studies not read yet: at once while each try reads some, and with the
+        fetcher's retries and backoff when a try reads none."""
+        wanted = dict.fromkeys(ids)
+        tries = fetcher.settings.retries if retries is None else retries
+        delay = fetcher.settings.backoff.total_seconds()
+        while True:
+            before = len(wanted)
             try:
-                page = parser.parse(response.content)
-            except ValueError:
-                raise _not_json(response, self.name, None) from None
-            size = len(response.content)
-            del response
-            if not isinstance(page, simdjson.Object) or not isinstance(
-                studies := page.get("studies"), simdjson.Array
-            ):
-                raise FetchError(self.name, None, f"no 'studies' list in the answer from {url}")
-            if len(studies):
-                self._study_bytes = size / len(studies)
-            for study in studies:
-                nct = _nct_id(study)  # simdjson objects are read like dicts
-                if nct in wanted and isinstance(study, simdjson.Object):
-                    wanted.discard(nct)  # a register answering twice for one ID: the first
-                    payload = study.mini
-                    yield nct, payload if isinstance(payload, bytes) else payload.encode()
-            token = page.get("nextPageToken")
-            del studies, page, parser
-            release_free_memory()
-            if not token:
+                yield from self._pages(fetcher, wanted, retries)
                 return
-            params = {**params, "pageToken": str(token)}
+            except AnswerCutShort as e:
+                if len(wanted) == before:
+                    if tries == 0:
+                        raise
+                    tries -= 1
+                    fetcher.sleep(delay)
+                    delay *= 2
+                log.info(
+                    "%s: %s; asking again for the %d studies not read",
+                    self.name,
+                    e.why,
+                    len(wanted),
+                )
+
+    def _pages(
+        self, fetcher: Fetcher, wanted: dict[str, None], retries: int | None
+    ) -> Iterator[tuple[str, bytes]]:
+        """The studies of one query, page after page, parsed as the answer streams in: memory
+        holds one study at a time, whatever the size of the page (1,000 of the largest records
+        are a 370 MB answer). A study handed on leaves ``wanted``."""
+        url = f"{self.base_url}/api/v2/studies"
+        params = self._params(**{"filter.ids": ",".join(wanted), "pageSize": str(len(wanted))})
+        for _ in range(len(wanted) + 1):  # a server that repeats its page token cannot loop us
+            with fetcher.stream(url, params=params, retries=retries) as body:
+                read = 0
+                try:
+                    for study in ijson.items(body, "studies.item", use_float=True):
+                        read += 1
+                        nct = _nct_id(study)
+                        if nct in wanted:
+                            del wanted[nct]  # a register answering twice for one ID: the first
+                            yield nct, orjson.dumps(study)
+                except ijson.JSONError:
+                    raise _not_json(body.url, body.content_type, self.name, None) from None
+                edges = body.edges
+            release_free_memory()
+            # The page's own keys sit before or after its studies, in the edges of the body.
+            if not read and not _STUDIES_KEY.search(edges):
+                raise FetchError(self.name, None, f"no 'studies' list in the answer from {url}")
+            token = _PAGE_TOKEN.search(edges)
+            if token is None:
+                return
+            params = {**params, "pageToken": token.group(1).decode()}
         raise FetchError(self.name, None, f"{url} kept answering with a next page")
 
     def _fetch_one(self, fetcher: Fetcher, trial_id: str) -> Fetched | WatcherError:
@@ -236,16 +246,13 @@ def _json(response: httpx.Response, source: str, trial_id: str | None) -> Any:
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        raise _not_json(response, source, trial_id) from None
+        shown = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+        raise _not_json(redact(response.url), shown, source, trial_id) from None
 
 
-def _not_json(response: httpx.Response, source: str, trial_id: str | None) -> FetchError:
-    shown = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+def _not_json(url: str, content_type: str, source: str, trial_id: str | None) -> FetchError:
     return FetchError(
-        source,
-        trial_id,
-        f"expected JSON from {response.url}, got {shown} "
-        f"({len(response.content)} bytes that do not parse)",
+        source, trial_id, f"expected JSON from {url}, got {content_type} that does not parse"
     )
 
 
