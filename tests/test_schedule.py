@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,6 +59,39 @@ def test_a_cycle_checks_what_is_due_and_schedules_the_next(repo: Repository) -> 
         state_ = repo.daemon_state()
         assert state_ is not None and state_.cycles == 3
         assert state_.last_cycle_at == clock.now
+
+
+def test_a_cycle_claims_a_page_at_a_time_and_alerts_once(repo: Repository) -> None:
+    ids = [f"NCT{i:08d}" for i in range(1, 6)]
+    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
+    with RegistryServer(state) as srv:
+        repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], T0)
+        settings = settings_for(srv.url)
+        ctgov = dataclasses.replace(settings.sources["ctgov"], page_size=2)
+        settings = dataclasses.replace(settings, sources={**settings.sources, "ctgov": ctgov})
+        claims: list[int] = []
+        claim = repo.claim
+
+        def recording_claim(*args: Any) -> list[Watch]:
+            claimed = claim(*args)
+            claims.append(len(claimed))
+            return claimed
+
+        repo.claim = recording_claim  # type: ignore[method-assign]
+        seen: list[list[str]] = []
+        with make_client(settings.http) as client:
+            daemon = Daemon(
+                settings,
+                repo,
+                client,
+                clock=Clock(),
+                on_outcomes=lambda o: seen.append([x.trial_id for x in o]),
+            )
+            assert daemon.cycle().checked == 5
+    # A page per claim, so that daemons sharing the database split a cycle; the last claim
+    # finds nothing due. The changes of the whole cycle make one alert.
+    assert claims == [2, 2, 1, 0]
+    assert seen == [ids]
 
 
 def test_trials_added_with_a_baseline_take_their_place_in_the_spread(repo: Repository) -> None:

@@ -29,7 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher.config import Settings
-from watcher.model import CheckOutcome
+from watcher.model import CheckOutcome, Watch
 from watcher.pipeline import Checker, utcnow
 from watcher.registries import get as get_source
 from watcher.sdnotify import notify
@@ -88,38 +88,67 @@ class Daemon:
         self.host = socket.gethostname()
         self.worker = f"{self.host}:{os.getpid()}"
         self.scheduler: BlockingScheduler | None = None
-        self.limits = self._limits()
+        self.limits, self.claim_sizes = self._limits()
 
-    def _limits(self) -> dict[str, int]:
-        """How many trials of each source one cycle takes: what its request budget allows in
-        one tick (CT.gov batches a page of studies per request)."""
+    def _limits(self) -> tuple[dict[str, int], dict[str, int]]:
+        """How many trials of each source one cycle takes (what its request budget allows in
+        one tick; CT.gov batches a page of studies per request), and how many one claim takes:
+        one page, or ten seconds of requests where trials are fetched one by one. Small claims
+        let daemons sharing the database split a large cycle, and a daemon that dies leaves
+        little claimed."""
         tick_minutes = self.settings.schedule.tick.total_seconds() / 60
-        limits = {}
+        limits, claims = {}, {}
         for name in ("ctgov", "euctr", "ictrp"):
             source = get_source(name, self.settings)
             per_request = getattr(source, "page_size", 1)
             limits[name] = max(1, int(source.requests_per_minute * tick_minutes) * per_request)
-        return limits
+            per_claim = per_request if per_request > 1 else source.requests_per_minute // 6
+            claims[name] = max(1, min(limits[name], per_claim))
+        return limits, claims
 
     def cycle(self) -> CycleResult:
-        """Check what is due, schedule the next checks, send what is queued."""
+        """Check what is due, claim after claim, schedule the next checks, send what is
+        queued. The changes of the whole cycle make one alert."""
         if self.stopping.is_set():
             return CycleResult(0, [])
         self._deliver()
+        left = dict(self.limits)
+        outcomes: list[CheckOutcome] = []
+        while not self.stopping.is_set():
+            sizes = {name: min(n, self.claim_sizes[name]) for name, n in left.items() if n > 0}
+            if not sizes:
+                break
+            claimed = self._check_claim(sizes)
+            if claimed is None:
+                break
+            for watch in claimed[0]:
+                left[watch.source] -= 1
+            outcomes += claimed[1]
+        if outcomes:
+            self.on_outcomes(outcomes)
+        self.repo.heartbeat(self.clock(), self.started_at, os.getpid(), self.host)
+        notify("WATCHDOG=1")
+        return CycleResult(len(outcomes), outcomes)
+
+    def _check_claim(self, sizes: dict[str, int]) -> tuple[list[Watch], list[CheckOutcome]] | None:
+        """Claim due trials (``sizes``: at most so many of each source) and check them; None
+        when nothing is due."""
         now = self.clock()
         interval = self.settings.schedule.check_interval
         # Several daemons may share a PostgreSQL database: each takes its own due trials.
-        due = self.repo.claim(now, self.limits, now + min(CLAIM, interval))
+        claimed = self.repo.claim(now, sizes, now + min(CLAIM, interval))
+        if not claimed:
+            return None
         # A trial never scheduled but checked before (added by the CLI with a baseline) takes
         # its place in the spread; one never checked at all is checked now.
         first = {
             w.trial_id: now + spread(w.trial_id, interval)
-            for w in due
+            for w in claimed
             if w.next_check_at is None and w.last_checked_at is not None
         }
         if first:
             self.repo.schedule(first)
-        due = [w for w in due if w.trial_id not in first]
+        due = [w for w in claimed if w.trial_id not in first]
         outcomes: list[CheckOutcome] = []
         if due:
             outcomes = self.checker.check(
@@ -127,10 +156,7 @@ class Daemon:
             )
             checked = {o.trial_id for o in outcomes}
             self.repo.schedule({tid: now + interval for tid in checked})
-            self.on_outcomes(outcomes)
-        self.repo.heartbeat(self.clock(), self.started_at, os.getpid(), self.host)
-        notify("WATCHDOG=1")
-        return CycleResult(len(outcomes), outcomes)
+        return claimed, outcomes
 
     def _deliver(self) -> None:
         """Send what the outbox holds, unless another daemon is sending it now."""
