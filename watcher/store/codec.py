@@ -24,9 +24,14 @@ LEVEL = 9
 _MIN_DICTIONARY = 8
 
 
+def is_keyframe(version: int) -> bool:
+    """Whether ``version`` is stored on its own whatever the version before."""
+    return version % KEYFRAME_EVERY == 1
+
+
 def codec_for(version: int, previous: bytes | None) -> str:
     """How version ``version`` is stored, given the bytes of the version before (if any)."""
-    if previous is None or len(previous) < _MIN_DICTIONARY or version % KEYFRAME_EVERY == 1:
+    if previous is None or len(previous) < _MIN_DICTIONARY or is_keyframe(version):
         return FULL
     return DELTA
 

@@ -448,7 +448,9 @@ class Repository:
                         f"{trial_id}: version {row.version_count} stored meanwhile"
                     )
                 packed = orjson.dumps(record)
-                before = self._snapshot(session, row, previous)[1:] if previous else None
+                # A keyframe is compressed on its own: no need to unpack the version before.
+                wanted = previous and not codec.is_keyframe(number)
+                before = self._snapshot(session, row, previous)[1:] if wanted else None
                 how = codec.codec_for(number, before[0] if before else None)
                 session.add(
                     SnapshotRow(
