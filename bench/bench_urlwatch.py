@@ -79,7 +79,7 @@ def main() -> None:
             "display: {new: true, error: true, unchanged: false}\n"
             "report: {stdout: {enabled: true, color: false}}\n"
         )
-        ratios: dict[str, tuple[float, float]] = {}
+        ratios: dict[str, tuple[float, float, float]] = {}
         for label, change in (("baseline", None), ("no change", None), ("1% changed", 0.01)):
             if change:
                 control(url, f"/_bench/change?fraction={change}&seed=1", "POST")
@@ -90,12 +90,19 @@ def main() -> None:
             theirs = urlwatch(args.urlwatch, here)
             theirs_requests = sum(control(url, "/_bench/stats")["requests"].values())
             theirs_size = (here / "cache.db").stat().st_size / 2**20
-            print(row("watcher", label, ours, ours_requests, db_size_mb(db)))
+            ours_size = db_size_mb(db)
+            print(row("watcher", label, ours, ours_requests, ours_size))
             print(row("urlwatch", label, theirs, theirs_requests, theirs_size), flush=True)
-            ratios[label] = (ours.wall / theirs.wall, ours.cpu / theirs.cpu)
+            ratios[label] = (
+                ours.wall / theirs.wall,
+                ours.cpu / theirs.cpu,
+                ours_size / theirs_size,
+            )
         print()
-        for label, (wall, cpu) in ratios.items():
-            print(f"{label}: watcher / urlwatch = wall {wall:.2f}, CPU {cpu:.2f}")
+        for label, (wall, cpu, size) in ratios.items():
+            print(
+                f"{label}: watcher / urlwatch = wall {wall:.2f}, CPU {cpu:.2f}, storage {size:.2f}"
+            )
 
 
 if __name__ == "__main__":
