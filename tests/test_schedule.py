@@ -94,6 +94,24 @@ def test_a_cycle_claims_a_page_at_a_time_and_alerts_once(repo: Repository) -> No
     assert seen == [ids]
 
 
+def test_a_cycle_stops_claiming_a_register_whose_budget_is_spent(repo: Repository) -> None:
+    ids = [f"NCT{i:08d}" for i in range(1, 6)]
+    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
+    with RegistryServer(state) as srv:
+        repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], T0)
+        settings = settings_for(srv.url)
+        # One request a minute, of two studies, in a one-minute tick: two trials a cycle.
+        ctgov = dataclasses.replace(settings.sources["ctgov"], page_size=2, requests_per_minute=1)
+        settings = dataclasses.replace(settings, sources={**settings.sources, "ctgov": ctgov})
+        with make_client(settings.http) as client:
+            daemon = Daemon(settings, repo, client, clock=Clock())
+            daemon.checker.sleep = lambda _s: None  # the budget's pauses, not waited for here
+            # The other registers' budgets are not spent: that must not let it claim more.
+            assert daemon.cycle().checked == 2
+            assert daemon.cycle().checked == 2
+            assert daemon.cycle().checked == 1
+
+
 def test_trials_added_with_a_baseline_take_their_place_in_the_spread(repo: Repository) -> None:
     state = RegistryState(studies={NCT: load_study()})
     clock = Clock()

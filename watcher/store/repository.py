@@ -578,6 +578,8 @@ class Repository:
                 select(WatchRow.source).where(WatchRow.active.is_(True)).distinct()
             ).all()
             for source in sources:
+                if limits.get(source, 0) <= 0:
+                    continue  # not asked for: its budget for this cycle is spent
                 rows = session.scalars(
                     select(WatchRow)
                     .where(WatchRow.active.is_(True), WatchRow.source == source)
@@ -585,7 +587,7 @@ class Repository:
                     .order_by(
                         WatchRow.next_check_at.is_not(None), WatchRow.next_check_at, WatchRow.id
                     )
-                    .limit(limits.get(source, 1000))
+                    .limit(limits[source])
                     .with_for_update(skip_locked=True)
                 ).all()
                 out += [_watch(row) for row in rows]
