@@ -52,10 +52,17 @@ def test_two_daemons_split_the_checks_without_doing_any_twice(db_url: str, tmp_p
     state = RegistryState(studies={t: study_as(small, t) for t in IDS})
     with RegistryServer(state) as server:
         config = _config(tmp_path / "watcher.toml", server.url, db_url)
-        assert run_watcher(["add", "--no-fetch", *IDS], config).returncode == 0
+        assert run_watcher(["db", "upgrade"], config).returncode == 0
         logs = [tmp_path / "one.log", tmp_path / "two.log"]
         daemons = [start_daemon(config, log) for log in logs]
         try:
+            # Both running before there is work: on a loaded machine one daemon can take
+            # seconds longer to start, and the other would have done it all meanwhile.
+            wait_for(
+                lambda: all("watcher run: checking every" in log.read_text() for log in logs),
+                what="both daemons started",
+            )
+            assert run_watcher(["add", "--no-fetch", *IDS], config).returncode == 0
             wait_for(
                 lambda: all(w["versions"] == 1 for w in watches(config).values()),
                 deadline=120,
