@@ -112,6 +112,27 @@ def test_a_cycle_stops_claiming_a_register_whose_budget_is_spent(repo: Repositor
             assert daemon.cycle().checked == 1
 
 
+def test_a_cycle_ends_though_trials_fall_due_while_it_runs(repo: Repository) -> None:
+    ids = [f"NCT{i:08d}" for i in range(1, 6)]
+    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
+    with RegistryServer(state) as srv:
+        repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], T0)
+        settings = settings_for(srv.url)
+        ctgov = dataclasses.replace(settings.sources["ctgov"], page_size=2)
+        settings = dataclasses.replace(settings, sources={**settings.sources, "ctgov": ctgov})
+
+        class Racing(Clock):
+            """A day passes at every reading: each claim finds everything due again."""
+
+            def __call__(self) -> datetime:
+                self.now += timedelta(days=1)
+                return self.now
+
+        with make_client(settings.http) as client:
+            daemon = Daemon(settings, repo, client, clock=Racing())
+            assert daemon.cycle().checked == 5
+
+
 def test_trials_added_with_a_baseline_take_their_place_in_the_spread(repo: Repository) -> None:
     state = RegistryState(studies={NCT: load_study()})
     clock = Clock()

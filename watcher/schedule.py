@@ -112,13 +112,16 @@ class Daemon:
         if self.stopping.is_set():
             return CycleResult(0, [])
         self._deliver()
+        # Only what is due now: trials falling due while the cycle runs wait for the next one,
+        # so that a cycle ends (and its heartbeat is written) however short the interval.
+        now = self.clock()
         left = dict(self.limits)
         outcomes: list[CheckOutcome] = []
         while not self.stopping.is_set():
             sizes = {name: min(n, self.claim_sizes[name]) for name, n in left.items() if n > 0}
             if not sizes:
                 break
-            claimed = self._check_claim(sizes)
+            claimed = self._check_claim(now, sizes)
             if claimed is None:
                 break
             for watch in claimed[0]:
@@ -130,13 +133,15 @@ class Daemon:
         notify("WATCHDOG=1")
         return CycleResult(len(outcomes), outcomes)
 
-    def _check_claim(self, sizes: dict[str, int]) -> tuple[list[Watch], list[CheckOutcome]] | None:
-        """Claim due trials (``sizes``: at most so many of each source) and check them; None
-        when nothing is due."""
-        now = self.clock()
+    def _check_claim(
+        self, now: datetime, sizes: dict[str, int]
+    ) -> tuple[list[Watch], list[CheckOutcome]] | None:
+        """Claim trials due at ``now`` (``sizes``: at most so many of each source) and check
+        them; None when nothing is due."""
         interval = self.settings.schedule.check_interval
         # Several daemons may share a PostgreSQL database: each takes its own due trials.
-        claimed = self.repo.claim(now, sizes, now + min(CLAIM, interval))
+        lease = self.clock() + min(CLAIM, interval)  # from the claim, not the cycle's start
+        claimed = self.repo.claim(now, sizes, lease)
         if not claimed:
             return None
         # A trial never scheduled but checked before (added by the CLI with a baseline) takes
