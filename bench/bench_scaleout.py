@@ -42,10 +42,12 @@ def checked_since(db: str, since: str) -> int:
 
 
 def make_all_due(db: str) -> str:
+    """Every trial due now (a time in the past: a trial never scheduled would be spread over
+    the interval instead); answers the last check's time."""
     engine = create_engine(db)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE watch SET next_check_at = NULL"))
         now = conn.execute(text("SELECT max(last_checked_at) FROM watch")).scalar_one()
+        conn.execute(text("UPDATE watch SET next_check_at = :at"), {"at": now})
     engine.dispose()
     return str(now)
 
@@ -105,7 +107,7 @@ def main() -> None:
         ids.write_text("\n".join(ctgov_ids(n)) + "\n")
         assert watcher(["import", str(ids), "--no-fetch"], config).returncode == 0
         assert watcher(["check"], config).returncode == 0  # the baselines, not timed
-        print(f"N = {n} (PostgreSQL), no change")
+        print(f"N = {n} (PostgreSQL), no change", flush=True)
         for workers in args.workers:
             wall, served, shares = cycle(n, workers, url, db, config)
             print(
