@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import NCT, settings_for
 from tests.registry_server import RegistryServer, RegistryState, load_study, study_as
+from watcher.config import Settings
 from watcher.http import make_client
 from watcher.model import Watch
 from watcher.schedule import Daemon, spread
@@ -61,76 +64,72 @@ def test_a_cycle_checks_what_is_due_and_schedules_the_next(repo: Repository) -> 
         assert state_.last_cycle_at == clock.now
 
 
-def test_a_cycle_claims_a_page_at_a_time_and_alerts_once(repo: Repository) -> None:
-    ids = [f"NCT{i:08d}" for i in range(1, 6)]
-    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
+FIVE = [f"NCT{i:08d}" for i in range(1, 6)]
+
+
+@contextlib.contextmanager
+def _five_trials(repo: Repository, **ctgov: Any) -> Iterator[Settings]:
+    """Five CT.gov trials never checked, served locally; settings with ``ctgov`` for its
+    source (a page size, a budget)."""
+    state = RegistryState(studies={t: study_as(load_study(), t) for t in FIVE})
     with RegistryServer(state) as srv:
-        repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], T0)
+        repo.add_watches([Watch(t, "ctgov", "ctgov") for t in FIVE], T0)
         settings = settings_for(srv.url)
-        ctgov = dataclasses.replace(settings.sources["ctgov"], page_size=2)
-        settings = dataclasses.replace(settings, sources={**settings.sources, "ctgov": ctgov})
-        claims: list[int] = []
-        claim = repo.claim
+        source = dataclasses.replace(settings.sources["ctgov"], **ctgov)
+        yield dataclasses.replace(settings, sources={**settings.sources, "ctgov": source})
 
-        def recording_claim(*args: Any) -> list[Watch]:
-            claimed = claim(*args)
-            claims.append(len(claimed))
-            return claimed
 
-        repo.claim = recording_claim  # type: ignore[method-assign]
-        seen: list[list[str]] = []
-        with make_client(settings.http) as client:
-            daemon = Daemon(
-                settings,
-                repo,
-                client,
-                clock=Clock(),
-                on_outcomes=lambda o: seen.append([x.trial_id for x in o]),
-            )
-            assert daemon.cycle().checked == 5
+def test_a_cycle_claims_a_page_at_a_time_and_alerts_once(repo: Repository) -> None:
+    claims: list[int] = []
+    claim = repo.claim
+
+    def recording_claim(*args: Any) -> list[Watch]:
+        claimed = claim(*args)
+        claims.append(len(claimed))
+        return claimed
+
+    repo.claim = recording_claim  # type: ignore[method-assign]
+    seen: list[list[str]] = []
+    with _five_trials(repo, page_size=2) as settings, make_client(settings.http) as client:
+        daemon = Daemon(
+            settings,
+            repo,
+            client,
+            clock=Clock(),
+            on_outcomes=lambda o: seen.append([x.trial_id for x in o]),
+        )
+        assert daemon.cycle().checked == 5
     # A page per claim, so that daemons sharing the database split a cycle; the last claim
     # finds nothing due. The changes of the whole cycle make one alert.
     assert claims == [2, 2, 1, 0]
-    assert seen == [ids]
+    assert seen == [FIVE]
 
 
 def test_a_cycle_stops_claiming_a_register_whose_budget_is_spent(repo: Repository) -> None:
-    ids = [f"NCT{i:08d}" for i in range(1, 6)]
-    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
-    with RegistryServer(state) as srv:
-        repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], T0)
-        settings = settings_for(srv.url)
-        # One request a minute, of two studies, in a one-minute tick: two trials a cycle.
-        ctgov = dataclasses.replace(settings.sources["ctgov"], page_size=2, requests_per_minute=1)
-        settings = dataclasses.replace(settings, sources={**settings.sources, "ctgov": ctgov})
-        with make_client(settings.http) as client:
-            daemon = Daemon(settings, repo, client, clock=Clock())
-            daemon.checker.sleep = lambda _s: None  # the budget's pauses, not waited for here
-            # The other registers' budgets are not spent: that must not let it claim more.
-            assert daemon.cycle().checked == 2
-            assert daemon.cycle().checked == 2
-            assert daemon.cycle().checked == 1
+    # One request a minute, of two studies, in a one-minute tick: two trials a cycle.
+    with (
+        _five_trials(repo, page_size=2, requests_per_minute=1) as settings,
+        make_client(settings.http) as client,
+    ):
+        daemon = Daemon(settings, repo, client, clock=Clock())
+        daemon.checker.sleep = lambda _s: None  # the budget's pauses, not waited for here
+        # The other registers' budgets are not spent: that must not let it claim more.
+        assert daemon.cycle().checked == 2
+        assert daemon.cycle().checked == 2
+        assert daemon.cycle().checked == 1
 
 
 def test_a_cycle_ends_though_trials_fall_due_while_it_runs(repo: Repository) -> None:
-    ids = [f"NCT{i:08d}" for i in range(1, 6)]
-    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
-    with RegistryServer(state) as srv:
-        repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], T0)
-        settings = settings_for(srv.url)
-        ctgov = dataclasses.replace(settings.sources["ctgov"], page_size=2)
-        settings = dataclasses.replace(settings, sources={**settings.sources, "ctgov": ctgov})
+    class Racing(Clock):
+        """A day passes at every reading: each claim finds everything due again."""
 
-        class Racing(Clock):
-            """A day passes at every reading: each claim finds everything due again."""
+        def __call__(self) -> datetime:
+            self.now += timedelta(days=1)
+            return self.now
 
-            def __call__(self) -> datetime:
-                self.now += timedelta(days=1)
-                return self.now
-
-        with make_client(settings.http) as client:
-            daemon = Daemon(settings, repo, client, clock=Racing())
-            assert daemon.cycle().checked == 5
+    with _five_trials(repo, page_size=2) as settings, make_client(settings.http) as client:
+        daemon = Daemon(settings, repo, client, clock=Racing())
+        assert daemon.cycle().checked == 5
 
 
 def test_trials_added_with_a_baseline_take_their_place_in_the_spread(repo: Repository) -> None:
