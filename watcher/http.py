@@ -115,7 +115,7 @@ class Fetcher:
     ) -> Iterator[Body]:
         """``GET url`` with its body left unread, to be read as a file (``Body``): an answer
         of hundreds of megabytes never sits whole in memory. The retries cover the request up
-        to the headers; a body cut short raises ``FetchError`` from ``Body.read``."""
+        to the headers; a body cut short raises ``AnswerCutShort`` from ``Body.read``."""
         response = self._send(url, None, params, False, retries, stream=True)
         try:
             yield Body(response, self.source)
