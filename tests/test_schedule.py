@@ -119,6 +119,19 @@ def test_a_cycle_stops_claiming_a_register_whose_budget_is_spent(repo: Repositor
         assert daemon.cycle().checked == 1
 
 
+def test_a_short_tick_still_takes_a_page_a_cycle(repo: Repository) -> None:
+    # 50 requests a minute is less than one a second: still one page per one-second cycle.
+    with _five_trials(repo, page_size=2, requests_per_minute=50) as settings:
+        settings = dataclasses.replace(
+            settings, schedule=dataclasses.replace(settings.schedule, tick=timedelta(seconds=1))
+        )
+        with make_client(settings.http) as client:
+            daemon = Daemon(settings, repo, client, clock=Clock())
+            daemon.checker.sleep = lambda _s: None
+            assert daemon.limits["ctgov"] == 2
+            assert daemon.cycle().checked == 2
+
+
 def test_a_cycle_ends_though_trials_fall_due_while_it_runs(repo: Repository) -> None:
     class Racing(Clock):
         """A day passes at every reading: each claim finds everything due again."""

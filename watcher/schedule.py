@@ -101,7 +101,9 @@ class Daemon:
         for name in ("ctgov", "euctr", "ictrp"):
             source = get_source(name, self.settings)
             per_request = getattr(source, "page_size", 1)
-            limits[name] = max(1, int(source.requests_per_minute * tick_minutes) * per_request)
+            # At least one request a cycle, however short the tick: the limiter spaces them.
+            requests = max(1, int(source.requests_per_minute * tick_minutes))
+            limits[name] = requests * per_request
             per_claim = per_request if per_request > 1 else source.requests_per_minute // 6
             claims[name] = max(1, min(limits[name], per_claim))
         return limits, claims
