@@ -228,7 +228,7 @@ class Body:
 
     @property
     def content_type(self) -> str:
-        return self.response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+        return content_type(self.response)
 
     @property
     def edges(self) -> bytes:
@@ -255,6 +255,11 @@ class Body:
             self._tail = [*self._tail[-1:], chunk]
             self.bytes_read += len(chunk)
         return chunk
+
+
+def content_type(response: httpx.Response) -> str:
+    """The media type an answer says it is, for messages ("text/html")."""
+    return response.headers.get("Content-Type", "").split(";")[0] or "no content type"
 
 
 _SECRET = re.compile(r"((?:password|passwd|token|apikey|api_key)=)[^&\s]*", re.IGNORECASE)

@@ -18,7 +18,7 @@ import orjson
 
 from watcher.config import SourceSettings
 from watcher.errors import AnswerCutShort, FetchError, InputError, NormalizeError, WatcherError
-from watcher.http import Fetcher, redact
+from watcher.http import Fetcher, content_type, redact
 from watcher.memory import release_free_memory
 from watcher.model import Fetched, Record, empty_record
 from watcher.normalize import (
@@ -246,8 +246,7 @@ def _json(response: httpx.Response, source: str, trial_id: str | None) -> Any:
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        shown = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
-        raise _not_json(redact(response.url), shown, source, trial_id) from None
+        raise _not_json(redact(response.url), content_type(response), source, trial_id) from None
 
 
 def _not_json(url: str, content_type: str, source: str, trial_id: str | None) -> FetchError:
