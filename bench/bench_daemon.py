@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_cycle import database
-from bench.harness import PYTHON, control, machine, register, watcher, write_config
+from bench.harness import control, daemons, machine, register, watcher, write_config
 from bench.register import ctgov_ids
 
 
@@ -68,18 +66,12 @@ def main() -> None:
         assert watcher(["import", str(ids), "--no-fetch"], config).returncode == 0
         control(url, "/_bench/reset", "POST")
         started = time.perf_counter()
-        with open(Path(tmp) / "daemon.log", "wb") as log:
-            daemon = subprocess.Popen(
-                [PYTHON, "-m", "watcher", "--config", str(config), "run"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
         print(
             f"N = {n} ({'full' if args.full else 'typical'} records, "
             f"{'PostgreSQL' if args.postgres else 'SQLite'}), check_interval {args.interval}"
         )
         peaks: list[float] = []
-        try:
+        with daemons(config, [Path(tmp) / "daemon.log"]) as (daemon,):
             passes, peak_in_pass = 0, 0.0
             while passes < args.cycles:
                 if daemon.poll() is not None:
@@ -100,9 +92,6 @@ def main() -> None:
                     control(url, f"/_bench/change?fraction=0.01&seed={passes}", "POST")
                 time.sleep(0.2)
             _, hwm = memory_mb(daemon.pid)
-        finally:
-            daemon.send_signal(signal.SIGTERM)
-            daemon.wait(60)
     first, last = max(peaks[:3]), max(peaks[-3:])
     # The kernel updates VmHWM lazily: a sample can be above it.
     print(

@@ -14,8 +14,6 @@ daemons also share its two cores with PostgreSQL and the register.
 from __future__ import annotations
 
 import argparse
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text
 
 from bench.bench_cycle import database
-from bench.harness import PYTHON, control, machine, register, watcher, write_config
+from bench.harness import control, daemons, machine, register, watcher, write_config
 from bench.register import ctgov_ids
 
 
@@ -62,27 +60,12 @@ def cycle(n: int, workers: int, url: str, db: str, config: Path) -> tuple[float,
     control(url, "/_bench/reset", "POST")
     logs = [config.with_name(f"daemon-{workers}-{i}.log") for i in range(workers)]
     started = time.perf_counter()
-    daemons = []
-    for log in logs:
-        with open(log, "wb") as out:
-            daemons.append(
-                subprocess.Popen(
-                    [PYTHON, "-m", "watcher", "--config", str(config), "run"],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-    try:
+    with daemons(config, logs) as procs:
         while checked_since(db, since) < n:
-            if any(d.poll() is not None for d in daemons):
+            if any(d.poll() is not None for d in procs):
                 raise SystemExit("a daemon exited")
             time.sleep(0.1)
         wall = time.perf_counter() - started
-    finally:
-        for d in daemons:
-            d.send_signal(signal.SIGTERM)
-        for d in daemons:
-            d.wait(60)
     return wall, control(url, "/_bench/stats")["studies"], [checks_logged(log) for log in logs]
 
 

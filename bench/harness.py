@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -101,6 +102,28 @@ def watcher(args: Sequence[str], config: Path, env: dict[str, str] | None = None
     wall = time.perf_counter() - started
     cpu = usage.ru_utime + usage.ru_stime
     return Run(wall, cpu, usage.ru_maxrss / 1024, proc.returncode, out.decode(), "")
+
+
+@contextmanager
+def daemons(config: Path, logs: Sequence[Path]) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """One `watcher run` per log file (its output goes there), all ended with SIGTERM."""
+    procs = []
+    try:
+        for log in logs:
+            with open(log, "wb") as out:
+                procs.append(
+                    subprocess.Popen(
+                        [PYTHON, "-m", "watcher", "--config", str(config), "run"],
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+        yield procs
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(60)
 
 
 def rss_mb(pid: int) -> float:
