@@ -23,9 +23,9 @@ from deepdiff import DeepDiff
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from watcher.diff import diff_records
-from watcher.hashing import content_hash
-from watcher.registries.ctgov import normalize_study
+from watcher.core.diff import diff_records
+from watcher.core.hashing import content_hash
+from watcher.sources.ctgov_study import normalize_study
 
 RAW = (
     Path(__file__).resolve().parent.parent

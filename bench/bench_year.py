@@ -34,16 +34,17 @@ from bench.bench_cycle import database
 from bench.harness import db_size_mb, machine
 from bench.register import Templates, ctgov_ids
 from watcher.config import SourceSettings
-from watcher.hashing import content_hash, payload_fingerprint
-from watcher.model import Fetched, Watch
-from watcher.registries.ctgov import CtGov
-from watcher.store import Repository, Unchanged, open_repository
+from watcher.core.hashing import content_hash, payload_fingerprint
+from watcher.core.model import Fetched, Watch
+from watcher.sources.ctgov import CtGov
+from watcher.store import Unchanged
+from watcher.store.sql import SqlStore, open_store
 
 START = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
 
 
 def store_version(
-    repo: Repository, source: CtGov, payload: bytes, tid: str, at: datetime, previous: int
+    repo: SqlStore, source: CtGov, payload: bytes, tid: str, at: datetime, previous: int
 ) -> None:
     fetched = Fetched(tid, "ctgov", payload, "application/json", source.record_url(tid))
     record = source.normalize(fetched)
@@ -62,7 +63,7 @@ def store_version(
 PAGE = 1000
 
 
-def vacuum(repo: Repository) -> None:
+def vacuum(repo: SqlStore) -> None:
     """What autovacuum does while the daemon checks a page of trials: marks the space of the
     old row versions of the tables it updates for reuse."""
     if repo.engine.dialect.name == "postgresql":
@@ -70,7 +71,7 @@ def vacuum(repo: Repository) -> None:
             conn.execute(text("VACUUM watch, check_log"))
 
 
-def table_sizes(repo: Repository) -> str:
+def table_sizes(repo: SqlStore) -> str:
     """Each table with its indexes and TOAST, on PostgreSQL."""
     if repo.engine.dialect.name != "postgresql":
         return ""
@@ -85,7 +86,7 @@ def table_sizes(repo: Repository) -> str:
 
 
 def simulate(url: str, trials: int, days: int, rate: float, vacuuming: bool) -> None:
-    repo = open_repository(url)
+    repo = open_store(url)
     templates = Templates(full=False, sites=25)
     source = CtGov(SourceSettings("http://127.0.0.1"))
     ids = ctgov_ids(trials)

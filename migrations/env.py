@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from watcher.store.models import Base
+from watcher.store.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

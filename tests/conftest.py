@@ -16,7 +16,8 @@ from sqlalchemy import text
 from tests.postgres import throwaway_postgres
 from tests.registry_server import RegistryServer, RegistryState, load_study
 from watcher.config import Settings, from_mapping
-from watcher.store import Repository, make_engine, open_repository
+from watcher.store.db import make_engine
+from watcher.store.sql import SqlStore, open_store
 
 NCT = "NCT04267848"
 
@@ -62,8 +63,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def repo(db_url: str) -> Iterator[Repository]:
-    repository = open_repository(db_url)
+def repo(db_url: str) -> Iterator[SqlStore]:
+    repository = open_store(db_url)
     yield repository
     assert repository.engine.pool.checkedout() == 0, "a connection was leaked"  # type: ignore[attr-defined]
     repository.engine.dispose()

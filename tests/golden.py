@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from watcher.model import RECORD_KEYS
+from watcher.core.model import RECORD_KEYS
 
 
 def check_golden(golden: Path, records: list[dict[str, Any]], update: bool) -> None:

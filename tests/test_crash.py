@@ -16,8 +16,9 @@ import pytest
 from tests.conftest import run_watcher, write_config
 from tests.registry_server import RegistryServer, RegistryState, study_as
 from tests.test_daemon import SMALL, start_daemon, wait_for, watches
-from watcher.hashing import content_hash
-from watcher.store import Repository, make_engine
+from watcher.core.hashing import content_hash
+from watcher.store.db import make_engine
+from watcher.store.sql import SqlStore
 
 pytestmark = pytest.mark.e2e
 IDS = [f"NCT{i:08d}" for i in range(1, 41)]
@@ -37,7 +38,7 @@ def _sound(db_path: Path) -> None:
         db.close()
     engine = make_engine(f"sqlite:///{db_path}")
     try:
-        repo = Repository(engine)
+        repo = SqlStore(engine)
         for watch in repo.watches():
             for version in repo.history(watch.trial_id):  # each unpacked from its deltas
                 assert version.content_hash == content_hash(version.record)  # never half-written
@@ -89,7 +90,7 @@ def test_fifty_sigkills_lose_nothing(tmp_path: Path) -> None:
             def caught_up() -> bool:
                 engine = make_engine(f"sqlite:///{db_path}")
                 try:
-                    repo = Repository(engine)
+                    repo = SqlStore(engine)
                     latest = {
                         w.trial_id: repo.version(w.trial_id).record["recruitment_status"]
                         for w in repo.watches()

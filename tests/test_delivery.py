@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from watcher.delivery import MAX_RETRY_WAIT, deliver, queue
+from watcher.core.model import Message
 from watcher.errors import NotifyError
-from watcher.model import Message
-from watcher.store import Repository
+from watcher.notify.outbox import MAX_RETRY_WAIT, deliver, queue
+from watcher.store.sql import SqlStore
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -39,7 +39,7 @@ def _message(n: int = 1) -> Message:
     )
 
 
-def test_a_failed_message_waits_longer_each_time_then_goes(repo: Repository) -> None:
+def test_a_failed_message_waits_longer_each_time_then_goes(repo: SqlStore) -> None:
     queue(repo, [_message()], T0)
     sender = FakeSender(fail=3)
     now = T0
@@ -58,7 +58,7 @@ def test_a_failed_message_waits_longer_each_time_then_goes(repo: Repository) -> 
     assert (sent.attempts, sent.last_error) == (4, None)
 
 
-def test_the_wait_is_capped(repo: Repository) -> None:
+def test_the_wait_is_capped(repo: SqlStore) -> None:
     queue(repo, [_message()], T0)
     sender = FakeSender(fail=20)
     now = T0
@@ -72,7 +72,7 @@ def test_the_wait_is_capped(repo: Repository) -> None:
 
 
 def test_a_crash_after_sending_sends_again_with_the_same_message_id(
-    repo: Repository, monkeypatch: pytest.MonkeyPatch
+    repo: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queue(repo, [_message()], T0)
     sender = FakeSender()
@@ -90,19 +90,19 @@ def test_a_crash_after_sending_sends_again_with_the_same_message_id(
     assert repo.outbox(status="queued") == []
 
 
-def test_one_failing_message_does_not_hold_back_the_others(repo: Repository) -> None:
+def test_one_failing_message_does_not_hold_back_the_others(repo: SqlStore) -> None:
     queue(repo, [_message(1), _message(2)], T0)
     result = deliver(repo, {"email": FakeSender(fail=1)}, T0, timedelta(minutes=5))
     assert (result.sent, result.failed) == (1, 1)
     assert "digest 'digest 1': SMTP 127.0.0.1:25: Connection refused" in result.errors[0]
 
 
-def test_a_message_for_a_channel_not_configured_waits(repo: Repository) -> None:
+def test_a_message_for_a_channel_not_configured_waits(repo: SqlStore) -> None:
     queue(repo, [Message("alert", "<a@x>", (), "s", "t", "", channel="apprise")], T0)
     assert deliver(repo, {"email": FakeSender()}, T0, timedelta(minutes=5)).left == 1
 
 
-def test_the_next_digest_starts_where_the_last_queued_one_ended(repo: Repository) -> None:
+def test_the_next_digest_starts_where_the_last_queued_one_ended(repo: SqlStore) -> None:
     assert repo.last_digest_end() is None
     queue(repo, [_message()], T0)
     assert repo.last_digest_end() == T0  # queued, not yet sent: its period is taken

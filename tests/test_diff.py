@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 
 from tests.registry_server import load_study
-from watcher.diff import DiffRules, diff_records, summarize
-from watcher.hashing import content_hash
-from watcher.model import FieldChange, empty_record
-from watcher.registries.ctgov import normalize_study
-from watcher.registries.euctr import group_records, normalize_record
-from watcher.registries.ictrp import record_from_row
-from watcher.registries.ictrp_formats import read_page_text
+from watcher.core.diff import DiffRules, diff_records, summarize
+from watcher.core.hashing import content_hash
+from watcher.core.model import FieldChange, empty_record
+from watcher.sources.ctgov_study import normalize_study
+from watcher.sources.euctr import group_records
+from watcher.sources.euctr_record import normalize_record
+from watcher.sources.ictrp import record_from_row
+from watcher.sources.ictrp_page import read_page_text
 
 DATA = Path(__file__).parent / "data"
 STUDY = load_study()

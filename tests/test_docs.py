@@ -7,7 +7,8 @@ import tomllib
 from pathlib import Path
 
 from watcher.cli import cli
-from watcher.config import SETTINGS, _flatten, from_mapping
+from watcher.config import SETTINGS, from_mapping
+from watcher.config.settings import flatten
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"
@@ -15,7 +16,7 @@ EXAMPLE = ROOT / "config.example.toml"
 
 def test_config_example_documents_every_setting_with_its_default() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
-    flat = _flatten(tomllib.loads(text))
+    flat = flatten(tomllib.loads(text))
     assert sorted(flat) == sorted(s.key for s in SETTINGS)
     for setting in SETTINGS:
         if setting.default is not None:  # database.url: computed default, example value shown

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import NCT, run_watcher, write_config
 from tests.registry_server import RegistryServer, RegistryState, load_study, study_as
-from watcher.store import make_engine
-from watcher.store.models import CheckLogRow, SnapshotRow
+from watcher.store.db import make_engine
+from watcher.store.tables import CheckLogRow, SnapshotRow
 
 pytestmark = pytest.mark.e2e
 

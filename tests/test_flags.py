@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from watcher.flags import DEFAULT_FLAGS, FlagRules, red_flags
-from watcher.model import empty_record
+from watcher.core.flags import DEFAULT_FLAGS, FlagRules, red_flags
+from watcher.core.model import empty_record
 
 TODAY = date(2026, 11, 24)
 

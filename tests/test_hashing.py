@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from watcher.hashing import HASH_VERSION, content_hash, is_current
+from watcher.core.hashing import HASH_VERSION, content_hash, is_current
 
 
 def test_hash_ignores_key_order_and_carries_its_version() -> None:

@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import settings_for
 from watcher import __version__
 from watcher.errors import FetchError, RecordNotFound
-from watcher.http import Fetcher, RateLimiter, make_client, retry_after, user_agent
+from watcher.sources.http import Fetcher, RateLimiter, make_client, retry_after, user_agent
 
 
 class Sleeps(list[float]):

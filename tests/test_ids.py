@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from watcher.core.ids import PATTERNS, euctr_parts, parse_trial_id
 from watcher.errors import InvalidTrialId
-from watcher.ids import PATTERNS, euctr_parts, parse_trial_id
 
 CANONICAL = [
     ("NCT01234567", "ctgov"),

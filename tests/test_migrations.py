@@ -10,11 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, insert, inspect, text
 
-from watcher.hashing import content_hash
-from watcher.model import empty_record
-from watcher.store import Repository, make_engine
-from watcher.store.db import current_revision, downgrade, ensure_schema, head_revision, upgrade
-from watcher.store.models import Base
+from watcher.core.hashing import content_hash
+from watcher.core.model import empty_record
+from watcher.store.db import ensure_schema, make_engine
+from watcher.store.migrate import current_revision, downgrade, head_revision, upgrade
+from watcher.store.sql import SqlStore
+from watcher.store.tables import Base
 
 
 def test_upgrade_head_matches_the_models_and_downgrade_works(db_url: str) -> None:
@@ -79,7 +80,7 @@ def test_versions_stored_before_compaction_are_kept_through_upgrade_and_downgrad
                 )
             )
         upgrade(engine)
-        repo = Repository(engine)
+        repo = SqlStore(engine)
         assert repo.version("NCT01234567").record == record
         assert repo.raw_payload("NCT01234567", 1)[0] == payload
         downgrade(engine, "0003")
@@ -90,3 +91,10 @@ def test_versions_stored_before_compaction_are_kept_through_upgrade_and_downgrad
     finally:
         downgrade(engine, "base")
         engine.dispose()
+
+
+def test_the_schema_head_known_without_alembic_is_alembics() -> None:
+    """A database at SCHEMA_HEAD opens without loading Alembic: the two must agree."""
+    from watcher.store.db import SCHEMA_HEAD
+
+    assert head_revision() == SCHEMA_HEAD

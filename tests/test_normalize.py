@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.model import RECORD_KEYS, empty_record
-from watcher.normalize import (
+from watcher.core.model import RECORD_KEYS, empty_record
+from watcher.core.normalize import (
     clean_block,
     clean_line,
     finish_record,

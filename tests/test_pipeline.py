@@ -9,23 +9,23 @@ import pytest
 from tests.conftest import NCT
 from tests.registry_server import Fault, RegistryServer, RegistryState, load_study, study_as
 from watcher.config import Settings
-from watcher.http import make_client
-from watcher.model import CheckOutcome, Watch
+from watcher.core.model import CheckOutcome, Watch
 from watcher.pipeline import Checker
-from watcher.store import Repository
+from watcher.sources.http import make_client
+from watcher.store.sql import SqlStore
 
 
-def _check(settings: Settings, repo: Repository, *ids: str) -> list[CheckOutcome]:
+def _check(settings: Settings, repo: SqlStore, *ids: str) -> list[CheckOutcome]:
     watches = [repo.watch(t) for t in ids] if ids else repo.watches()
     with make_client(settings.http) as client:
         return Checker(settings, repo, client, sleep=lambda _s: None).check(watches)
 
 
-def _watch(repo: Repository, *ids: str) -> None:
+def _watch(repo: SqlStore, *ids: str) -> None:
     repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], datetime.now(UTC))
 
 
-def test_unchanged_checks_add_no_version(settings: Settings, repo: Repository) -> None:
+def test_unchanged_checks_add_no_version(settings: Settings, repo: SqlStore) -> None:
     _watch(repo, NCT)
     [first] = _check(settings, repo)
     assert (first.kind, first.version) == ("baseline", 1)
@@ -38,7 +38,7 @@ def test_unchanged_checks_add_no_version(settings: Settings, repo: Repository) -
 
 
 def test_a_real_change_makes_one_version_with_exactly_its_fields(
-    settings: Settings, repo: Repository, ctgov_state: RegistryState
+    settings: Settings, repo: SqlStore, ctgov_state: RegistryState
 ) -> None:
     _watch(repo, NCT)
     _check(settings, repo)
@@ -55,7 +55,7 @@ def test_a_real_change_makes_one_version_with_exactly_its_fields(
 
 
 def test_the_daily_version_holder_never_makes_a_version(
-    settings: Settings, repo: Repository, ctgov_state: RegistryState
+    settings: Settings, repo: SqlStore, ctgov_state: RegistryState
 ) -> None:
     _watch(repo, NCT)
     _check(settings, repo)
@@ -65,7 +65,7 @@ def test_the_daily_version_holder_never_makes_a_version(
 
 
 def test_one_failing_trial_never_stops_the_others(
-    settings: Settings, repo: Repository, ctgov_state: RegistryState
+    settings: Settings, repo: SqlStore, ctgov_state: RegistryState
 ) -> None:
     ids = ["NCT00000001", "NCT00000002", "NCT00000003"]
     for tid in ids:
@@ -85,7 +85,7 @@ def test_one_failing_trial_never_stops_the_others(
 
 
 def test_an_error_page_with_status_200_keeps_the_last_good_version(
-    settings: Settings, repo: Repository, ctgov_state: RegistryState, server: RegistryServer
+    settings: Settings, repo: SqlStore, ctgov_state: RegistryState, server: RegistryServer
 ) -> None:
     _watch(repo, NCT)
     _check(settings, repo)
@@ -101,7 +101,7 @@ def test_an_error_page_with_status_200_keeps_the_last_good_version(
 
 
 def test_requests_are_batched_and_carry_the_user_agent(
-    repo: Repository, ctgov_state: RegistryState
+    repo: SqlStore, ctgov_state: RegistryState
 ) -> None:
     ids = [f"NCT{i:08d}" for i in range(1, 31)]
     for tid in ids:
@@ -120,7 +120,7 @@ def test_requests_are_batched_and_carry_the_user_agent(
 
 @pytest.mark.parametrize("status", [404, 410])
 def test_a_withdrawn_record_is_a_failed_check_with_the_reason(
-    status: int, settings: Settings, repo: Repository, ctgov_state: RegistryState
+    status: int, settings: Settings, repo: SqlStore, ctgov_state: RegistryState
 ) -> None:
     _watch(repo, NCT)
     _check(settings, repo)
@@ -131,7 +131,7 @@ def test_a_withdrawn_record_is_a_failed_check_with_the_reason(
     assert f"no such record (HTTP {status}" in (outcome.error or "")
 
 
-def test_each_source_keeps_its_own_request_budget(repo: Repository) -> None:
+def test_each_source_keeps_its_own_request_budget(repo: SqlStore) -> None:
     """Three ICTRP pages at ICTRP's default budget (10 a minute) wait 6 s between requests,
     while CT.gov's batch in the same run does not wait on ICTRP's budget."""
     from pathlib import Path
@@ -176,12 +176,12 @@ def test_each_source_keeps_its_own_request_budget(repo: Repository) -> None:
 
 
 def test_a_hash_from_an_older_hash_function_makes_no_version(
-    settings: Settings, repo: Repository, ctgov_state: RegistryState
+    settings: Settings, repo: SqlStore, ctgov_state: RegistryState
 ) -> None:
     """Upgrading watcher to a new hash function must not make a version of every trial."""
-    from watcher.hashing import content_hash
-    from watcher.model import Fetched
-    from watcher.registries.ctgov import normalize_study
+    from watcher.core.hashing import content_hash
+    from watcher.core.model import Fetched
+    from watcher.sources.ctgov_study import normalize_study
 
     _watch(repo, NCT)
     record = normalize_study(ctgov_state.studies[NCT], NCT)
@@ -201,7 +201,7 @@ def test_a_hash_from_an_older_hash_function_makes_no_version(
 
 
 def test_a_register_reordering_its_lists_makes_no_version(
-    settings: Settings, repo: Repository, ctgov_state: RegistryState
+    settings: Settings, repo: SqlStore, ctgov_state: RegistryState
 ) -> None:
     _watch(repo, NCT)
     _check(settings, repo)

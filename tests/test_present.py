@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from watcher.model import FieldChange, empty_record
-from watcher.present import change_lines, record_lines, value_text
+from watcher.cli.present import change_lines, record_lines
+from watcher.core.display import shown as value_text
+from watcher.core.model import FieldChange, empty_record
 
 
 def test_values_for_a_person() -> None:

@@ -1,34 +1,47 @@
-"""The core stays pure: model, normalize, hashing, diff and fields import no I/O library."""
+"""The layers stay as the README's map draws them: the core is pure, only the CLI prints, and
+the commands that need neither the database nor the network do not load them."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
-PURE = ["model", "normalize", "hashing", "diff", "fields", "ids", "textdiff", "flags"]
+CORE = sorted(p.stem for p in (PACKAGE / "core").glob("*.py") if p.stem != "__init__")
 FORBIDDEN = {"httpx", "sqlalchemy", "jinja2", "alembic", "click", "rich", "requests", "socket"}
 
 
-@pytest.mark.parametrize("module", PURE)
-def test_core_module_imports_no_io(module: str) -> None:
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+def _imports(path: Path) -> set[str]:
     imported = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
+            imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-            if node.module.startswith("watcher."):
-                assert node.module.split(".")[1] in [*PURE, "errors"], node.module
-    assert not imported & FORBIDDEN
+            imported.add(node.module)
+    return imported
+
+
+def test_the_core_package_is_all_covered() -> None:
+    assert {"model", "normalize", "hashing", "diff", "fields", "ids", "flags"} <= set(CORE)
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_module_imports_no_io(module: str) -> None:
+    imported = _imports(PACKAGE / "core" / f"{module}.py")
+    assert not {name.split(".")[0] for name in imported} & FORBIDDEN
+    inside = {name for name in imported if name.startswith("watcher.")}
+    assert all(
+        name.startswith("watcher.core.") or name == "watcher.errors" for name in inside
+    ), inside
 
 
 def test_only_the_cli_prints() -> None:
     for path in PACKAGE.rglob("*.py"):
-        if path.name == "cli.py":
+        if path.parent.name == "cli":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         calls = [
@@ -37,3 +50,40 @@ def test_only_the_cli_prints() -> None:
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
         ]
         assert not calls, path
+        assert "sys.exit" not in path.read_text(encoding="utf-8"), path
+
+
+def test_nothing_below_the_cli_imports_it() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        if path.parent.name != "cli" and path.name != "__main__.py":
+            assert not any(n.startswith("watcher.cli") for n in _imports(path)), path
+
+
+DATA = Path(__file__).resolve().parent / "data"
+STUDY = DATA / "ctgov" / "ctgov_v2_study_NCT04267848_full_raw.json"
+NO_DATABASE = ("sqlalchemy", "alembic", "httpx")
+
+
+def _loaded(args: list[str], modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` running ``watcher ARGS`` loaded."""
+    code = (
+        "import sys\nfrom watcher.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        f"print('LOADED:', *sorted(m for m in {modules!r} if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    return out.rsplit("LOADED:", 1)[1].split()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["list", "--help"]])
+def test_help_loads_no_database_http_or_templates(args: list[str]) -> None:
+    """`watcher --help` starts at once: no database, HTTP, diff or template library."""
+    assert _loaded(args, (*NO_DATABASE, "deepdiff", "jinja2", "lxml")) == []
+
+
+def test_parse_and_compare_load_no_database_or_http(tmp_path: Path) -> None:
+    assert _loaded(["parse", str(STUDY), "--source", "ctgov"], NO_DATABASE) == []
+    args = ["compare", str(STUDY), str(STUDY), "--source", "ctgov"]
+    assert _loaded(args, NO_DATABASE) == []

@@ -13,11 +13,12 @@ import pytest
 from tests.conftest import settings_for
 from tests.golden import check_golden
 from tests.registry_server import FULL_STUDY, load_study, study_as
+from watcher.core.hashing import content_hash
+from watcher.core.model import Fetched
 from watcher.errors import FetchError, InputError, NormalizeError, RecordNotFound
-from watcher.hashing import content_hash
-from watcher.http import Fetcher
-from watcher.model import Fetched
-from watcher.registries.ctgov import CtGov, normalize_study, split_criteria
+from watcher.sources.ctgov import CtGov
+from watcher.sources.ctgov_study import normalize_study, split_criteria
+from watcher.sources.http import Fetcher
 
 DATA = Path(__file__).parent / "data" / "ctgov"
 PAYLOADS = sorted(

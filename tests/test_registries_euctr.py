@@ -12,11 +12,11 @@ from tests.conftest import settings_for
 from tests.golden import check_golden
 from tests.registry_server import Fault, RegistryServer, RegistryState
 from watcher.config import from_mapping
+from watcher.core.model import Expanded, Fetched
 from watcher.errors import FetchError, InputError, NormalizeError, RecordNotFound
-from watcher.http import Fetcher, make_client
-from watcher.model import Expanded, Fetched
-from watcher.registries.euctr import Euctr, group_records
-from watcher.registries.euctr_format import split_download
+from watcher.sources.euctr import Euctr, group_records
+from watcher.sources.euctr_format import split_download
+from watcher.sources.http import Fetcher, make_client
 
 DATA = Path(__file__).parent / "data" / "euctr"
 DOWNLOAD = DATA / "euctr_fulltext_download_2022-002568-62_2021-002179-21_10records.txt"

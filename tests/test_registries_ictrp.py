@@ -19,11 +19,11 @@ from tests.registry_server import (
     service_answer,
 )
 from watcher.config import from_mapping
+from watcher.core.model import Fetched
 from watcher.errors import InputError, NormalizeError, RecordNotFound, WatcherError
-from watcher.http import Fetcher, make_client
-from watcher.model import Fetched
-from watcher.registries import ictrp_formats as formats
-from watcher.registries.ictrp import Ictrp
+from watcher.sources import ictrp_formats as formats
+from watcher.sources.http import Fetcher, make_client
+from watcher.sources.ictrp import Ictrp
 
 DATA = Path(__file__).parent / "data"
 PAGE = DATA / "ictrp" / "ictrp-trial-page-text_EUCTR2017-001400-29-FR.txt"

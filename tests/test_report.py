@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import NCT, run_watcher, write_config
 from tests.registry_server import RegistryServer
-from watcher.report import ReportContext
+from watcher.report.context import ReportContext
 
 
 def test_the_context_fields_are_the_documented_ones() -> None:

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import run_watcher
 from tests.registry_server import RegistryServer, RegistryState, study_as
 from tests.test_daemon import SMALL, start_daemon, wait_for, watches
-from watcher.store import open_repository
+from watcher.store.sql import open_store
 
 pytestmark = pytest.mark.e2e
 IDS = [f"NCT{i:08d}" for i in range(1, 241)]
@@ -85,7 +85,7 @@ def test_two_daemons_split_the_checks_without_doing_any_twice(db_url: str, tmp_p
 
 
 def test_a_lease_is_one_holders_until_it_ends_or_is_released(db_url: str) -> None:
-    repo = open_repository(db_url)
+    repo = open_store(db_url)
     now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
     try:
         assert repo.take_lease("digest", "a:1", now, now + timedelta(hours=1))

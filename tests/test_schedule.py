@@ -4,19 +4,44 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import NCT, settings_for
 from tests.registry_server import RegistryServer, RegistryState, load_study, study_as
 from watcher.config import Settings
-from watcher.http import make_client
-from watcher.model import Watch
-from watcher.schedule import Daemon, spread
-from watcher.store import Repository
+from watcher.core.model import CheckOutcome, Watch
+from watcher.daemon import Daemon, spread
+from watcher.service import Service
+from watcher.sources.http import make_client
+from watcher.store.sql import SqlStore
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+class Recording(Service):
+    """The service the daemon is given, handing each cycle's alert to ``on_outcomes``."""
+
+    def __init__(self, *args: Any, on_outcomes: Callable[[list[CheckOutcome]], None], **kw: Any):
+        super().__init__(*args, **kw)
+        self.on_outcomes = on_outcomes
+
+    def alert(self, outcomes: Sequence[CheckOutcome]) -> None:
+        self.on_outcomes(list(outcomes))
+
+
+def make_daemon(
+    settings: Settings,
+    repo: SqlStore,
+    client: Any,
+    *,
+    clock: Callable[[], datetime],
+    on_outcomes: Callable[[list[CheckOutcome]], None] = lambda _o: None,
+) -> Daemon:
+    return Daemon(
+        Recording(settings, store=repo, client=client, clock=clock, on_outcomes=on_outcomes)
+    )
 
 
 class Clock:
@@ -27,10 +52,10 @@ class Clock:
         return self.now
 
 
-def _daemon(repo: Repository, url: str, clock: Clock, **kwargs: Any) -> tuple[Daemon, Any]:
+def _daemon(repo: SqlStore, url: str, clock: Clock, **kwargs: Any) -> tuple[Daemon, Any]:
     settings = settings_for(url)
     client = make_client(settings.http)
-    return Daemon(settings, repo, client, clock=clock, **kwargs), client
+    return make_daemon(settings, repo, client, clock=clock, **kwargs), client
 
 
 def test_spread_is_stable_and_within_the_interval() -> None:
@@ -41,7 +66,7 @@ def test_spread_is_stable_and_within_the_interval() -> None:
     assert spread(NCT, day) == spread(NCT, day)
 
 
-def test_a_cycle_checks_what_is_due_and_schedules_the_next(repo: Repository) -> None:
+def test_a_cycle_checks_what_is_due_and_schedules_the_next(repo: SqlStore) -> None:
     ids = [f"NCT{i:08d}" for i in range(1, 6)]
     state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
     clock = Clock()
@@ -68,7 +93,7 @@ FIVE = [f"NCT{i:08d}" for i in range(1, 6)]
 
 
 @contextlib.contextmanager
-def _five_trials(repo: Repository, **ctgov: Any) -> Iterator[Settings]:
+def _five_trials(repo: SqlStore, **ctgov: Any) -> Iterator[Settings]:
     """Five CT.gov trials never checked, served locally; settings with ``ctgov`` for its
     source (a page size, a budget)."""
     state = RegistryState(studies={t: study_as(load_study(), t) for t in FIVE})
@@ -79,7 +104,7 @@ def _five_trials(repo: Repository, **ctgov: Any) -> Iterator[Settings]:
         yield dataclasses.replace(settings, sources={**settings.sources, "ctgov": source})
 
 
-def test_a_cycle_claims_a_page_at_a_time_and_alerts_once(repo: Repository) -> None:
+def test_a_cycle_claims_a_page_at_a_time_and_alerts_once(repo: SqlStore) -> None:
     claims: list[int] = []
     claim = repo.claim
 
@@ -91,7 +116,7 @@ def test_a_cycle_claims_a_page_at_a_time_and_alerts_once(repo: Repository) -> No
     repo.claim = recording_claim  # type: ignore[method-assign]
     seen: list[list[str]] = []
     with _five_trials(repo, page_size=2) as settings, make_client(settings.http) as client:
-        daemon = Daemon(
+        daemon = make_daemon(
             settings,
             repo,
             client,
@@ -105,13 +130,13 @@ def test_a_cycle_claims_a_page_at_a_time_and_alerts_once(repo: Repository) -> No
     assert seen == [FIVE]
 
 
-def test_a_cycle_stops_claiming_a_register_whose_budget_is_spent(repo: Repository) -> None:
+def test_a_cycle_stops_claiming_a_register_whose_budget_is_spent(repo: SqlStore) -> None:
     # One request a minute, of two studies, in a one-minute tick: two trials a cycle.
     with (
         _five_trials(repo, page_size=2, requests_per_minute=1) as settings,
         make_client(settings.http) as client,
     ):
-        daemon = Daemon(settings, repo, client, clock=Clock())
+        daemon = make_daemon(settings, repo, client, clock=Clock())
         daemon.checker.sleep = lambda _s: None  # the budget's pauses, not waited for here
         # The other registers' budgets are not spent: that must not let it claim more.
         assert daemon.cycle().checked == 2
@@ -119,20 +144,20 @@ def test_a_cycle_stops_claiming_a_register_whose_budget_is_spent(repo: Repositor
         assert daemon.cycle().checked == 1
 
 
-def test_a_short_tick_still_takes_a_page_a_cycle(repo: Repository) -> None:
+def test_a_short_tick_still_takes_a_page_a_cycle(repo: SqlStore) -> None:
     # 50 requests a minute is less than one a second: still one page per one-second cycle.
     with _five_trials(repo, page_size=2, requests_per_minute=50) as settings:
         settings = dataclasses.replace(
             settings, schedule=dataclasses.replace(settings.schedule, tick=timedelta(seconds=1))
         )
         with make_client(settings.http) as client:
-            daemon = Daemon(settings, repo, client, clock=Clock())
+            daemon = make_daemon(settings, repo, client, clock=Clock())
             daemon.checker.sleep = lambda _s: None
             assert daemon.limits["ctgov"] == 2
             assert daemon.cycle().checked == 2
 
 
-def test_a_cycle_ends_though_trials_fall_due_while_it_runs(repo: Repository) -> None:
+def test_a_cycle_ends_though_trials_fall_due_while_it_runs(repo: SqlStore) -> None:
     class Racing(Clock):
         """A day passes at every reading: each claim finds everything due again."""
 
@@ -141,11 +166,11 @@ def test_a_cycle_ends_though_trials_fall_due_while_it_runs(repo: Repository) -> 
             return self.now
 
     with _five_trials(repo, page_size=2) as settings, make_client(settings.http) as client:
-        daemon = Daemon(settings, repo, client, clock=Racing())
+        daemon = make_daemon(settings, repo, client, clock=Racing())
         assert daemon.cycle().checked == 5
 
 
-def test_trials_added_with_a_baseline_take_their_place_in_the_spread(repo: Repository) -> None:
+def test_trials_added_with_a_baseline_take_their_place_in_the_spread(repo: SqlStore) -> None:
     state = RegistryState(studies={NCT: load_study()})
     clock = Clock()
     with RegistryServer(state) as srv:
@@ -158,7 +183,7 @@ def test_trials_added_with_a_baseline_take_their_place_in_the_spread(repo: Repos
         assert watch.next_check_at == T0 + spread(NCT, timedelta(days=1))
 
 
-def test_a_stop_between_two_trials_leaves_the_rest_due(repo: Repository) -> None:
+def test_a_stop_between_two_trials_leaves_the_rest_due(repo: SqlStore) -> None:
     ids = [f"NCT{i:08d}" for i in range(1, 4)]
     state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
     with RegistryServer(state) as srv:
@@ -178,14 +203,14 @@ def test_a_stop_between_two_trials_leaves_the_rest_due(repo: Repository) -> None
         assert daemon.cycle().checked == 0  # a stopped daemon starts no new check
 
 
-def test_a_digest_missed_while_down_is_sent_once_at_start(repo: Repository) -> None:
+def test_a_digest_missed_while_down_is_sent_once_at_start(repo: SqlStore) -> None:
     clock = Clock()
     daemon, client = _daemon(repo, "http://127.0.0.1:9", clock)
     with client:
         assert not daemon.digest_overdue(clock.now)  # never ran: the first digest waits
         repo.heartbeat(T0 - timedelta(days=9), T0 - timedelta(days=10), 1, "host")
         assert daemon.digest_overdue(clock.now)  # a Monday 08:00 passed while it was down
-        from watcher.model import Message
+        from watcher.core.model import Message
 
         repo.enqueue(
             Message(
@@ -206,7 +231,7 @@ def test_a_digest_missed_while_down_is_sent_once_at_start(repo: Repository) -> N
 def test_sd_notify_reaches_a_real_socket(tmp_path: Any, monkeypatch: Any) -> None:
     import socket
 
-    from watcher.sdnotify import notify
+    from watcher.daemon.sdnotify import notify
 
     path = str(tmp_path / "notify.sock")
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
@@ -218,7 +243,7 @@ def test_sd_notify_reaches_a_real_socket(tmp_path: Any, monkeypatch: Any) -> Non
     assert notify("READY=1") is False  # not under systemd: nothing to tell
 
 
-def test_trials_added_and_removed_while_running_are_picked_up(repo: Repository) -> None:
+def test_trials_added_and_removed_while_running_are_picked_up(repo: SqlStore) -> None:
     ids = [f"NCT{i:08d}" for i in range(1, 4)]
     state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
     clock = Clock()
@@ -236,14 +261,14 @@ def test_trials_added_and_removed_while_running_are_picked_up(repo: Repository) 
 
 def test_a_failing_trial_is_alerted_once_and_once_more_when_it_recovers() -> None:
     from watcher.config import from_mapping
-    from watcher.model import CheckOutcome
-    from watcher.report import alert_context
+    from watcher.core.model import CheckOutcome
+    from watcher.report.context import alert_context
 
     settings = from_mapping({"schedule": {"failures_before_alert": 2}}, env={})
     watch = {NCT: Watch(NCT, "ctgov", "ctgov", label="ACCIO")}
 
     def alert(outcome: CheckOutcome) -> Any:
-        return alert_context([outcome], watch, settings, T0)
+        return alert_context([outcome], watch, settings, T0, lambda _w: None)
 
     error = "ctgov 'NCT04267848': the register has no such record (HTTP 404 from u)"
     assert alert(CheckOutcome(NCT, "failed", error=error, failures=1, not_found=True)) is None
@@ -253,6 +278,6 @@ def test_a_failing_trial_is_alerted_once_and_once_more_when_it_recovers() -> Non
     assert alert(CheckOutcome(NCT, "failed", error=error, failures=3)) is None
     back = alert(CheckOutcome(NCT, "unchanged", version=1, recovered_after=3))
     assert [p.trial_id for p in back.recovered] == [NCT]
-    from watcher.report import _subject
+    from watcher.report.compose import subject
 
-    assert _subject(back) == "[watcher] 1 recovered"
+    assert subject(back) == "[watcher] 1 recovered"

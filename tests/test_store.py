@@ -9,12 +9,13 @@ import orjson
 import pytest
 from sqlalchemy import select
 
+from watcher.core.hashing import content_hash
+from watcher.core.model import Fetched, Watch, empty_record
 from watcher.errors import UnknownTrial
-from watcher.hashing import content_hash
-from watcher.model import Fetched, Watch, empty_record
-from watcher.registries.ctgov import normalize_study
-from watcher.store import Repository, Unchanged, VersionConflict, codec
-from watcher.store.models import SnapshotRow
+from watcher.sources.ctgov_study import normalize_study
+from watcher.store import Unchanged, VersionConflict, codec
+from watcher.store.sql import SqlStore
+from watcher.store.tables import SnapshotRow
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
@@ -29,11 +30,11 @@ def _fetched(payload: bytes = b'{"x": 1}') -> Fetched:
     )
 
 
-def _add(repo: Repository, *ids: str) -> None:
+def _add(repo: SqlStore, *ids: str) -> None:
     repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], T0)
 
 
-def _store(repo: Repository, n: int, previous: int, status: str = "RECRUITING") -> int:
+def _store(repo: SqlStore, n: int, previous: int, status: str = "RECRUITING") -> int:
     record = empty_record("NCT01234567", "ctgov", "ctgov") | {"recruitment_status": status}
     return repo.add_version(
         "NCT01234567",
@@ -46,7 +47,7 @@ def _store(repo: Repository, n: int, previous: int, status: str = "RECRUITING") 
     )
 
 
-def test_add_list_and_remove_keep_history(repo: Repository) -> None:
+def test_add_list_and_remove_keep_history(repo: SqlStore) -> None:
     repo.add_watches([Watch("NCT01234567", "ctgov", "ctgov", "ACCIO", ("lung", "nci"))], T0)
     _store(repo, 0, 0)
     [watch] = repo.watches()
@@ -65,14 +66,14 @@ def test_add_list_and_remove_keep_history(repo: Repository) -> None:
     assert repo.watch("NCT01234567").label == "ACCIO"
 
 
-def test_remove_of_an_unknown_id_changes_nothing(repo: Repository) -> None:
+def test_remove_of_an_unknown_id_changes_nothing(repo: SqlStore) -> None:
     _add(repo, "NCT01234567")
     with pytest.raises(UnknownTrial, match="NCT09999999: not watched"):
         repo.remove(["NCT01234567", "NCT09999999"], T0)
     assert [w.trial_id for w in repo.watches()] == ["NCT01234567"]
 
 
-def test_versions_are_numbered_and_times_come_back_utc(repo: Repository) -> None:
+def test_versions_are_numbered_and_times_come_back_utc(repo: SqlStore) -> None:
     _add(repo, "NCT01234567")
     assert _store(repo, 0, 0) == 1
     assert _store(repo, 1, 1, "COMPLETED") == 2
@@ -88,7 +89,7 @@ def test_versions_are_numbered_and_times_come_back_utc(repo: Repository) -> None
         repo.version("NCT01234567", 3)
 
 
-def test_the_raw_payload_is_kept_compressed(repo: Repository) -> None:
+def test_the_raw_payload_is_kept_compressed(repo: SqlStore) -> None:
     _add(repo, "NCT01234567")
     payload = b'{"protocolSection": ' + b'"x" ' * 5000 + b"}"
     record = empty_record("NCT01234567", "ctgov", "ctgov")
@@ -111,7 +112,7 @@ REAL = Path(__file__).parent / "data" / "ctgov" / "ctgov_v2_study_NCT04267848_fu
 
 
 def test_a_version_is_stored_against_the_one_before_and_reads_back_exactly(
-    repo: Repository,
+    repo: SqlStore,
 ) -> None:
     """A real record changed in one field costs tens of bytes; every version, across more
     than one keyframe, reads back byte for byte."""
@@ -148,7 +149,7 @@ def test_a_version_is_stored_against_the_one_before_and_reads_back_exactly(
         assert repo.version("NCT01234567", n).record == history[n - 1].record
 
 
-def test_unchanged_checks_written_together_keep_the_run_length_log(repo: Repository) -> None:
+def test_unchanged_checks_written_together_keep_the_run_length_log(repo: SqlStore) -> None:
     _add(repo, "NCT01234567", "NCT07654321")
     _store(repo, 0, 0)
     repo.record_failure("NCT07654321", T0, "HTTP 503")
@@ -174,7 +175,7 @@ def test_unchanged_checks_written_together_keep_the_run_length_log(repo: Reposit
         repo.record_unchanged_many([Unchanged("NCT09999999", T0)])
 
 
-def test_a_version_stored_meanwhile_is_a_conflict_not_a_double(repo: Repository) -> None:
+def test_a_version_stored_meanwhile_is_a_conflict_not_a_double(repo: SqlStore) -> None:
     _add(repo, "NCT01234567")
     _store(repo, 0, 0)
     with pytest.raises(VersionConflict):
@@ -182,7 +183,7 @@ def test_a_version_stored_meanwhile_is_a_conflict_not_a_double(repo: Repository)
     assert len(repo.history("NCT01234567")) == 1
 
 
-def test_the_check_log_is_run_length_encoded(repo: Repository) -> None:
+def test_the_check_log_is_run_length_encoded(repo: SqlStore) -> None:
     _add(repo, "NCT01234567")
     _store(repo, 0, 0)
     for day in range(1, 31):
@@ -203,7 +204,7 @@ def test_the_check_log_is_run_length_encoded(repo: Repository) -> None:
     assert repo.count_rows()["snapshot"] == 1
 
 
-def test_failures_count_up_and_a_success_resets(repo: Repository) -> None:
+def test_failures_count_up_and_a_success_resets(repo: SqlStore) -> None:
     _add(repo, "NCT01234567")
     assert repo.record_failure("NCT01234567", T0, "timed out") == 1
     assert repo.record_failure("NCT01234567", T0, "timed out") == 2
@@ -218,13 +219,13 @@ def test_failures_count_up_and_a_success_resets(repo: Repository) -> None:
     assert (watch.status, watch.consecutive_failures, watch.last_error) == ("ok", 0, None)
 
 
-def test_check_runs(repo: Repository) -> None:
+def test_check_runs(repo: SqlStore) -> None:
     run = repo.start_run("cli", T0)
     repo.finish_run(run, T0 + timedelta(seconds=5), checked=3, changed=1, failed=1)
     assert repo.count_rows()["check_run"] == 1
 
 
-def test_unicode_and_large_records_round_trip(repo: Repository) -> None:
+def test_unicode_and_large_records_round_trip(repo: SqlStore) -> None:
     _add(repo, "NCT01234567")
     record = empty_record("NCT01234567", "ctgov", "ctgov") | {
         "public_title": "Étude «Ω» 試験 — \u2028",

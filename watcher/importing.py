@@ -12,8 +12,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from watcher.core.ids import TrialId, parse_trial_id
 from watcher.errors import InputError, InvalidTrialId
-from watcher.ids import TrialId, parse_trial_id
 
 # Header names (lower case, spaces and underscores removed) of an ID column.
 _ID_COLUMNS = ("trialid", "id", "mainid", "nctid", "nctnumber", "trial", "registrationnumber")

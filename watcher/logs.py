@@ -10,7 +10,7 @@ class _Redact(logging.Filter):
     """httpx logs each request's URL at -vv; a web-service password must not reach the log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from watcher.http import redact
+        from watcher.sources.http import redact
 
         record.msg = redact(record.getMessage())
         record.args = None

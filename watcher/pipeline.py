@@ -13,18 +13,20 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-
-import httpx
+from typing import TYPE_CHECKING
 
 from watcher.config import Settings
-from watcher.diff import diff_records
+from watcher.core.diff import diff_records
+from watcher.core.hashing import content_hash, is_current, payload_fingerprint
+from watcher.core.model import CheckOutcome, Expanded, Fetched, Watch
 from watcher.errors import RecordNotFound, WatcherError
-from watcher.hashing import content_hash, is_current, payload_fingerprint
-from watcher.http import Fetcher, RateLimiter
-from watcher.model import CheckOutcome, Expanded, Fetched, Watch
-from watcher.registries import get as get_source
-from watcher.registries.base import FetchResult, Source
-from watcher.store import Latest, Repository, Unchanged, VersionConflict
+from watcher.sources import get as get_source
+from watcher.sources.base import FetchResult, Source
+from watcher.sources.http import Fetcher, RateLimiter
+from watcher.store import Latest, Store, Unchanged, VersionConflict
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ class Checker:
     def __init__(
         self,
         settings: Settings,
-        repo: Repository,
+        repo: Store,
         client: httpx.Client,
         *,
         clock: Clock = utcnow,
@@ -79,14 +81,12 @@ class Checker:
         self,
         watches: Sequence[Watch],
         *,
-        trigger: str = "cli",
         progress: Progress | None = None,
         stop: threading.Event | None = None,
     ) -> list[CheckOutcome]:
         """Check every trial of ``watches``; one outcome each, in the order given. When
         ``stop`` is set the run ends between two trials: those not reached get no outcome
         (they stay due), never a failure."""
-        run_id = self.repo.start_run(trigger, self.clock())
         self._before = {w.trial_id: w.consecutive_failures for w in watches}
         by_source: dict[str, list[str]] = defaultdict(list)
         for watch in watches:
@@ -132,13 +132,6 @@ class Checker:
         ordered = [outcomes[w.trial_id] for w in watches if w.trial_id in outcomes]
         ordered += [o for tid, o in outcomes.items() if tid not in asked]
         self._flush()
-        self.repo.finish_run(
-            run_id,
-            self.clock(),
-            checked=len(ordered),
-            changed=sum(o.kind == "changed" for o in ordered),
-            failed=sum(o.kind == "failed" for o in ordered),
-        )
         return ordered
 
     def _flush(self, at_least: int = 1) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from watcher.core.model import Message
 from watcher.errors import NotifyError
-from watcher.model import Message
 
 
 class AppriseSender:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from watcher.model import Message
+from watcher.core.model import Message
 
 
 class Sender(Protocol):

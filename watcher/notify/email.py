@@ -8,8 +8,8 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from watcher.config import EmailSettings
+from watcher.core.model import Message
 from watcher.errors import NotifyError
-from watcher.model import Message
 
 
 def build(message: Message, sender: str) -> EmailMessage:

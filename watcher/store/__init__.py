@@ -1,28 +1,16 @@
-"""Storage: the database behind one Repository."""
+"""Storage: the ``Store`` protocol and its SQL implementation, one module per aggregate.
+
+- ``protocol``: what the application asks of the database (``Store``), and its small types.
+- ``sql``: ``SqlStore`` and ``open_store``; ``base``: transactions and row conversion.
+- ``watches``, ``versions``, ``checks`` (the check log), ``runs`` (claims, leases, heartbeat,
+  check runs), ``outbox``: one aggregate each.
+- ``db`` (engines), ``migrate`` (Alembic), ``tables`` (the ORM tables), ``codec`` (compression).
+
+Importing this package loads no SQLAlchemy: commands that need no database stay fast.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from watcher.store.protocol import CheckLogEntry, Latest, Store, Unchanged, VersionConflict
 
-from watcher.store.db import ensure_schema, make_engine, upgrade
-from watcher.store.repository import Latest, Repository, Unchanged, VersionConflict
-
-__all__ = [
-    "Latest",
-    "NewWatch",
-    "Repository",
-    "Unchanged",
-    "VersionConflict",
-    "ensure_schema",
-    "make_engine",
-    "open_repository",
-    "upgrade",
-]
-
-
-def open_repository(url: str) -> Repository:
-    """A repository on ``url``, its schema brought up to date first (a new SQLite file is
-    created), as reader does: operators never run migrations by hand."""
-    engine: Engine = make_engine(url)
-    ensure_schema(engine)
-    return Repository(engine)
+__all__ = ["CheckLogEntry", "Latest", "Store", "Unchanged", "VersionConflict"]

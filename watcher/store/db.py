@@ -1,24 +1,17 @@
-"""Engines and migrations: SQLite pragmas, the PostgreSQL driver, and `db upgrade`."""
+"""Engines: SQLite pragmas, the PostgreSQL driver, and whether the schema is up to date."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from watcher.errors import StoreError
-from watcher.resources import data_dir
 
 log = logging.getLogger(__name__)
 
@@ -82,68 +75,32 @@ def _sqlite_pragmas(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def _alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(data_dir("migrations")))
-    return config
+# The newest migration (migrations/versions). A database already there opens without loading
+# Alembic at all, which costs a command a third of its start; tests keep this in step.
+SCHEMA_HEAD = "0004"
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
-
-
-def current_revision(engine: Engine) -> str | None:
+def stored_revision(engine: Engine) -> str | None:
+    """The migration the database is at, None for a new one (read without Alembic)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
-
-
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply the migrations up to ``revision`` (``watcher db upgrade``)."""
-    config = _alembic_config()
-    try:
-        with _migrating(engine) as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, revision)
-    except OperationalError as e:
-        raise StoreError(f"database {_shown(engine)}: {e.orig}") from None
-
-
-def downgrade(engine: Engine, revision: str) -> None:
-    config = _alembic_config()
-    with _migrating(engine) as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, revision)
-
-
-@contextmanager
-def _migrating(engine: Engine) -> Iterator[Connection]:
-    """A transaction to migrate in. On SQLite, with foreign keys off meanwhile: a migration
-    alters a table by copying it and dropping the original, and dropping ``watch`` with
-    foreign keys on would cascade to every version and check of every trial."""
-    with engine.connect() as conn:
-        sqlite = engine.dialect.name == "sqlite"
-        if sqlite:  # outside any transaction, where SQLite ignores this pragma
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
-        try:
-            with conn.begin():
-                yield conn
-                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
-                    raise StoreError("database: a migration left rows without their trial")
-        finally:
-            if sqlite:
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def ensure_schema(engine: Engine) -> None:
     """Bring the database to the newest schema if it is behind; a new one is created."""
     try:
-        current = current_revision(engine)
+        current = stored_revision(engine)
     except OperationalError as e:
-        raise StoreError(f"database {_shown(engine)}: {e.orig}") from None
-    if current != head_revision():
-        log.info("upgrading database %s from %s", _shown(engine), current or "empty")
+        raise StoreError(f"database {shown(engine)}: {e.orig}") from None
+    if current != SCHEMA_HEAD:
+        from watcher.store.migrate import upgrade
+
+        log.info("upgrading database %s from %s", shown(engine), current or "empty")
         upgrade(engine)
 
 
-def _shown(engine: Engine) -> str:
+def shown(engine: Engine) -> str:
+    """The database's URL without its password."""
     return engine.url.render_as_string(hide_password=True)

@@ -1,0 +1,154 @@
+"""Commands that check: check now, the daemon, and its status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from watcher.cli.app import (
+    App,
+    cli,
+    echo_json,
+    iso,
+    json_option,
+    pass_app,
+    progress,
+    warn_not_sent,
+)
+from watcher.cli.present import change_lines
+from watcher.cli.watches import members_line
+from watcher.core.display import when
+from watcher.core.model import CheckOutcome
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@json_option
+@pass_app
+def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
+    """Fetch now (every watched trial when no ID is given) and print what changed."""
+    count = len(ids) if ids else len(app.service.watches())
+    with progress(count, "Checking", not as_json) as advance:
+        result = app.service.check(ids, progress=advance)
+    warn_not_sent(result.not_sent)
+    outcomes = result.outcomes
+    if as_json:
+        echo_json(
+            {
+                "checked": len(outcomes),
+                "changed": [o.trial_id for o in outcomes if o.kind == "changed"],
+                "new": [o.trial_id for o in outcomes if o.kind == "baseline"],
+                "failed": [{"trial_id": o.trial_id, "error": o.error} for o in result.failed],
+            }
+        )
+    else:
+        _print_outcomes(outcomes)
+    if result.failed:
+        raise SystemExit(1)
+
+
+def _print_outcomes(outcomes: Sequence[CheckOutcome]) -> None:
+    for o in outcomes:
+        if o.members:
+            click.echo(members_line(o))
+        if o.redirected_to:
+            click.echo(
+                f"{o.trial_id}: the register now answers as {o.redirected_to} (alias redirected)"
+            )
+        if o.kind == "changed":
+            click.echo(f"{o.trial_id}: {len(o.changes)} change(s), version {o.version}")
+            for change in o.changes:
+                for line in change_lines(change):
+                    click.echo(f"  {line}")
+        elif o.kind == "baseline":
+            click.echo(f"{o.trial_id}: first version stored")
+        elif o.kind == "failed":
+            click.echo(f"{o.trial_id}: check failed: {o.error}")
+    counts = {
+        k: sum(o.kind == k for o in outcomes)
+        for k in ("changed", "baseline", "unchanged", "failed")
+    }
+    click.echo(
+        f"Checked {len(outcomes)} trial(s): {counts['changed']} changed, "
+        f"{counts['baseline']} new, {counts['unchanged']} unchanged, "
+        f"{counts['failed']} failed."
+    )
+
+
+@cli.command()
+@pass_app
+def run(app: App) -> None:
+    """The daemon: check every watched trial on schedule and send the digest, until SIGTERM."""
+    from watcher.logs import configure_logging
+
+    # One line per check for journald (it adds the time), even without -v.
+    configure_logging(max(app.verbose, 1))
+    app.service.run()
+
+
+@cli.command()
+@json_option
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """When the daemon last completed a cycle; trials due, failing and stale. Exit 1 when no
+    cycle completed for two check intervals (for monitoring)."""
+    from watcher.config import format_duration
+
+    s = app.service.status()
+    state, run = s.daemon, s.last_run
+    if as_json:
+        echo_json(
+            {
+                "healthy": s.healthy,
+                "last_cycle_at": iso(s.last_cycle_at),
+                "daemon": None
+                if state is None
+                else {
+                    "started_at": iso(state.started_at),
+                    "pid": state.pid,
+                    "host": state.host,
+                    "cycles": state.cycles,
+                },
+                "last_cycle": None
+                if run is None
+                else {
+                    "started_at": iso(run.started_at),
+                    "finished_at": iso(run.finished_at),
+                    "checked": run.checked,
+                    "changed": run.changed,
+                    "failed": run.failed,
+                },
+                "watched": s.watched,
+                "due": s.due,
+                "failing": [w.trial_id for w in s.failing],
+                "stale": [w.trial_id for w in s.stale],
+                "queued_messages": s.queued_messages,
+            }
+        )
+    else:
+        if state is None:
+            click.echo("The daemon has never completed a cycle (is `watcher run` running?).")
+        else:
+            click.echo(
+                f"Last cycle: {when(s.last_cycle_at)} (cycle {state.cycles} of the daemon "
+                f"started {when(state.started_at)}, pid {state.pid} on {state.host})"
+            )
+        if run is not None:
+            click.echo(
+                f"It checked {run.checked} trial(s): {run.changed} changed, {run.failed} failed."
+            )
+        click.echo(
+            f"Watched: {s.watched}; due now: {s.due}; failing: {len(s.failing)}; "
+            f"stale (no success for two intervals): {len(s.stale)}; messages queued: "
+            f"{s.queued_messages}"
+        )
+        for w in s.failing:
+            click.echo(f"  failing: {w.trial_id} since {when(w.failing_since)}: {w.last_error}")
+        for w in s.stale:
+            click.echo(f"  stale: {w.trial_id}, last success {when(w.last_success_at)}")
+        if not s.healthy:
+            interval = app.settings.schedule.check_interval
+            click.echo(f"No cycle completed in the last {format_duration(2 * interval)}.")
+    if not s.healthy:
+        raise SystemExit(1)

@@ -1,0 +1,106 @@
+"""Commands that read a trial's history: show, history, diff."""
+
+from __future__ import annotations
+
+import click
+
+from watcher.cli.app import App, cli, echo_json, iso, json_option, pass_app
+from watcher.cli.present import (
+    LEGEND,
+    change_lines,
+    diff_lines,
+    flag_lines,
+    history_table,
+    record_lines,
+)
+from watcher.core.ids import parse_trial_id
+
+
+@cli.command()
+@click.argument("trial")
+@click.option("--version", "number", type=int, help="Version number (default: the newest).")
+@json_option
+@pass_app
+def show(app: App, trial: str, number: int | None, as_json: bool) -> None:
+    """A stored normalized record."""
+    version = app.service.version(trial, number)
+    if as_json:
+        echo_json(version.record)
+        return
+    click.echo(
+        f"{version.trial_id}, version {version.version}, fetched "
+        f"{version.fetched_at:%Y-%m-%d %H:%M} UTC from {version.source}"
+    )
+    for line in record_lines(version.record):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("trial")
+@json_option
+@pass_app
+def history(app: App, trial: str, as_json: bool) -> None:
+    """The versions of a trial, oldest first."""
+    versions = app.service.history(trial)
+    if as_json:
+        echo_json(
+            [
+                {
+                    "version": v.version,
+                    "fetched_at": iso(v.fetched_at),
+                    "content_hash": v.content_hash,
+                    "changes": v.changes,
+                    "source": v.source,
+                }
+                for v in versions
+            ]
+        )
+        return
+    if not versions:
+        click.echo(f"{parse_trial_id(trial).value}: no version stored yet.")
+        return
+    for line in history_table(versions):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("trial")
+@click.option("--from", "from_", type=int, help="Older version (default: the one before --to).")
+@click.option("--to", type=int, help="Newer version (default: the newest).")
+@json_option
+@pass_app
+def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool) -> None:
+    """Field changes between two versions (default: the last two), and red flags.
+
+    --from 1 compares with the first version seen: changes made and reverted between two
+    checks cancel out, and what a trial changed since we started watching stands out."""
+    d = app.service.diff(trial, from_, to)
+    trial_id = d.new.trial_id
+    if as_json:
+        echo_json(
+            {
+                "trial_id": trial_id,
+                "from": d.old.version,
+                "to": d.new.version,
+                "changes": [c.to_json() for c in d.changes],
+                "flags": [f.to_json() for f in d.flags],
+                "since_start": [c.to_json() for c in d.since_start],
+            }
+        )
+        return
+    if d.old.version == d.new.version and from_ is None:
+        click.echo(f"{trial_id}: only one version stored so far.")
+        for line in flag_lines(d.flags):
+            click.echo(line)
+        return
+    for line in diff_lines(trial_id, d.old, d.new, d.changes, d.flags):
+        click.echo(line)
+    if d.since_start:
+        click.echo(
+            f"Major changes since we started watching (version 1, {d.first.fetched_at:%Y-%m-%d}):"
+        )
+        for change in d.since_start:
+            for line in change_lines(change):
+                click.echo(f"  {line}")
+    if d.changes or d.since_start:
+        click.echo(LEGEND)

@@ -1,0 +1,305 @@
+"""The settings table: every key, its default as written in TOML, and its help. The only place
+defaults live; config.example.toml is kept in step with it by a test."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from watcher.config.values import (
+    boolean,
+    count,
+    db_url,
+    parse_duration,
+    parse_weekly,
+    port,
+    positive_int,
+    record_fields,
+    share,
+    significances,
+    str_list,
+    string,
+    tag_recipients,
+    url,
+)
+from watcher.sources import SOURCES
+
+
+def source_name(value: object) -> str:
+    text = string(value)
+    if text not in SOURCES:
+        raise ValueError(f"expected one of {', '.join(sorted(SOURCES))}, got {value!r}")
+    return text
+
+
+def _prefix_table(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError('expected a table such as { NCT = "ctgov", EUCTR = "euctr" }')
+    out = {}
+    for prefix, name in value.items():
+        if not re.fullmatch(r"[A-Za-z][A-Za-z-]*", prefix):
+            raise ValueError(f"expected trial ID prefixes such as NCT or EUCTR, got {prefix!r}")
+        try:
+            out[prefix.upper()] = source_name(name)
+        except ValueError as e:
+            raise ValueError(f"{prefix}: {e}") from None
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    key: str
+    default: Any
+    parse: Callable[[object], Any]
+    help: str
+
+
+def default_database_url(env: Mapping[str, str] | None = None) -> str:
+    """SQLite in the user's data directory (``$XDG_DATA_HOME/watcher/watcher.db``)."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(base) / 'watcher' / 'watcher.db'}"
+
+
+_GENERAL: tuple[Setting, ...] = (
+    Setting(
+        "database.url",
+        None,
+        db_url,
+        "SQLAlchemy URL of the database; default: SQLite in the user's data directory "
+        "($XDG_DATA_HOME/watcher/watcher.db). $WATCHER_DATABASE_URL overrides it.",
+    ),
+    Setting(
+        "schedule.check_interval",
+        "24h",
+        parse_duration,
+        'How often every watched trial is checked: "30s", "90m", "24h", "7d".',
+    ),
+    Setting(
+        "schedule.tick",
+        "60s",
+        parse_duration,
+        "How often the daemon looks for trials that are due (each is checked every "
+        "check_interval, spread over it); also how often it retries queued messages.",
+    ),
+    Setting(
+        "schedule.failures_before_alert",
+        3,
+        positive_int,
+        "After this many failed checks in a row a trial is reported as failing (in the alert "
+        "and the digest), and once more when it recovers.",
+    ),
+    Setting(
+        "schedule.digest",
+        "mon 08:00",
+        parse_weekly,
+        "When the weekly digest is sent, in the local time zone.",
+    ),
+    Setting("http.timeout", "30s", parse_duration, "How long one request to a register may take."),
+    Setting(
+        "http.retries",
+        3,
+        count,
+        "How often a failed request (timeout, connection error, 429, 5xx) is tried again.",
+    ),
+    Setting(
+        "http.backoff",
+        "2s",
+        parse_duration,
+        "The first wait before a retry; it doubles at each further try. A Retry-After "
+        "header from the register wins when it asks for longer.",
+    ),
+    Setting(
+        "http.contact",
+        "",
+        string,
+        "An e-mail address or URL sent in the User-Agent, so that a register can reach "
+        "whoever runs this watcher instead of blocking it.",
+    ),
+    Setting(
+        "sources.default",
+        "ictrp",
+        source_name,
+        "The adapter for trial IDs that no `sources.by_prefix` entry names: ICTRP carries "
+        "the records of every WHO primary register.",
+    ),
+    Setting(
+        "sources.by_prefix",
+        {"NCT": "ctgov", "EUCTR": "euctr"},
+        _prefix_table,
+        "Which adapter fetches the IDs that start with a prefix (the longest prefix wins); "
+        "`watcher add --source` overrides it for one trial.",
+    ),
+    Setting(
+        "sources.ctgov.page_size",
+        1000,
+        positive_int,
+        "Studies asked for in one batch request (the API allows up to 1000).",
+    ),
+    Setting(
+        "sources.ctgov.fields",
+        "protocolSection,hasResults",
+        string,
+        "The API's `fields` parameter: which parts of a study to fetch. Results tables "
+        "are large and are not compared; empty fetches everything.",
+    ),
+    Setting(
+        "sources.ictrp.username",
+        "",
+        string,
+        "ICTRP web-service account (ictrpinfo@who.int gives them). When set, records come "
+        "from the web service instead of the trial pages.",
+    ),
+    Setting(
+        "sources.ictrp.password_file",
+        "",
+        string,
+        "A file holding the web-service password; $WATCHER_ICTRP_PASSWORD wins over it. "
+        "The password is never written to logs or messages.",
+    ),
+    Setting(
+        "sources.ictrp.service_url",
+        "https://apps.who.int/trialsearch/TrialService.asmx",
+        url,
+        "The ICTRP web service.",
+    ),
+    Setting(
+        "diff.major",
+        [],
+        record_fields,
+        "Record fields whose changes count as major (alerted at once), beyond the built-in "
+        "ones: recruitment status, target sample size, primary outcomes, key dates, sponsor, "
+        "results, phase.",
+    ),
+    Setting("diff.minor", [], record_fields, "Record fields whose changes count as minor."),
+    Setting(
+        "diff.metadata",
+        [],
+        record_fields,
+        "Record fields whose changes count as the register's bookkeeping (never alerted).",
+    ),
+    Setting(
+        "diff.ignore", [], record_fields, "Record fields whose changes are not reported at all."
+    ),
+    Setting(
+        "diff.similarity",
+        0.5,
+        share,
+        "How alike two outcomes (or conditions, interventions) must be, from 0 to 1 by their "
+        "words, to be one item reworded rather than one removed and another added.",
+    ),
+    Setting(
+        "flags.target_cut",
+        0.25,
+        share,
+        "Flag a target sample size cut by more than this share of its first value.",
+    ),
+    Setting(
+        "flags.status_stale_after",
+        "90d",
+        parse_duration,
+        "Flag a status still not ended this long after the trial's completion date.",
+    ),
+    Setting(
+        "flags.results_due_after",
+        "365d",
+        parse_duration,
+        "Flag a trial without results this long after its end.",
+    ),
+    Setting(
+        "email.enabled",
+        False,
+        boolean,
+        "Send alerts and digests. Off until smtp_host, from and to are yours; messages are "
+        "not even queued while it is off.",
+    ),
+    Setting("email.smtp_host", "localhost", string, "SMTP server for alerts and the digest."),
+    Setting("email.smtp_port", 25, port, "Its port (587 for submission with STARTTLS)."),
+    Setting("email.starttls", False, boolean, "Upgrade the connection with STARTTLS."),
+    Setting(
+        "email.ca_file",
+        "",
+        string,
+        "A PEM file of the certificate authorities to trust for STARTTLS (an internal CA); "
+        "empty: the system's.",
+    ),
+    Setting("email.username", "", string, "SMTP login, when the server asks for one."),
+    Setting(
+        "email.password_file",
+        "",
+        string,
+        "A file holding the SMTP password; $WATCHER_SMTP_PASSWORD wins over it. The password "
+        "is never written to logs or messages.",
+    ),
+    Setting("email.from", "watcher@example.org", string, "Sender address of every message."),
+    Setting("email.to", ["trials-office@example.org"], str_list, "Recipients of every message."),
+    Setting(
+        "email.tags",
+        {},
+        tag_recipients,
+        'More recipients by tag, e.g. { oncology = ["onc@example.org"] }: they get the '
+        "alerts and digests of the trials with that tag.",
+    ),
+    Setting(
+        "email.alert_on",
+        ["major", "minor"],
+        significances,
+        "Which changes are alerted right after a check (one message per check run); the rest "
+        "waits for the weekly digest. Metadata changes are never alerted.",
+    ),
+    Setting(
+        "email.retry_after",
+        "5m",
+        parse_duration,
+        "The first wait before a message that could not be sent is tried again; it doubles "
+        "at each try, up to 6 hours.",
+    ),
+    Setting(
+        "notify.apprise_urls",
+        [],
+        str_list,
+        "Other channels for alerts and digests, as apprise URLs (Slack, Teams, webhooks: "
+        "slack://..., msteams://..., json://host/path); needs pip install 'watcher[apprise]'.",
+    ),
+    Setting(
+        "report.templates_dir",
+        "",
+        string,
+        "A folder of templates that replace the built-in ones of the same name "
+        "(alert.html.j2, digest.txt.j2, report.html.j2, ...).",
+    ),
+)
+
+
+def _source_rows() -> tuple[Setting, ...]:
+    """Each register's address and request budget, from its one line in ``SOURCES``."""
+    rows: list[Setting] = []
+    for name, info in SOURCES.items():
+        rows.append(Setting(f"sources.{name}.base_url", info.base_url, url, info.about))
+        rows.append(
+            Setting(
+                f"sources.{name}.requests_per_minute",
+                info.requests_per_minute,
+                positive_int,
+                info.budget,
+            )
+        )
+    return tuple(rows)
+
+
+def _with_sources(rows: tuple[Setting, ...]) -> tuple[Setting, ...]:
+    """The table with every register's address and budget after the routing settings."""
+    out: list[Setting] = []
+    for row in rows:
+        out.append(row)
+        if row.key == "sources.by_prefix":
+            out += _source_rows()
+    return tuple(out)
+
+
+SETTINGS: tuple[Setting, ...] = _with_sources(_GENERAL)
+SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -1,0 +1,352 @@
+"""What an alert, a digest or a report says, as a ``ReportContext``: built here from data the
+caller gives (outcomes, watches, versions), never from the database.
+
+Pure: no database, no templates. How a context looks is the templates' (``report.render``);
+every template gets exactly the fields of ``ReportContext`` (a test keeps the documented list
+and the dataclass in step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from watcher import __version__
+from watcher.core.diff import diff_records, summarize
+from watcher.core.flags import red_flags
+from watcher.core.model import CheckOutcome, CheckRun, FieldChange, Version, Watch
+from watcher.core.timeline import Point, svg
+
+if TYPE_CHECKING:
+    from watcher.config import Settings
+
+# A trial's public page on its register (None when its source is gone from the config).
+UrlFor = Callable[[Watch], "str | None"]
+
+SIGNIFICANCES = ("major", "minor", "metadata")
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeView:
+    """One change as the templates show it."""
+
+    significance: str
+    kind: str
+    label: str
+    summary: str
+    pieces: tuple[dict[str, str], ...]  # word diff: {"op": equal|delete|insert, "text"}
+
+
+@dataclass(frozen=True, slots=True)
+class TrialView:
+    """One trial and its changes in the period."""
+
+    trial_id: str
+    label: str | None
+    url: str | None
+    registry: str
+    tags: tuple[str, ...]
+    version_from: int | None
+    version_to: int | None
+    changes: tuple[ChangeView, ...]
+    counts: Mapping[str, int]
+    flags: tuple[str, ...] = ()
+    results_posted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemView:
+    """A trial whose checks fail or have not succeeded for too long."""
+
+    trial_id: str
+    label: str | None
+    since: datetime | None
+    failures: int
+    error: str | None
+    not_found: bool = False  # the register says it has no such record any more
+
+
+@dataclass(frozen=True, slots=True)
+class VersionView:
+    version: int
+    fetched_at: datetime
+    status: str | None
+    target_sample_size: int | None
+    changes: tuple[ChangeView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    """What every template gets (documented in README "Templates").
+
+    - ``kind``: "alert", "digest", "report" or "history"; ``title``: the page's title.
+    - ``generated_at``, ``period_start``, ``period_end``: when and which span it covers.
+    - ``trials``: the trials with changes (a `TrialView` each), major ones first.
+    - ``counts``: changes by significance; ``checked``/``watched``: trials checked in the
+      period / watched now; ``cycles``: daemon cycles completed in the period.
+    - ``results_posted``: trial IDs whose results were newly posted.
+    - ``failing``: trials whose last checks failed, and since when; ``stale``: trials with no
+      successful check for longer than two check intervals (`ProblemView`).
+    - ``newly_failing``: in an alert, trials that just reached `schedule.failures_before_alert`
+      failed checks in a row; ``recovered``: trials checked again after that many.
+    - ``history``: for one trial's report, its versions (`VersionView`); ``timeline_svg``:
+      its status and target size over them, as inline SVG.
+    - ``version``: watcher's version.
+    """
+
+    kind: str
+    title: str
+    generated_at: datetime
+    period_start: datetime | None
+    period_end: datetime
+    trials: tuple[TrialView, ...] = ()
+    counts: Mapping[str, int] = field(default_factory=lambda: dict.fromkeys(SIGNIFICANCES, 0))
+    checked: int = 0
+    watched: int = 0
+    cycles: int = 0
+    results_posted: tuple[str, ...] = ()
+    failing: tuple[ProblemView, ...] = ()
+    stale: tuple[ProblemView, ...] = ()
+    newly_failing: tuple[ProblemView, ...] = ()
+    recovered: tuple[ProblemView, ...] = ()
+    history: tuple[VersionView, ...] = ()
+    timeline_svg: str = ""
+    version: str = __version__
+
+
+# -- building ---------------------------------------------------------------------------------
+
+
+def _change(c: FieldChange) -> ChangeView:
+    return ChangeView(c.significance, c.kind, c.label, c.summary or c.label, c.detail)
+
+
+def _results_posted(changes: Sequence[FieldChange]) -> bool:
+    return any(
+        (c.field == "results.available" and c.new is True)
+        or (c.field == "results.date_posted" and bool(c.new))
+        for c in changes
+    )
+
+
+def _trial(
+    watch: Watch,
+    url: str | None,
+    changes: Sequence[FieldChange],
+    v_from: int | None,
+    v_to: int | None,
+    flags: Sequence[str] = (),
+) -> TrialView:
+    return TrialView(
+        trial_id=watch.trial_id,
+        label=watch.label,
+        url=url,
+        registry=watch.registry,
+        tags=watch.tags,
+        version_from=v_from,
+        version_to=v_to,
+        changes=tuple(
+            _change(c) for c in sorted(changes, key=lambda c: SIGNIFICANCES.index(c.significance))
+        ),
+        counts=summarize(changes),
+        flags=tuple(flags),
+        results_posted=_results_posted(changes),
+    )
+
+
+def _order(trials: list[TrialView]) -> tuple[TrialView, ...]:
+    return tuple(sorted(trials, key=lambda t: (-t.counts["major"], -t.counts["minor"], t.trial_id)))
+
+
+def total(trials: Sequence[TrialView]) -> dict[str, int]:
+    return {s: sum(t.counts[s] for t in trials) for s in SIGNIFICANCES}
+
+
+def _context(
+    kind: str,
+    title: str,
+    now: datetime,
+    start: datetime | None,
+    trials: list[TrialView],
+    **more: object,
+) -> ReportContext:
+    """The one place a context is put together: its trials ranked, their counts and results."""
+    ordered = _order(trials)
+    return ReportContext(
+        kind=kind,
+        title=title,
+        generated_at=now,
+        period_start=start,
+        period_end=now,
+        trials=ordered,
+        counts=total(ordered),
+        results_posted=tuple(t.trial_id for t in ordered if t.results_posted),
+        **more,  # type: ignore[arg-type]
+    )
+
+
+def alert_context(
+    outcomes: Sequence[CheckOutcome],
+    watches: Mapping[str, Watch],
+    settings: Settings,
+    now: datetime,
+    url_for: UrlFor,
+) -> ReportContext | None:
+    """The alert of one check run: its changes of the alerted significances, the trials that
+    just became failing and those that recovered; None when it has none of these
+    (metadata alone is never alerted)."""
+    alert_on = set(settings.email.alert_on)
+    threshold = settings.schedule.failures_before_alert
+    trials = []
+    newly_failing, recovered = [], []
+    for outcome in outcomes:
+        watch = watches.get(outcome.trial_id)
+        if watch is None:
+            continue
+        if outcome.kind == "failed" and outcome.failures == threshold:
+            newly_failing.append(
+                ProblemView(
+                    watch.trial_id,
+                    watch.label,
+                    watch.failing_since,
+                    outcome.failures,
+                    outcome.error,
+                    outcome.not_found,
+                )
+            )
+        if outcome.kind != "failed" and outcome.recovered_after >= threshold:
+            recovered.append(
+                ProblemView(watch.trial_id, watch.label, None, outcome.recovered_after, None)
+            )
+        changes = [c for c in outcome.changes if c.significance in alert_on]
+        if outcome.kind != "changed" or not changes:
+            continue
+        url = url_for(watch)
+        trials.append(_trial(watch, url, changes, (outcome.version or 1) - 1, outcome.version))
+    if not (trials or newly_failing or recovered):
+        return None
+    return _context(
+        "alert",
+        "Changes found by the last check",
+        now,
+        None,
+        trials,
+        checked=len(outcomes),
+        watched=len(watches),
+        newly_failing=tuple(newly_failing),
+        recovered=tuple(recovered),
+    )
+
+
+def period_context(
+    changed: Sequence[tuple[Watch, Sequence[Version]]],
+    watches: Sequence[Watch],
+    runs: Sequence[CheckRun],
+    settings: Settings,
+    since: datetime,
+    until: datetime,
+    url_for: UrlFor,
+    kind: str = "digest",
+) -> ReportContext:
+    """Every change of (since, until] (``changed``: the trials with versions in it, each with
+    the version before), grouped by trial, with failing and stale trials among ``watches``."""
+    trials = []
+    today = until.date()
+    for watch, versions in changed:
+        # Each version of the period against the one before it: a change made and reverted
+        # within the week is two changes, and both are news.
+        changes = [
+            c
+            for old, new in pairwise(versions)
+            for c in diff_records(old.record, new.record, settings.diff)
+        ]
+        if not changes:
+            continue  # only a first version: nothing to compare it with yet
+        flags = [f.message for f in red_flags([v.record for v in versions], today, settings.flags)]
+        url = versions[-1].record.get("url") or url_for(watch)
+        trials.append(_trial(watch, url, changes, versions[0].version, versions[-1].version, flags))
+    interval = settings.schedule.check_interval
+    threshold = settings.schedule.failures_before_alert
+    failing = [_problem(w) for w in watches if w.is_failing(threshold)]
+    stale = [_problem(w) for w in watches if w.is_stale(until, interval)]
+    title = ("Weekly digest" if kind == "digest" else "Changes") + (
+        f" {since:%Y-%m-%d} to {until:%Y-%m-%d}"
+    )
+    return _context(
+        kind,
+        title,
+        until,
+        since,
+        trials,
+        checked=sum(1 for w in watches if w.last_checked_at and w.last_checked_at > since),
+        watched=len(watches),
+        cycles=sum(1 for r in runs if r.trigger == "daemon"),
+        failing=tuple(failing),
+        stale=tuple(stale),
+    )
+
+
+def _problem(w: Watch) -> ProblemView:
+    return ProblemView(
+        w.trial_id,
+        w.label,
+        w.failing_since or w.last_success_at,
+        w.consecutive_failures,
+        w.last_error,
+    )
+
+
+def history_context(
+    watch: Watch, versions: Sequence[Version], settings: Settings, now: datetime, url_for: UrlFor
+) -> ReportContext:
+    """One trial's whole history: each version with its changes, and the timeline."""
+    trial_id = watch.trial_id
+    views = []
+    for i, v in enumerate(versions):
+        changes = diff_records(versions[i - 1].record, v.record, settings.diff) if i else []
+        views.append(
+            VersionView(
+                v.version,
+                v.fetched_at,
+                v.record.get("recruitment_status"),
+                v.record.get("target_sample_size"),
+                tuple(_change(c) for c in changes),
+            )
+        )
+    points = [
+        Point(
+            v.fetched_at,
+            v.version,
+            v.record.get("status"),
+            v.record.get("recruitment_status"),
+            v.record.get("target_sample_size"),
+        )
+        for v in versions
+    ]
+    all_changes = (
+        diff_records(versions[0].record, versions[-1].record, settings.diff)
+        if (len(versions) > 1)
+        else []
+    )
+    flags = [f.message for f in red_flags([v.record for v in versions], now.date(), settings.flags)]
+    trial = _trial(
+        watch,
+        versions[-1].record.get("url") if versions else url_for(watch),
+        all_changes,
+        versions[0].version if versions else None,
+        versions[-1].version if versions else None,
+        flags,
+    )
+    return _context(
+        "history",
+        f"{trial_id}: history since we started watching",
+        now,
+        versions[0].fetched_at if versions else None,
+        [trial],
+        watched=1,
+        history=tuple(views),
+        timeline_svg=svg(points) if points else "",
+    )

@@ -1,0 +1,439 @@
+"""The application: every operation of watcher, for the CLI, the daemon and the web view.
+
+Read ``Service`` to learn what watcher can do. It takes and returns model types and never
+prints or exits; the CLI turns its results into lines and exit codes. It opens the database
+and the HTTP client only when an operation first needs them, so `parse` and `compare` touch
+neither. Expected failures are ``WatcherError``s (see ``watcher.errors``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from watcher.config import Settings
+from watcher.core.diff import diff_records, since_start
+from watcher.core.flags import RedFlag, red_flags
+from watcher.core.ids import TrialId, parse_trial_id
+from watcher.core.model import (
+    CheckOutcome,
+    CheckRun,
+    DaemonState,
+    FieldChange,
+    Record,
+    Version,
+    Watch,
+)
+from watcher.errors import ConfigError, InputError, WatcherError
+from watcher.sources import get as get_source
+from watcher.sources import source_for
+
+if TYPE_CHECKING:
+    import httpx
+
+    from watcher.notify.outbox import Delivery
+    from watcher.pipeline import Checker
+    from watcher.report.context import ReportContext
+    from watcher.store import Store
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """What `add` and `import` did: the watches asked for, and which were new."""
+
+    watches: tuple[Watch, ...]
+    added: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    outcomes: tuple[CheckOutcome, ...]
+    not_sent: tuple[str, ...] = ()  # messages that stay queued, and why
+
+    @property
+    def failed(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if o.kind == "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    """Two versions of a trial, what changed between them, and the red flags up to ``new``."""
+
+    old: Version
+    new: Version
+    first: Version
+    changes: tuple[FieldChange, ...]
+    flags: tuple[RedFlag, ...]
+    since_start: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Two saved payloads of one source, record by record."""
+
+    before: int
+    after: int
+    changed: tuple[tuple[str, tuple[FieldChange, ...]], ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What `status` and the web view's health check report."""
+
+    healthy: bool  # a daemon cycle completed within two check intervals
+    last_cycle_at: datetime | None
+    daemon: DaemonState | None
+    last_run: CheckRun | None
+    watched: int
+    due: int
+    failing: tuple[Watch, ...]
+    stale: tuple[Watch, ...]
+    queued_messages: int
+
+
+class Service:
+    """watcher's operations on one configuration."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        client: httpx.Client | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._store = store
+        self._client = client
+        self._checker: Checker | None = None
+        self._owned: list[Callable[[], None]] = []
+
+    @property
+    def store(self) -> Store:
+        """The database, opened (and its schema brought up to date) on first use."""
+        if self._store is None:
+            from watcher.store.sql import open_store
+
+            self._store = open_store(self.settings.database.url)
+            self._owned.append(self._store.close)
+        return self._store
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            from watcher.sources.http import make_client
+
+            self._client = make_client(self.settings.http)
+            self._owned.append(self._client.close)
+        return self._client
+
+    def checker(self) -> Checker:
+        """The check pipeline; one per service, so that request budgets hold across calls."""
+        if self._checker is None:
+            from watcher.pipeline import Checker
+
+            self._checker = Checker(self.settings, self.store, self.client, clock=self.clock)
+        return self._checker
+
+    def close(self) -> None:
+        """Let go of what this service opened (not what it was given)."""
+        for close in reversed(self._owned):
+            close()
+        self._owned.clear()
+
+    # -- the watch list --------------------------------------------------------------------
+
+    def _watches_for(
+        self, ids: Sequence[TrialId], source: str | None, label: str | None, tags: Sequence[str]
+    ) -> list[Watch]:
+        return [
+            Watch(
+                tid.value,
+                tid.registry,
+                source_for(tid.value, tid.registry, source, self.settings).name,
+                label,
+                tuple(tags),
+            )
+            for tid in ids
+        ]
+
+    def add(
+        self,
+        ids: Sequence[str],
+        *,
+        source: str | None = None,
+        label: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> Added:
+        """Watch trials; every ID is checked before any is stored."""
+        watches = self._watches_for([parse_trial_id(t) for t in ids], source, label, tags)
+        added = self.store.add_watches(watches, self.clock())
+        return Added(tuple(watches), tuple(added))
+
+    def import_file(
+        self, path: str, *, source: str | None = None, tags: Sequence[str] = ()
+    ) -> Added:
+        """Watch every trial ID of a text list, CSV/TSV or ICTRP XML export (all or nothing)."""
+        from watcher.importing import read_trial_ids
+
+        watches = self._watches_for(read_trial_ids(path), source, None, tags)
+        added = self.store.add_watches(watches, self.clock())
+        return Added(tuple(watches), tuple(added))
+
+    def remove(self, ids: Sequence[str]) -> list[str]:
+        """Stop watching trials (all or nothing); their history is kept."""
+        trial_ids = [parse_trial_id(text).value for text in ids]
+        self.store.remove(trial_ids, self.clock())
+        return trial_ids
+
+    def watches(self, tag: str | None = None) -> list[Watch]:
+        return self.store.watches(tag=tag)
+
+    def baseline(
+        self, trial_ids: Sequence[str], progress: Progress | None = None
+    ) -> list[CheckOutcome]:
+        """Fetch the first version of trials just added."""
+        watches = [self.store.watch(tid) for tid in trial_ids]
+        return self.checker().check(watches, progress=progress)
+
+    # -- checking --------------------------------------------------------------------------
+
+    def check(self, ids: Sequence[str] = (), progress: Progress | None = None) -> CheckResult:
+        """Send what earlier runs could not, check these trials (every watched one when no ID
+        is given), store new versions, and alert what changed."""
+        not_sent = self.deliver().errors
+        if ids:
+            watches = [self.store.watch(parse_trial_id(text).value) for text in ids]
+        else:
+            watches = self.store.watches()
+        run = self.store.start_run("cli", self.clock())
+        outcomes = self.checker().check(watches, progress=progress)
+        self.store.finish_run(
+            run,
+            self.clock(),
+            checked=len(outcomes),
+            changed=sum(o.kind == "changed" for o in outcomes),
+            failed=sum(o.kind == "failed" for o in outcomes),
+        )
+        delivery = self.alert(outcomes)
+        return CheckResult(tuple(outcomes), not_sent + (delivery.errors if delivery else ()))
+
+    # -- alerts, the outbox and the digest ---------------------------------------------------
+
+    @property
+    def notifying(self) -> bool:
+        return self.settings.email.enabled or bool(self.settings.apprise_urls)
+
+    def url_for(self, watch: Watch) -> str | None:
+        """A trial's public page on its register."""
+        try:
+            return get_source(watch.source, self.settings).record_url(watch.trial_id)
+        except WatcherError:  # a source removed from config must not stop a report
+            return None
+
+    def alert(self, outcomes: Sequence[CheckOutcome]) -> Delivery | None:
+        """Queue the alert of a check run (one message per run, never one per change) and
+        send the outbox; None when nothing is configured to send."""
+        if not self.notifying:
+            return None
+        from watcher.notify.outbox import queue
+        from watcher.report.compose import to_messages
+        from watcher.report.context import alert_context
+
+        now = self.clock()
+        watches = {w.trial_id: w for w in self.store.watches(include_removed=True)}
+        ctx = alert_context(outcomes, watches, self.settings, now, self.url_for)
+        if ctx is not None:
+            queue(self.store, to_messages(ctx, self.settings, "alert"), now)
+        return self.deliver()
+
+    def deliver(self) -> Delivery:
+        """Send what the outbox holds that is due; a failure stays queued."""
+        from watcher.notify.outbox import Delivery, deliver, senders
+
+        if not self.notifying:
+            return Delivery(0, 0, (), 0)
+        return deliver(
+            self.store, senders(self.settings), self.clock(), self.settings.email.retry_after
+        )
+
+    def digest(self, since: date | None = None) -> ReportContext:
+        """The digest due now: from where the last one ended (or ``since``, or a week ago)."""
+        now = self.clock()
+        if since is not None:
+            start = datetime(since.year, since.month, since.day, tzinfo=UTC)
+        else:
+            start = self.store.last_digest_end() or now - timedelta(days=7)
+        return self._period(start, now, "digest")
+
+    def _period(self, start: datetime, end: datetime, kind: str) -> ReportContext:
+        from watcher.report.context import period_context
+
+        return period_context(
+            self.store.changed_since(start, end),
+            self.store.watches(),
+            self.store.runs_between(start, end),
+            self.settings,
+            start,
+            end,
+            self.url_for,
+            kind=kind,
+        )
+
+    def require_notifying(self) -> None:
+        """``ConfigError`` saying what to set when nothing is configured to send."""
+        if not self.notifying:
+            raise ConfigError(
+                self.settings.origin,
+                "email.enabled",
+                "e-mail is off (and no notify.apprise_urls); set it to true (and smtp_host, "
+                "from, to) to send",
+            )
+
+    def send_digest(self, ctx: ReportContext | None = None) -> Delivery:
+        """Queue the digest (the one due now unless given) behind what is already queued, and
+        send them; a failure stays queued and goes out with the next delivery."""
+        self.require_notifying()
+        from watcher.notify.outbox import queue
+        from watcher.report.compose import to_messages
+
+        ctx = ctx if ctx is not None else self.digest()
+        earlier = self.deliver()  # older messages first
+        queue(self.store, to_messages(ctx, self.settings, "digest"), self.clock())
+        now = self.deliver()
+        return replace(now, sent=earlier.sent + now.sent, errors=earlier.errors + now.errors)
+
+    # -- reading the history -----------------------------------------------------------------
+
+    def version(self, trial: str, number: int | None = None) -> Version:
+        return self.store.version(parse_trial_id(trial).value, number)
+
+    def history(self, trial: str) -> list[Version]:
+        return self.store.history(parse_trial_id(trial).value)
+
+    def diff(self, trial: str, from_: int | None = None, to: int | None = None) -> DiffResult:
+        """Field changes between two versions (default: the last two), and red flags."""
+        trial_id = parse_trial_id(trial).value
+        new = self.store.version(trial_id, to)
+        old = self.store.version(trial_id, from_ if from_ is not None else max(new.version - 1, 1))
+        rules = self.settings.diff
+        versions = [v for v in self.store.history(trial_id) if v.version <= new.version]
+        first = versions[0]
+        return DiffResult(
+            old,
+            new,
+            first,
+            tuple(diff_records(old.record, new.record, rules)),
+            tuple(red_flags([v.record for v in versions], date.today(), self.settings.flags)),
+            tuple(since_start(first.record, new.record, rules)) if old.version > 1 else (),
+        )
+
+    def report(self, since: date | None = None, trial: str | None = None) -> ReportContext:
+        """The changes of a period (default: the last week), or one trial's whole history."""
+        now = self.clock()
+        if trial is not None:
+            from watcher.report.context import history_context
+
+            trial_id = parse_trial_id(trial).value
+            watch, versions = self.store.watch(trial_id), self.store.history(trial_id)
+            return history_context(watch, versions, self.settings, now, self.url_for)
+        start = (
+            datetime(since.year, since.month, since.day, tzinfo=UTC)
+            if since
+            else now - timedelta(days=7)
+        )
+        return self._period(start, now, "report")
+
+    def render(self, ctx: ReportContext, fmt: str) -> str:
+        """A context as ``text``, ``html`` or ``atom``, for a report or a digest."""
+        from watcher.report.render import render, render_atom
+
+        if fmt == "atom":
+            return render_atom(ctx)
+        page = "digest" if ctx.kind == "digest" else "report"
+        return render(ctx, f"{page}.{'html' if fmt == 'html' else 'txt'}.j2", self.settings)
+
+    # -- offline: saved payloads ---------------------------------------------------------------
+
+    def parse_file(self, path: str, source: str) -> list[Record]:
+        """Normalize a saved register payload; no database."""
+        return get_source(source, self.settings).parse_file(_read(path), path)
+
+    def compare_files(self, old: str, new: str, source: str) -> Comparison:
+        """Two saved payloads of one source, record by record; no database."""
+        before = {r["trial_id"]: r for r in self.parse_file(old, source)}
+        after = {r["trial_id"]: r for r in self.parse_file(new, source)}
+        changed = []
+        for trial_id in (t for t in before if t in after):
+            changes = diff_records(before[trial_id], after[trial_id], self.settings.diff)
+            if changes:
+                changed.append((trial_id, tuple(changes)))
+        return Comparison(
+            len(before),
+            len(after),
+            tuple(changed),
+            tuple(t for t in after if t not in before),
+            tuple(t for t in before if t not in after),
+        )
+
+    # -- the daemon and its health --------------------------------------------------------------
+
+    def status(self) -> Status:
+        """When the daemon last completed a cycle; what is due, failing and stale."""
+        now = self.clock()
+        state = self.store.daemon_state()
+        watches = self.store.watches()
+        interval = self.settings.schedule.check_interval
+        threshold = self.settings.schedule.failures_before_alert
+        last = state.last_cycle_at if state else None
+        return Status(
+            healthy=last is not None and last >= now - 2 * interval,
+            last_cycle_at=last,
+            daemon=state,
+            last_run=self.store.last_run("daemon"),
+            watched=len(watches),
+            due=sum(1 for w in watches if w.next_check_at is None or w.next_check_at <= now),
+            failing=tuple(w for w in watches if w.is_failing(threshold)),
+            stale=tuple(w for w in watches if w.is_stale(now, interval)),
+            queued_messages=len(self.store.outbox(status="queued")),
+        )
+
+    def run(self) -> None:
+        """The daemon: check on schedule, alert, send the digest, until SIGTERM."""
+        from watcher.daemon import Daemon
+
+        Daemon(self).run()
+
+    def upgrade_database(self) -> str:
+        """Apply the schema migrations; the database's URL, without its password."""
+        from watcher.store.db import make_engine, shown
+        from watcher.store.migrate import upgrade
+
+        engine = make_engine(self.settings.database.url)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+        return shown(engine)
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise InputError(path, f"cannot read it ({e.strerror})") from None

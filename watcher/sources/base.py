@@ -1,0 +1,67 @@
+"""The interface every register adapter implements, and what they share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from watcher.core.model import Expanded, Fetched, Record
+from watcher.errors import FetchError, RecordNotFound, RegistryError, WatcherError
+
+if TYPE_CHECKING:  # HTTP is loaded by the commands that fetch, not by `parse`
+    from watcher.sources.http import Fetcher
+
+# One trial's answer from a batch fetch: its payload, the records a whole-trial watch stands
+# for, or the error that stopped it.
+FetchResult = tuple[str, Fetched | Expanded | WatcherError]
+
+
+class Source(Protocol):
+    """A way of fetching and normalizing records: one register's API or page format."""
+
+    name: str
+    # Requests a minute this source allows itself (the register's published or polite budget).
+    requests_per_minute: int
+    # Trials one request fetches at most (CT.gov: a page of studies; 1 for one by one).
+    page_size: int
+
+    def serves(self, registry: str) -> bool:
+        """Whether this source can fetch the records of ``registry``."""
+        ...
+
+    def record_url(self, trial_id: str) -> str:
+        """The record's public page."""
+        ...
+
+    def fetch(self, fetcher: Fetcher, trial_ids: Sequence[str]) -> Iterator[FetchResult]:
+        """Fetch every trial of ``trial_ids``, as few requests as the register allows;
+        yield one result per trial, in any order, never raise for one trial's failure."""
+        ...
+
+    def normalize(self, fetched: Fetched) -> Record:
+        """The normalized record (contract §3) of one fetched payload."""
+        ...
+
+    def parse_file(self, data: bytes, name: str) -> list[Record]:
+        """Every record in a saved payload; ``InputError`` naming ``name`` if it is not
+        this source's format."""
+        ...
+
+
+def for_trial(error: WatcherError, trial_id: str) -> WatcherError:
+    """The same failure, named for one of the trials it stopped (a batch or download that
+    failed as a whole)."""
+    if isinstance(error, RecordNotFound):
+        return RecordNotFound(error.source, trial_id, error.why)
+    if isinstance(error, FetchError):
+        return FetchError(
+            error.source,
+            trial_id,
+            error.why,
+            retryable=error.retryable,
+            status=error.status,
+            unreachable=error.unreachable,
+        )
+    if isinstance(error, RegistryError):
+        return type(error)(error.source, trial_id, error.why)
+    return error

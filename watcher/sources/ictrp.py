@@ -1,0 +1,377 @@
+"""WHO ICTRP: every register's records, as the trial page, the web service, or an export.
+
+ICTRP is the way to watch trials of registers without an adapter of their own (DRKS, ANZCTR,
+ChiCTR, JPRN, CTIS, ISRCTN...). Each of its formats is read into one row of export columns
+(``ictrp_formats``); ``record_from_row`` maps that row to the record, so the same trial reads
+the same from every format that carries the same fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from watcher.core.ids import parse_trial_id
+from watcher.core.model import Fetched, Record, empty_record
+from watcher.core.normalize import (
+    clean_block,
+    clean_line,
+    finish_record,
+    iso_date,
+    parse_int,
+    unique,
+)
+from watcher.errors import InputError, InvalidTrialId, NormalizeError, RecordNotFound, WatcherError
+from watcher.sources import ictrp_formats as formats
+from watcher.sources import ictrp_page as page
+from watcher.sources.base import FetchResult
+
+if TYPE_CHECKING:  # HTTP is loaded by the commands that fetch, not by `parse`
+    from watcher.config import SourceSettings
+    from watcher.sources.http import Fetcher
+
+PUBLIC_BASE = "https://trialsearch.who.int"
+
+# ICTRP's names of the registers (Source_Register, the page's "Register:").
+REGISTERS = {
+    "clinicaltrials.gov": "ctgov",
+    "eu clinical trials register": "euctr",
+    "euctr": "euctr",
+    "ctis": "ctis",
+    "isrctn": "isrctn",
+    "german clinical trials register": "drks",
+    "drks": "drks",
+    "anzctr": "anzctr",
+    "chictr": "chictr",
+    "jprn": "jprn",
+    "cris": "cris",
+    "nl-omon": "nl-omon",
+    "netherlands trial register": "ntr",
+    "ntr": "ntr",
+    "ctri": "ctri",
+    "irct": "irct",
+    "pactr": "pactr",
+    "rebec": "rebec",
+}
+
+STATUS_MAP = {
+    "recruiting": "recruiting",
+    "authorised": "authorised",
+    "authorised-recruitment may be ongoing or finished": "authorised",
+    "pending": "not_yet_recruiting",
+    "not yet recruiting": "not_yet_recruiting",
+    "completed": "completed",
+    "suspended": "suspended",
+    "terminated": "terminated",
+    "withdrawn": "withdrawn",
+    "ongoing": "ongoing",
+    "ended": "ended",
+}
+# Values that say "no limit" or "not given" rather than a value.
+_NO_VALUE = {"n/a", "na", "none", "not applicable", "not available", "no limit", "-", "0"}
+
+_EUCTR_OUTCOME_SPLIT = re.compile(
+    # ";" then, sometimes, "<br>" and indentation before the next label (real 2020 downloads).
+    r";(?=(?:\s|<br\s*/?>)*(?:"
+    + "|".join(re.escape(label) for label in page.OUTCOME_LABELS)
+    + r"):)",
+    re.IGNORECASE,
+)
+_JOINED = re.compile(r";(?=\S)")
+
+
+class Ictrp:
+    """WHO ICTRP: trial pages, or the web service when an account is configured."""
+
+    name = "ictrp"
+
+    def __init__(self, settings: SourceSettings) -> None:
+        self.base_url = settings.base_url
+        self.requests_per_minute = settings.requests_per_minute or 10
+        self.page_size = 1
+        self.username = settings.username
+        self.password = settings.password
+        self.service_url = settings.service_url
+
+    def serves(self, registry: str) -> bool:
+        return True  # ICTRP carries every WHO primary register
+
+    def record_url(self, trial_id: str) -> str:
+        return f"{PUBLIC_BASE}/Trial2.aspx?TrialID={quote(trial_id, safe='')}"
+
+    def fetch(self, fetcher: Fetcher, trial_ids: Sequence[str]) -> Iterator[FetchResult]:
+        for trial_id in trial_ids:
+            try:
+                yield trial_id, self._fetch_one(fetcher, trial_id)
+            except WatcherError as e:
+                yield trial_id, e
+
+    def _fetch_one(self, fetcher: Fetcher, trial_id: str) -> Fetched:
+        if self.username:
+            response = fetcher.get(
+                f"{self.service_url}/GetTrialDetails",
+                trial_id=trial_id,
+                params={
+                    "TrialIDnum": trial_id,
+                    "username": self.username,
+                    "password": self.password,
+                },
+            )
+            kind = "application/xml"
+            if formats.detect(response.content) == "web-service":
+                try:
+                    if formats.read_web_service(response.content, trial_id) is None:
+                        raise RecordNotFound(
+                            self.name,
+                            trial_id,
+                            "the ICTRP web service has no such record (empty answer)",
+                        )
+                except InputError:
+                    pass  # normalize() names what is wrong with it
+        else:
+            response = fetcher.get(
+                f"{self.base_url}/Trial2.aspx", trial_id=trial_id, params={"TrialID": trial_id}
+            )
+            kind = "text/html"
+        return Fetched(trial_id, self.name, response.content, kind, self.record_url(trial_id))
+
+    def normalize(self, fetched: Fetched) -> Record:
+        tid = fetched.trial_id
+        kind = formats.detect(fetched.payload)
+        try:
+            if kind == "web-service":
+                row = formats.read_web_service(fetched.payload, tid)
+                if row is None:
+                    raise NormalizeError(self.name, tid, "the web service answered no record")
+            elif kind in ("page-html", "page-text"):
+                text = (
+                    page.page_text(fetched.payload)
+                    if kind == "page-html"
+                    else fetched.payload.decode("utf-8", errors="replace")
+                )
+                row = page.read_page_text(text, tid)
+            else:
+                raise NormalizeError(
+                    self.name, tid, "the answer is neither a trial page nor a web-service record"
+                )
+        except InputError as e:
+            raise NormalizeError(self.name, tid, e.args[0].split(": ", 1)[-1]) from None
+        record = record_from_row(row, self.name)
+        if record["trial_id"].upper() != tid.upper():
+            raise NormalizeError(
+                self.name, tid, f"the register answered with another trial, {record['trial_id']}"
+            )
+        record["trial_id"] = tid
+        return record
+
+    def parse_file(self, data: bytes, name: str) -> list[Record]:
+        """Every trial of an XML export or CSV download, or the one of a trial page or
+        web-service answer; the format is recognized from the content."""
+        kind = formats.detect(data)
+        if kind == "xml-export":
+            rows = formats.read_export(data, name)
+        elif kind == "csv":
+            rows = formats.read_csv(data, name)
+        elif kind == "page-html":
+            rows = [page.read_page(data, name)]
+        elif kind == "page-text":
+            rows = [page.read_page_text(data.decode("utf-8", errors="replace"), name)]
+        elif kind == "web-service":
+            row = formats.read_web_service(data, name)
+            if row is None:
+                raise InputError(
+                    name, "an ICTRP web-service answer without a record (the service's 'not found')"
+                )
+            rows = [row]
+        else:
+            raise InputError(
+                name,
+                "not an ICTRP format (an XML export, a CSV download, a "
+                "trial page or a web-service answer)",
+            )
+        return [record_from_row(row, self.name) for row in rows]
+
+
+# -- from a row to the record -----------------------------------------------------------------
+
+
+def _text(row: formats.Row, key: str) -> str | None:
+    value = row.get(key)
+    return clean_line(value) if isinstance(value, str) else None
+
+
+def _value(row: formats.Row, key: str) -> str | None:
+    """A free value, with ICTRP's "N/A", "None", "Not applicable" as no value."""
+    text = _text(row, key)
+    return None if text is None or text.lower() in _NO_VALUE else text
+
+
+def _items(value: Any, *, outcomes: bool = False) -> list[str]:
+    """A list column: the format's own items, or an export's ``;``-joined text split where a
+    ``;`` is not followed by a space (a space follows a ``;`` inside one item's prose)."""
+    if isinstance(value, list):
+        parts = value
+    elif isinstance(value, str) and value.strip():
+        splitter = (
+            _EUCTR_OUTCOME_SPLIT if outcomes and _EUCTR_OUTCOME_SPLIT.search(value) else _JOINED
+        )
+        parts = splitter.split(value)
+    else:
+        return []
+    return unique(parts, multiline=True)
+
+
+def _yes_no(text: str | None) -> bool | None:
+    if text is None:
+        return None
+    low = text.strip().lower()
+    return True if low in ("yes", "true", "y") else False if low in ("no", "false", "n") else None
+
+
+def _registry(trial_id: str, register: str | None) -> str:
+    try:
+        return parse_trial_id(trial_id).registry
+    except InvalidTrialId:
+        pass
+    name = (register or "").strip().lower()
+    return REGISTERS.get(name, re.sub(r"[^a-z0-9-]+", "-", name).strip("-") or "unknown")
+
+
+def _canonical(trial_id: str) -> str:
+    try:
+        return parse_trial_id(trial_id).value
+    except InvalidTrialId:
+        return trial_id
+
+
+def _contacts(row: formats.Row) -> list[dict[str, Any]]:
+    given = row.get("contacts")
+    if not given:
+        # Export columns: one contact, or several joined by ";" in every column alike.
+        columns = {
+            f: _items(row.get(f"contact_{c}")) or []
+            for f, c in (
+                ("first", "firstname"),
+                ("last", "lastname"),
+                ("address", "address"),
+                ("email", "email"),
+                ("phone", "tel"),
+                ("affiliation", "affiliation"),
+            )
+        }
+        count = max((len(v) for v in columns.values()), default=0)
+        given = []
+        for i in range(count):
+
+            def at(field: str, i: int = i) -> str:
+                values = columns[field]
+                return values[i] if len(values) == count else "; ".join(values) if i == 0 else ""
+
+            given.append(
+                {
+                    "name": " ".join(p for p in (at("first"), at("last")) if p),
+                    "address": at("address"),
+                    "email": at("email"),
+                    "phone": at("phone"),
+                    "affiliation": at("affiliation"),
+                }
+            )
+    out: list[dict[str, Any]] = []
+    for contact in given:
+        cleaned = {
+            "name": clean_line(contact.get("name")),
+            "affiliation": clean_line(contact.get("affiliation")),
+            "email": clean_line(contact.get("email")),
+            "phone": clean_line(contact.get("phone")),
+            "address": clean_line(contact.get("address")),
+            "role": None,
+        }
+        # The page lists the public and the scientific contact, often the same person.
+        if any(v for v in cleaned.values()) and cleaned not in out:
+            out.append(cleaned)
+    return out
+
+
+def _target_size(row: formats.Row) -> tuple[int | None, str | None]:
+    text = _text(row, "target_size")
+    number = parse_int(text)
+    return (number, None) if number is not None else (None, text)
+
+
+def _prospective(row: formats.Row) -> bool | None:
+    if (given := _yes_no(_text(row, "prospective_registration"))) is not None:
+        return given
+    retrospective = _yes_no(_text(row, "retrospective_flag"))
+    return None if retrospective is None else not retrospective
+
+
+def record_from_row(row: formats.Row, source: str = "ictrp") -> Record:
+    """The normalized record (contract §3) of one ICTRP row, whatever format it came from."""
+    raw_id = _text(row, "trialid")
+    if raw_id is None:
+        raise NormalizeError(source, None, "a record without a TrialID")
+    trial_id = _canonical(raw_id)
+    try:
+        return _record(row, trial_id, source)
+    except ValueError as e:
+        raise NormalizeError(source, trial_id, str(e)) from None
+
+
+def _record(row: formats.Row, trial_id: str, source: str) -> Record:
+    record = empty_record(trial_id, _registry(trial_id, _text(row, "source_register")), source)
+    status_text = _text(row, "recruitment_status")
+    size, size_text = _target_size(row)
+    registered = iso_date(_text(row, "date_registration3")) or iso_date(
+        _text(row, "date_registration")
+    )
+    ethics = {
+        "status": _value(row, "ethics_review_status"),
+        "approval_date": iso_date(_text(row, "ethics_review_approval_date")),
+        "contact_name": _text(row, "ethics_review_contact_name"),
+        "contact_address": _text(row, "ethics_review_contact_address"),
+        "contact_phone": _text(row, "ethics_review_contact_phone"),
+        "contact_email": _text(row, "ethics_review_contact_email"),
+    }
+    results_url = _text(row, "results_url_link")
+    record.update(
+        url=_text(row, "web_address"),
+        last_refreshed=iso_date(_text(row, "last_refreshed_on")),
+        registration_date=registered,
+        prospective_registration=_prospective(row),
+        primary_sponsor=_text(row, "primary_sponsor"),
+        secondary_sponsors=_items(row.get("secondary_sponsor")),
+        funding_sources=_items(row.get("source_support")),
+        public_title=_text(row, "public_title"),
+        scientific_title=_text(row, "scientific_title"),
+        acronym=_text(row, "acronym"),
+        secondary_ids=_items(row.get("secondary_id")),
+        recruitment_status=status_text,
+        status=STATUS_MAP.get((status_text or "").lower(), "unknown") if status_text else None,
+        first_enrolment_date=iso_date(_text(row, "date_enrollement")),
+        target_sample_size=size,
+        target_sample_size_text=size_text,
+        study_type=_text(row, "study_type"),
+        study_design=clean_block(row.get("study_design") or None),
+        phase=clean_block(row.get("phase") or None),
+        countries=_items(row.get("countries")),
+        conditions=_items(row.get("condition")),
+        interventions=_items(row.get("intervention")),
+        inclusion_criteria=clean_block(row.get("inclusion_criteria") or None),
+        exclusion_criteria=clean_block(row.get("exclusion_criteria") or None),
+        age_min=_value(row, "inclusion_agemin"),
+        age_max=_value(row, "inclusion_agemax"),
+        gender=clean_block(row.get("inclusion_gender") or None),
+        primary_outcomes=_items(row.get("primary_outcome"), outcomes=True),
+        secondary_outcomes=_items(row.get("secondary_outcome"), outcomes=True),
+        contacts=_contacts(row),
+        ethics_review=ethics if any(ethics.values()) else None,
+        results={
+            "available": _yes_no(_text(row, "results_yes_no")),
+            "date_posted": iso_date(_text(row, "results_date_posted")),
+            "date_completed": iso_date(_text(row, "results_date_completed")),
+            "url": results_url,
+        },
+    )
+    return finish_record(record)

@@ -1,0 +1,69 @@
+"""What every part of the SQL store shares: the engine, its transactions, and rows as models.
+
+ORM rows never leave ``watcher.store``: each aggregate's module turns them into
+``watcher.core.model`` types with the converters here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from watcher.core.model import Watch
+from watcher.errors import StoreError, UnknownTrial
+from watcher.store.db import READ_ONLY
+from watcher.store.tables import WatchRow
+
+
+class StoreBase:
+    """The engine and two kinds of transaction: writing, and reading without waiting."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
+
+    @contextmanager
+    def _session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """One transaction; ``read_only`` ones never wait for a writer (see store.db)."""
+        factory = self._readers if read_only else self._sessions
+        try:
+            with factory.begin() as session:
+                yield session
+        except OperationalError as e:
+            raise StoreError(f"database: {e.orig}") from None
+
+    @staticmethod
+    def _row(session: Session, trial_id: str) -> WatchRow:
+        row = session.scalar(select(WatchRow).where(WatchRow.trial_id == trial_id))
+        if row is None:
+            raise UnknownTrial(trial_id)
+        return row
+
+
+def to_watch(row: WatchRow) -> Watch:
+    return Watch(
+        trial_id=row.trial_id,
+        registry=row.registry_name,
+        source=row.source,
+        label=row.label,
+        tags=tuple(row.tags or ()),
+        active=row.active,
+        added_at=row.added_at,
+        last_checked_at=row.last_checked_at,
+        last_changed_at=row.last_changed_at,
+        last_outcome=row.last_outcome,  # type: ignore[arg-type]
+        consecutive_failures=row.consecutive_failures,
+        last_error=row.last_error,
+        redirected_to=row.redirected_to,
+        versions=row.version_count,
+        last_success_at=row.last_success_at,
+        failing_since=row.failing_since,
+        next_check_at=row.next_check_at,
+    )

@@ -1,0 +1,178 @@
+"""The store's interface: what the application asks of the database, by aggregate.
+
+``SqlStore`` (``store.sql``) implements it on SQLite and PostgreSQL; the service, the check
+pipeline and the daemon know only this protocol. Every method takes and returns
+``watcher.core.model`` types; an unknown trial raises ``UnknownTrial``, a database that
+refuses raises ``StoreError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple, Protocol
+
+from watcher.core.model import (
+    CheckRun,
+    DaemonState,
+    Fetched,
+    Message,
+    Queued,
+    Record,
+    Version,
+    Watch,
+)
+from watcher.errors import StoreError
+
+
+class Latest(NamedTuple):
+    """What an unchanged check is decided on, without loading the record."""
+
+    version: int
+    content_hash: str
+    payload_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """A check that found the stored version still current."""
+
+    trial_id: str
+    at: datetime
+    redirected_to: str | None = None
+    payload_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckLogEntry:
+    """A run of identical check outcomes of one trial."""
+
+    outcome: str
+    first_at: datetime
+    last_at: datetime
+    count: int
+    version: int | None
+    error: str | None
+
+
+class VersionConflict(StoreError):
+    """Another process stored a version of the same trial in the meantime."""
+
+
+class Store(Protocol):
+    # -- the watch list (store.watches) --------------------------------------------------------
+    def add_watches(
+        self, watches: Sequence[Watch], now: datetime, *, reactivate: bool = True
+    ) -> list[str]:
+        """Watch these trials (all or nothing); the IDs not watched before."""
+        ...
+
+    def remove(self, trial_ids: Iterable[str], now: datetime) -> None:
+        """Stop watching (all or nothing); history is kept."""
+        ...
+
+    def watches(self, *, tag: str | None = None, include_removed: bool = False) -> list[Watch]:
+        """The watched trials, by trial ID."""
+        ...
+
+    def watch(self, trial_id: str) -> Watch:
+        """One trial, watched or removed."""
+        ...
+
+    # -- versions (store.versions) ---------------------------------------------------------------
+    def latest_hashes(self, trial_ids: Sequence[str]) -> dict[str, Latest]:
+        """The newest version of each trial that has one, without its record."""
+        ...
+
+    def history(self, trial_id: str) -> list[Version]:
+        """Every version, oldest first."""
+        ...
+
+    def version(self, trial_id: str, number: int | None = None) -> Version:
+        """One version; the newest when ``number`` is None."""
+        ...
+
+    def rehash(self, trial_id: str, number: int, content_hash: str) -> None:
+        """Store a version's hash under the current hash function."""
+        ...
+
+    def raw_payload(self, trial_id: str, number: int) -> tuple[bytes, str]:
+        """The register's payload of a version and its content type."""
+        ...
+
+    def add_version(
+        self,
+        trial_id: str,
+        *,
+        at: datetime,
+        fetched: Fetched,
+        record: Record,
+        content_hash: str,
+        previous: int,
+        changes: int,
+        payload_hash: str | None = None,
+    ) -> int:
+        """Store the version after ``previous`` (``VersionConflict`` if one came first)."""
+        ...
+
+    def changed_since(
+        self, since: datetime, until: datetime | None = None
+    ) -> list[tuple[Watch, list[Version]]]:
+        """Trials with versions fetched in (since, until], with the version before them."""
+        ...
+
+    # -- the check log (store.checks) ------------------------------------------------------------
+    def record_unchanged(
+        self, trial_id: str, at: datetime, redirected_to: str | None = None
+    ) -> None: ...
+
+    def record_unchanged_many(self, checks: Sequence[Unchanged]) -> None: ...
+
+    def record_failure(self, trial_id: str, at: datetime, error: str) -> int:
+        """Log a failed check; how many checks in a row have failed."""
+        ...
+
+    def check_log(self, trial_id: str) -> list[CheckLogEntry]: ...
+
+    # -- runs and leases (store.runs) ------------------------------------------------------------
+    def start_run(self, trigger: str, at: datetime) -> int: ...
+
+    def finish_run(
+        self, run_id: int, at: datetime, *, checked: int, changed: int, failed: int
+    ) -> None: ...
+
+    def last_run(self, trigger: str) -> CheckRun | None: ...
+
+    def runs_between(self, since: datetime, until: datetime) -> list[CheckRun]: ...
+
+    def claim(self, now: datetime, limits: Mapping[str, int], lease_until: datetime) -> list[Watch]:
+        """Take the due trials of each source for this daemon until ``lease_until``."""
+        ...
+
+    def schedule(self, next_checks: Mapping[str, datetime]) -> None: ...
+
+    def take_lease(self, name: str, holder: str, now: datetime, until: datetime) -> bool: ...
+
+    def release_lease(self, name: str, holder: str, now: datetime) -> None: ...
+
+    def heartbeat(self, now: datetime, started_at: datetime, pid: int, host: str) -> None: ...
+
+    def daemon_state(self) -> DaemonState | None: ...
+
+    # -- the outbox (store.outbox) ---------------------------------------------------------------
+    def enqueue(self, message: Message, at: datetime) -> int: ...
+
+    def outbox(
+        self, *, due_at: datetime | None = None, status: str | None = None
+    ) -> list[Queued]: ...
+
+    def mark_sent(self, outbox_id: int, at: datetime) -> None: ...
+
+    def mark_failed(self, outbox_id: int, error: str, retry_at: datetime) -> None: ...
+
+    def last_digest_end(self) -> datetime | None: ...
+
+    def close(self) -> None:
+        """Let go of the database's connections."""
+        ...

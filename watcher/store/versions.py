@@ -1,0 +1,222 @@
+"""Versions: each trial's records, append-only, stored compressed against the version before."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from watcher.core.model import Fetched, OutcomeKind, Record, Version, Watch
+from watcher.errors import StoreError, UnknownTrial
+from watcher.store import codec
+from watcher.store.base import StoreBase, to_watch
+from watcher.store.checks import LogEntry, success_values, write_log
+from watcher.store.protocol import Latest, VersionConflict
+from watcher.store.tables import SnapshotRow, WatchRow
+
+
+def _version(row: SnapshotRow, trial_id: str, record: bytes) -> Version:
+    return Version(
+        trial_id=trial_id,
+        version=row.version,
+        fetched_at=row.fetched_at,
+        content_hash=row.content_hash,
+        source=row.source,
+        record=orjson.loads(record),
+        changes=row.changes,
+    )
+
+
+def _unpacked(rows: Sequence[SnapshotRow]) -> list[tuple[bytes, bytes]]:
+    """(record, raw payload) of consecutive versions of one trial, oldest first; the first
+    must be stored whole (codec.FULL)."""
+    out: list[tuple[bytes, bytes]] = []
+    for row in rows:
+        before = out[-1] if out else (None, None)
+        if row.codec == codec.DELTA and not out:
+            raise StoreError(f"version {row.version} is stored against a version not read")
+        out.append(
+            (
+                codec.unpack(row.record_packed, row.codec, before[0]),
+                codec.unpack(row.raw, row.codec, before[1]),
+            )
+        )
+    return out
+
+
+class VersionsMixin(StoreBase):
+    def latest_hashes(self, trial_ids: Sequence[str]) -> dict[str, Latest]:
+        """The newest version of each trial that has one, by its hashes; one query per 500
+        trials, so that an unchanged check never loads a record."""
+        out: dict[str, Latest] = {}
+        with self._session(read_only=True) as session:
+            for start in range(0, len(trial_ids), 500):
+                chunk = trial_ids[start : start + 500]
+                rows = session.execute(
+                    select(
+                        WatchRow.trial_id,
+                        SnapshotRow.version,
+                        SnapshotRow.content_hash,
+                        WatchRow.payload_hash,
+                    )
+                    .join(SnapshotRow, SnapshotRow.watch_id == WatchRow.id)
+                    .where(WatchRow.trial_id.in_(chunk))
+                    .where(SnapshotRow.version == WatchRow.version_count)
+                )
+                for tid, version, content_hash, payload_hash in rows:
+                    out[tid] = Latest(version, content_hash, payload_hash)
+        return out
+
+    def history(self, trial_id: str) -> list[Version]:
+        """Every version of a trial, oldest first."""
+        with self._session(read_only=True) as session:
+            row = self._row(session, trial_id)
+            snapshots = self._snapshots(session, row.id)
+            return [
+                _version(s, trial_id, record)
+                for s, (record, _raw) in zip(snapshots, _unpacked(snapshots), strict=True)
+            ]
+
+    @staticmethod
+    def _snapshots(session: Session, watch_id: int) -> list[SnapshotRow]:
+        return list(
+            session.scalars(
+                select(SnapshotRow)
+                .where(SnapshotRow.watch_id == watch_id)
+                .order_by(SnapshotRow.version)
+            )
+        )
+
+    @staticmethod
+    def _snapshot(
+        session: Session, row: WatchRow, number: int | None
+    ) -> tuple[SnapshotRow, bytes, bytes]:
+        """Version ``number`` of a watched trial (its newest when None) with its record and
+        raw payload unpacked, or ``UnknownTrial`` saying which versions there are."""
+        wanted = row.version_count if number is None else number
+        # A version is stored against the one before, back to a whole one at most
+        # KEYFRAME_EVERY versions earlier.
+        chain = list(
+            session.scalars(
+                select(SnapshotRow)
+                .where(
+                    SnapshotRow.watch_id == row.id,
+                    SnapshotRow.version <= wanted,
+                    SnapshotRow.version > wanted - codec.KEYFRAME_EVERY,
+                )
+                .order_by(SnapshotRow.version)
+            )
+        )
+        if not chain or chain[-1].version != wanted:
+            why = (
+                "no version stored yet"
+                if row.version_count == 0
+                else f"no version {wanted} (versions 1 to {row.version_count})"
+            )
+            raise UnknownTrial(row.trial_id, why)
+        start = max(i for i, s in enumerate(chain) if s.codec == codec.FULL)
+        record, raw = _unpacked(chain[start:])[-1]
+        return chain[-1], record, raw
+
+    def version(self, trial_id: str, number: int | None = None) -> Version:
+        """Version ``number`` of a trial, or its newest when ``number`` is None."""
+        with self._session(read_only=True) as session:
+            row = self._row(session, trial_id)
+            snapshot, record, _raw = self._snapshot(session, row, number)
+            return _version(snapshot, trial_id, record)
+
+    def rehash(self, trial_id: str, number: int, content_hash: str) -> None:
+        """Replace a version's hash by the current hash function's hash of the same record
+        (the record itself is never changed)."""
+        with self._session() as session:
+            row = self._row(session, trial_id)
+            self._snapshot(session, row, number)[0].content_hash = content_hash
+
+    def raw_payload(self, trial_id: str, number: int) -> tuple[bytes, str]:
+        """The register's payload of a version, as fetched, and its content type."""
+        with self._session(read_only=True) as session:
+            snapshot, _record, raw = self._snapshot(session, self._row(session, trial_id), number)
+            return raw, snapshot.raw_content_type
+
+    def add_version(
+        self,
+        trial_id: str,
+        *,
+        at: datetime,
+        fetched: Fetched,
+        record: Record,
+        content_hash: str,
+        previous: int,
+        changes: int,
+        payload_hash: str | None = None,
+    ) -> int:
+        """Store a new version after ``previous`` and return its number. Raises
+        ``VersionConflict`` when another process stored one first; the caller compares again."""
+        number = previous + 1
+        kind: OutcomeKind = "baseline" if previous == 0 else "changed"
+        try:
+            with self._session() as session:
+                row = self._row(session, trial_id)
+                if row.version_count != previous:
+                    raise VersionConflict(
+                        f"{trial_id}: version {row.version_count} stored meanwhile"
+                    )
+                packed = orjson.dumps(record)
+                # A keyframe is compressed on its own: no need to unpack the version before.
+                wanted = previous and not codec.is_keyframe(number)
+                before = self._snapshot(session, row, previous)[1:] if wanted else None
+                how = codec.codec_for(number, before[0] if before else None)
+                session.add(
+                    SnapshotRow(
+                        watch_id=row.id,
+                        version=number,
+                        fetched_at=at,
+                        source=fetched.source,
+                        content_hash=content_hash,
+                        codec=how,
+                        record_packed=codec.pack(packed, how, before[0] if before else None),
+                        raw=codec.pack(fetched.payload, how, before[1] if before else None),
+                        raw_content_type=fetched.content_type,
+                        url=fetched.url,
+                        changes=changes,
+                    )
+                )
+                row.version_count = number
+                row.payload_hash = payload_hash
+                row.last_changed_at = at
+                for key, value in success_values(at, kind, fetched.redirected_to).items():
+                    setattr(row, key, value)
+                write_log(session, [LogEntry(row.id, kind, at, version=number)])
+        except IntegrityError:
+            raise VersionConflict(f"{trial_id}: version {number} stored meanwhile") from None
+        return number
+
+    def changed_since(
+        self, since: datetime, until: datetime | None = None
+    ) -> list[tuple[Watch, list[Version]]]:
+        """The trials with a version fetched in (since, until], each with those versions and
+        the one before them (what the first change is measured from), oldest first."""
+        out = []
+        with self._session(read_only=True) as session:
+            query = select(WatchRow).where(WatchRow.last_changed_at > since)
+            for row in session.scalars(query.order_by(WatchRow.trial_id)):
+                snapshots = self._snapshots(session, row.id)
+                inside = [
+                    i
+                    for i, s in enumerate(snapshots)
+                    if s.fetched_at > since and (until is None or s.fetched_at <= until)
+                ]
+                if not inside:
+                    continue
+                first = max(inside[0] - 1, 0)
+                unpacked = _unpacked(snapshots[: inside[-1] + 1])
+                versions = [
+                    _version(snapshots[i], row.trial_id, unpacked[i][0])
+                    for i in range(first, inside[-1] + 1)
+                ]
+                out.append((to_watch(row), versions))
+        return out

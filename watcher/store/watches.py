@@ -1,0 +1,75 @@
+"""The watch list: which trials are watched, from which source, with which label and tags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from watcher.core.model import Watch
+from watcher.store.base import StoreBase, to_watch
+from watcher.store.tables import WatchRow
+
+
+class WatchesMixin(StoreBase):
+    def add_watches(
+        self, watches: Sequence[Watch], now: datetime, *, reactivate: bool = True
+    ) -> list[str]:
+        """Watch each trial (again, if it was removed, unless ``reactivate`` is false) with
+        its source, label and tags; the rest of each ``Watch`` (check state) is the
+        database's. All or nothing. Returns the IDs that were not already watched."""
+        added = []
+        with self._session() as session:
+            for new in watches:
+                row = session.scalar(select(WatchRow).where(WatchRow.trial_id == new.trial_id))
+                if row is None:
+                    session.add(
+                        WatchRow(
+                            trial_id=new.trial_id,
+                            registry_name=new.registry,
+                            source=new.source,
+                            label=new.label,
+                            tags=sorted(set(new.tags)),
+                            active=True,
+                            added_at=now,
+                            consecutive_failures=0,
+                            version_count=0,
+                        )
+                    )
+                    added.append(new.trial_id)
+                    continue
+                if not reactivate:
+                    continue  # a member record the user removed stays removed
+                if not row.active:
+                    row.active, row.removed_at = True, None
+                    added.append(new.trial_id)
+                row.source = new.source
+                if new.label is not None:
+                    row.label = new.label
+                if new.tags:
+                    row.tags = sorted(set(row.tags or ()) | set(new.tags))
+        return added
+
+    def remove(self, trial_ids: Iterable[str], now: datetime) -> None:
+        """Stop watching; versions and the check log are kept. All or nothing: an ID never
+        watched raises ``UnknownTrial`` and changes nothing."""
+        with self._session() as session:
+            rows = [self._row(session, tid) for tid in trial_ids]
+            for row in rows:
+                if row.active:
+                    row.active, row.removed_at = False, now
+
+    def watches(self, *, tag: str | None = None, include_removed: bool = False) -> list[Watch]:
+        """The watched trials (and the removed ones too, if asked), by trial ID."""
+        with self._session(read_only=True) as session:
+            query = select(WatchRow).order_by(WatchRow.trial_id)
+            if not include_removed:
+                query = query.where(WatchRow.active.is_(True))
+            out = [to_watch(row) for row in session.scalars(query)]
+        return [w for w in out if tag is None or tag in w.tags]
+
+    def watch(self, trial_id: str) -> Watch:
+        """One watched (or removed) trial; ``UnknownTrial`` if it never was."""
+        with self._session(read_only=True) as session:
+            return to_watch(self._row(session, trial_id))
