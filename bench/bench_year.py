@@ -35,7 +35,7 @@ from bench.harness import db_size_mb, machine
 from bench.register import Templates, ctgov_ids
 from watcher.config import SourceSettings
 from watcher.core.hashing import content_hash, payload_fingerprint
-from watcher.core.model import Fetched, Watch
+from watcher.core.model import CheckRun, Fetched, Watch
 from watcher.sources.ctgov import CtGov
 from watcher.store import Unchanged
 from watcher.store.sql import SqlStore, open_store
@@ -106,7 +106,6 @@ def simulate(url: str, trials: int, days: int, rate: float, vacuuming: bool) -> 
             claimed = repo.claim(at, {"ctgov": PAGE}, at + timedelta(minutes=30))
             page = [w.trial_id for w in claimed]
             assert page, "every trial is due once a day"
-            run = repo.start_run("daemon", at)
             changed_here = changed.intersection(page)
             for tid in changed_here:
                 revision[tid] += 1
@@ -114,7 +113,7 @@ def simulate(url: str, trials: int, days: int, rate: float, vacuuming: bool) -> 
                 store_version(repo, source, payload, tid, at, versions[tid])
                 versions[tid] += 1
             repo.record_unchanged_many([Unchanged(t, at) for t in page if t not in changed])
-            repo.finish_run(run, at, checked=len(page), changed=len(changed_here), failed=0)
+            repo.record_run(CheckRun("daemon", at, at, len(page), len(changed_here), 0))
             repo.schedule(dict.fromkeys(page, at + timedelta(days=1)))
             if vacuuming:
                 vacuum(repo)

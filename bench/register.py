@@ -10,11 +10,12 @@ real EUCTR2017-001400-29-FR page text, and EUCTR downloads the real 2022-002568-
 under N distinct IDs each. Answers are rendered from one template per revision, so that 10,000
 trials cost kilobytes, not the gigabytes of 10,000 parsed copies.
 
-Control (for the harness): ``POST /_bench/change?fraction=0.01&seed=1`` changes that share of
-the trials (their status, enrolment and last update date) and answers the IDs changed;
-``GET /_bench/stats`` answers the requests, bytes and CT.gov studies served so far;
-``POST /_bench/reset`` zeroes them. It runs in its own process so that its CPU and memory are
-not the watcher's.
+It is the tests' register (``tests/registry_server.py``) given mappings that render each
+answer on demand. Control (for the harness): ``POST /_bench/change?fraction=0.01&seed=1``
+changes that share of the trials (their status, enrolment and last update date) and answers the
+IDs changed; ``GET /_bench/stats`` answers the requests, bytes and CT.gov studies served so
+far; ``POST /_bench/reset`` zeroes them. It runs in its own process so that its CPU and memory
+are not the watcher's.
 """
 
 from __future__ import annotations
@@ -25,16 +26,17 @@ import copy
 import random
 import sys
 import threading
-import time
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: the stand-in lives with the tests
+
+from tests.registry_server import RegistryServer, RegistryState  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
 STUDY = DATA / "ctgov" / "ctgov_v2_study_NCT04267848_full_raw.json"
 PAGE = DATA / "ictrp" / "ictrp-trial-page-text_EUCTR2017-001400-29-FR.txt"
 DOWNLOAD = DATA / "euctr" / "euctr_fulltext_download_2022-002568-62_2021-002179-21_10records.txt"
@@ -134,148 +136,69 @@ class Templates:
         return head + ident_b + tail.replace(TOKENS[kind], ident_b)
 
 
-class State:
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.templates = Templates(args.full, args.sites)
-        self.latency = args.latency
-        self.revisions: dict[str, dict[str, int]] = {
-            "ctgov": dict.fromkeys(ctgov_ids(args.ctgov), 0),
-            "ictrp": {i.removeprefix("EUCTR")[:14]: 0 for i in ictrp_ids(args.ictrp)},
-            "euctr": dict.fromkeys(euctr_numbers(args.euctr), 0),
-        }
-        self.requests: Counter[str] = Counter()
-        self.bytes_sent = 0
-        self.studies_sent = 0
-        self.lock = threading.Lock()
+class Rendered(Mapping[str, bytes]):
+    """A register's answers by trial ID, rendered when asked for from each trial's revision."""
 
-    def change(self, fraction: float, seed: int) -> list[str]:
+    def __init__(
+        self,
+        revisions: dict[str, int],
+        key: Callable[[str], str],
+        render: Callable[[str, int], bytes],
+    ) -> None:
+        self.revisions, self.key, self.render = revisions, key, render
+
+    def __getitem__(self, ident: str) -> bytes:
+        return self.render(ident, self.revisions[self.key(ident)])
+
+    def __contains__(self, ident: object) -> bool:
+        return isinstance(ident, str) and self.key(ident) in self.revisions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.revisions)
+
+    def __len__(self) -> int:
+        return len(self.revisions)
+
+
+def state_for(args: argparse.Namespace) -> RegistryState:
+    """The stand-in's state for N trials of each format, and the changer of the harness."""
+    templates = Templates(args.full, args.sites)
+    revisions: dict[str, dict[str, int]] = {
+        "ctgov": dict.fromkeys(ctgov_ids(args.ctgov), 0),
+        "ictrp": {i.removeprefix("EUCTR")[:14]: 0 for i in ictrp_ids(args.ictrp)},
+        "euctr": dict.fromkeys(euctr_numbers(args.euctr), 0),
+    }
+    lock = threading.Lock()
+
+    def change(fraction: float, seed: int) -> list[str]:
         rng = random.Random(seed)
         changed = []
-        with self.lock:
-            for kind, revisions in self.revisions.items():
-                ids = sorted(revisions)
+        with lock:
+            for kind, by_id in revisions.items():
+                ids = sorted(by_id)
                 for ident in rng.sample(ids, round(len(ids) * fraction)):
-                    revisions[ident] += 1
+                    by_id[ident] += 1
                     changed.append(f"{kind}:{ident}")
         return changed
 
+    def same(ident: str) -> str:
+        return ident
 
-class Handler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True  # ../shared/recipes.md: else ~40 ms per keep-alive answer
-    wbufsize = -1
-    protocol_version = "HTTP/1.1"
-    server: Server
+    def number(trial_id: str) -> str:
+        return trial_id.removeprefix("EUCTR")[:14]
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    def answer(kind: str, key: Callable[[str], str]) -> Callable[[str, int], bytes]:
+        return lambda ident, revision: templates.answer(kind, revision, key(ident))
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-        with self.server.state.lock:
-            self.server.state.bytes_sent += len(body)
-
-    def do_POST(self) -> None:
-        state = self.server.state
-        url = urlsplit(self.path)
-        query = parse_qs(url.query)
-        if url.path == "/_bench/change":
-            fraction = float(query.get("fraction", ["0.01"])[0])
-            seed = int(query.get("seed", ["0"])[0])
-            self._send(200, orjson.dumps(state.change(fraction, seed)))
-        elif url.path == "/_bench/reset":
-            with state.lock:
-                state.requests.clear()
-                state.bytes_sent = 0
-                state.studies_sent = 0
-            self._send(200, b"{}")
-        else:
-            self._send(404, b"{}")
-
-    def do_GET(self) -> None:
-        state = self.server.state
-        url = urlsplit(self.path)
-        query = parse_qs(url.query)
-        if url.path == "/_bench/stats":
-            with state.lock:
-                stats = {
-                    "requests": dict(state.requests),
-                    "bytes": state.bytes_sent,
-                    "studies": state.studies_sent,
-                }
-            self._send(200, orjson.dumps(stats))
-            return
-        if state.latency:
-            time.sleep(state.latency)
-        if url.path == "/api/v2/studies":
-            self._count("ctgov batch")
-            ids = [i for i in (query.get("filter.ids") or [""])[0].split(",") if i]
-            size = int((query.get("pageSize") or ["10"])[0])
-            start = int((query.get("pageToken") or ["0"])[0])
-            found = [i for i in ids if i in state.revisions["ctgov"]]
-            studies = [self._study(i) for i in found[start : start + size]]
-            with state.lock:
-                state.studies_sent += len(studies)
-            body = b'{"studies":[' + b",".join(studies) + b"]"
-            if start + size < len(found):
-                body += b',"nextPageToken":"' + str(start + size).encode() + b'"'
-            self._send(200, body + b"}")
-        elif url.path.startswith("/api/v2/studies/"):
-            self._count("ctgov single")
-            nct = url.path.rsplit("/", 1)[1]
-            if nct in state.revisions["ctgov"]:
-                with state.lock:
-                    state.studies_sent += 1
-                self._send(200, self._study(nct))
-            else:
-                self._send(404, orjson.dumps({"message": f"Study not found: {nct}"}))
-        elif url.path == "/Trial2.aspx":
-            self._count("ictrp page")
-            number = (query.get("TrialID") or [""])[0].removeprefix("EUCTR")[:14]
-            revision = state.revisions["ictrp"].get(number)
-            if revision is None:
-                self._send(
-                    200, b"<html><body>No trial found for this ID.</body></html>", "text/html"
-                )
-            else:
-                answer = state.templates.answer("ictrp", revision, number)
-                self._send(200, answer, "text/plain; charset=utf-8")
-        elif url.path == "/ctr-search/rest/download/full":
-            self._count("euctr download")
-            number = (query.get("query") or [""])[0]
-            revision = state.revisions["euctr"].get(number)
-            if revision is None:
-                self._send(200, (state.templates.preamble + "\n").encode(), "text/plain")
-            else:
-                answer = state.templates.answer("euctr", revision, number)
-                self._send(200, answer, "text/plain; charset=UTF-8")
-        else:
-            self._send(404, b"not found", "text/plain")
-
-    def _study(self, nct: str) -> bytes:
-        return self.server.state.templates.answer(
-            "ctgov", self.server.state.revisions["ctgov"][nct], nct
-        )
-
-    def _count(self, kind: str) -> None:
-        with self.server.state.lock:
-            self.server.state.requests[kind] += 1
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: State, port: int) -> None:
-        super().__init__(("127.0.0.1", port), Handler)
-        self.state = state
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A watcher stopped mid-answer (the benchmarks end it with SIGTERM) is no error here.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
+    return RegistryState(
+        studies=Rendered(revisions["ctgov"], same, answer("ctgov", same)),
+        ictrp_pages=Rendered(revisions["ictrp"], number, answer("ictrp", number)),
+        euctr_answers=Rendered(revisions["euctr"], same, answer("euctr", same)),
+        euctr_download=templates.preamble + "\n",
+        latency=args.latency,
+        changer=change,
+        keep_log=False,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -288,11 +211,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sites", type=int, default=25, help="sites kept when not --full")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    server = Server(State(args), args.port)
-    host, port = server.server_address[:2]
-    print(f"http://{host!s}:{port}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever(0.2)
+    with RegistryServer(state_for(args), args.port) as server:
+        print(server.url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
 
 
 if __name__ == "__main__":

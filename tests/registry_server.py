@@ -1,13 +1,21 @@
-"""A local stand-in for the registers: a real HTTP server on 127.0.0.1 serving real recorded
-payloads, which tests can change between checks and make fail on purpose."""
+"""The local stand-in for the registers, for the tests and the benchmarks alike: a real HTTP
+server on 127.0.0.1 serving real recorded payloads (CT.gov API v2, ICTRP trial pages and web
+service, the EUCTR text download), which tests change between checks and make fail on purpose.
+
+The benchmarks (``bench/register.py``) give it mappings that render 10,000 distinct trials from
+one template each, and a ``changer``; ``/_bench/change``, ``/_bench/stats`` and
+``/_bench/reset`` let a benchmark in another process drive and read it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -106,16 +114,37 @@ class Fault:
 class RegistryState:
     """What the server answers; tests change it between checks."""
 
-    studies: dict[str, dict[str, Any]] = field(default_factory=dict)  # CT.gov, by NCT ID
-    ictrp_pages: dict[str, bytes] = field(default_factory=dict)  # Trial2.aspx, by TrialID
+    # CT.gov studies by NCT ID: as JSON data (tests edit them), or as their JSON bytes.
+    studies: Mapping[str, Any] = field(default_factory=dict)
+    ictrp_pages: Mapping[str, bytes] = field(default_factory=dict)  # Trial2.aspx, by TrialID
     ictrp_service: dict[str, bytes] = field(default_factory=dict)  # GetTrialDetails answers
-    euctr_download: str = ""  # the text download the EUCTR queries are answered from
+    euctr_download: str = ""  # the text download the EUCTR queries are answered from...
+    euctr_answers: Mapping[str, bytes] = field(default_factory=dict)  # ...unless one is here
     aliases: dict[str, str] = field(default_factory=dict)
     faults: dict[str, Fault] = field(default_factory=dict)  # by NCT ID, or "batch"
     page_limit: int = 1000  # studies per page the server returns at most
+    latency: float = 0.0  # seconds before each answer, as a real register's
+    # For a benchmark: changes that share of the trials, with that seed; the IDs changed.
+    changer: Callable[[float, int], list[str]] | None = None
     requests: Counter[str] = field(default_factory=Counter)
+    bytes_sent: int = 0
+    studies_sent: int = 0
     log: list[str] = field(default_factory=list)
+    keep_log: bool = True  # a benchmark's millions of requests are counted, not kept
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "requests": dict(self.requests),
+                "bytes": self.bytes_sent,
+                "studies": self.studies_sent,
+            }
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.bytes_sent = self.studies_sent = 0
 
     def take_fault(self, key: str) -> Fault | None:
         with self.lock:
@@ -153,6 +182,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(body)
+        with self.server.state.lock:
+            self.server.state.bytes_sent += len(body)
 
     def _fault(self, fault: Fault) -> None:
         if fault.delay:
@@ -161,14 +192,34 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._send(fault.status, fault.body, fault.content_type, fault.headers)
 
+    def do_POST(self) -> None:
+        state = self.server.state
+        url = urlsplit(self.path)
+        query = parse_qs(url.query)
+        if url.path == "/_bench/change" and state.changer is not None:
+            fraction = float(query.get("fraction", ["0.01"])[0])
+            seed = int(query.get("seed", ["0"])[0])
+            self._send(200, orjson.dumps(state.changer(fraction, seed)))
+        elif url.path == "/_bench/reset":
+            state.reset()
+            self._send(200, b"{}")
+        else:
+            self._send(404, b"{}")
+
     def do_GET(self) -> None:
         state = self.server.state
         url = urlsplit(self.path)
         query = parse_qs(url.query)
+        if url.path == "/_bench/stats":
+            self._send(200, orjson.dumps(state.stats()))
+            return
         with state.lock:
-            state.log.append(self.path)
+            if state.keep_log:
+                state.log.append(self.path)
+                self.server.user_agents.append(self.headers.get("User-Agent", ""))
             state.requests[url.path.rsplit("/", 1)[0] if url.path.count("/") > 3 else url.path] += 1
-        self.server.user_agents.append(self.headers.get("User-Agent", ""))
+        if state.latency:
+            time.sleep(state.latency)
         if url.path == "/api/v2/studies":
             self._batch(state, query)
         elif url.path.startswith("/api/v2/studies/"):
@@ -206,11 +257,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault := state.take_fault(f"euctr:{number}"):
             self._fault(fault)
             return
-        self._send(
-            200,
-            euctr_download_of(state.euctr_download, number).encode(),
-            "text/plain; charset=UTF-8",
-        )
+        answer = state.euctr_answers.get(number)
+        if answer is None:
+            answer = euctr_download_of(state.euctr_download, number).encode()
+        self._send(200, answer, "text/plain; charset=UTF-8")
 
     def _one(self, state: RegistryState, nct: str) -> None:
         if nct in state.aliases:
@@ -223,7 +273,9 @@ class _Handler(BaseHTTPRequestHandler):
         if study is None:
             self._send(404, orjson.dumps({"message": f"Study not found: {nct}"}))
             return
-        self._send(200, orjson.dumps(study))
+        with state.lock:
+            state.studies_sent += 1
+        self._send(200, _as_json(study))
 
     def _batch(self, state: RegistryState, query: dict[str, list[str]]) -> None:
         if fault := state.take_fault("batch"):
@@ -234,30 +286,43 @@ class _Handler(BaseHTTPRequestHandler):
             if (fault := state.faults.get(nct)) is not None and fault.status >= 500:
                 self._fault(fault)  # one broken record fails the whole page, as on a real API
                 return
-        found = [state.studies[i] for i in ids if i in state.studies]
+        found = [i for i in ids if i in state.studies]
         size = min(int((query.get("pageSize") or ["10"])[0]), state.page_limit)
         start = int((query.get("pageToken") or ["0"])[0])
-        page: dict[str, Any] = {"studies": found[start : start + size]}
+        studies = [_as_json(state.studies[i]) for i in found[start : start + size]]
+        with state.lock:
+            state.studies_sent += len(studies)
+        # Joined as bytes: a benchmark's page of 1,000 studies is never parsed here.
+        body = b'{"studies":[' + b",".join(studies) + b"]"
         if start + size < len(found):
-            page["nextPageToken"] = str(start + size)
-        self._send(200, orjson.dumps(page))
+            body += b',"nextPageToken":"' + str(start + size).encode() + b'"'
+        self._send(200, body + b"}")
+
+
+def _as_json(study: Any) -> bytes:
+    return study if isinstance(study, bytes) else orjson.dumps(study)
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, state: RegistryState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, state: RegistryState, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.state = state
         self.user_agents: list[str] = []
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A watcher stopped mid-answer (the benchmarks end it with SIGTERM) is no error here.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class RegistryServer:
     """Start with ``with RegistryServer() as server:``; ``server.url`` is the base URL."""
 
-    def __init__(self, state: RegistryState | None = None) -> None:
+    def __init__(self, state: RegistryState | None = None, port: int = 0) -> None:
         self.state = state or RegistryState()
-        self._server = _Server(self.state)
+        self._server = _Server(self.state, port)
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
         )

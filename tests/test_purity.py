@@ -34,9 +34,9 @@ def test_core_module_imports_no_io(module: str) -> None:
     imported = _imports(PACKAGE / "core" / f"{module}.py")
     assert not {name.split(".")[0] for name in imported} & FORBIDDEN
     inside = {name for name in imported if name.startswith("watcher.")}
-    assert all(
-        name.startswith("watcher.core.") or name == "watcher.errors" for name in inside
-    ), inside
+    assert all(name.startswith("watcher.core.") or name == "watcher.errors" for name in inside), (
+        inside
+    )
 
 
 def test_only_the_cli_prints() -> None:

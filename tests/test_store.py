@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from watcher.core.hashing import content_hash
-from watcher.core.model import Fetched, Watch, empty_record
+from watcher.core.model import CheckRun, Fetched, Watch, empty_record
 from watcher.errors import UnknownTrial
 from watcher.sources.ctgov_study import normalize_study
 from watcher.store import Unchanged, VersionConflict, codec
@@ -220,9 +220,23 @@ def test_failures_count_up_and_a_success_resets(repo: SqlStore) -> None:
 
 
 def test_check_runs(repo: SqlStore) -> None:
-    run = repo.start_run("cli", T0)
-    repo.finish_run(run, T0 + timedelta(seconds=5), checked=3, changed=1, failed=1)
+    repo.record_run(CheckRun("cli", T0, T0 + timedelta(seconds=5), 3, 1, 1))
     assert repo.count_rows()["check_run"] == 1
+
+
+def test_the_last_cycle_and_the_cycles_of_a_period_are_read_back(repo: SqlStore) -> None:
+    """`status` reads the last daemon cycle, the digest the cycles of its week; the record is
+    kept 35 days, so that a cycle a minute never grows without bound."""
+    day = timedelta(days=1)
+    for n in range(40):
+        at = T0 + n * day
+        repo.record_run(CheckRun("daemon", at, at + timedelta(seconds=9), 10, n % 2, 0))
+    repo.record_run(CheckRun("cli", T0 + 40 * day, T0 + 40 * day, 1, 1, 1))
+    last = repo.last_run("daemon")
+    assert last == CheckRun("daemon", T0 + 39 * day, T0 + 39 * day + timedelta(seconds=9), 10, 1, 0)
+    week = repo.runs_between(T0 + 33 * day, T0 + 40 * day)
+    assert [r.started_at for r in week] == [T0 + n * day for n in range(33, 40)] + [T0 + 40 * day]
+    assert repo.count_rows()["check_run"] == 36  # days 5 to 39, and the `watcher check`
 
 
 def test_unicode_and_large_records_round_trip(repo: SqlStore) -> None:

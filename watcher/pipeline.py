@@ -12,9 +12,10 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from watcher.clock import utcnow
 from watcher.config import Settings
 from watcher.core.diff import diff_records
 from watcher.core.hashing import content_hash, is_current, payload_fingerprint
@@ -32,10 +33,6 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Progress = Callable[[int], None]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Checker:

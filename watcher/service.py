@@ -10,25 +10,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from watcher.clock import utcnow
 from watcher.config import Settings
 from watcher.core.diff import diff_records, since_start
-from watcher.core.flags import RedFlag, red_flags
+from watcher.core.flags import red_flags
 from watcher.core.ids import TrialId, parse_trial_id
-from watcher.core.model import (
-    CheckOutcome,
-    CheckRun,
-    DaemonState,
-    FieldChange,
-    Record,
-    Version,
-    Watch,
-)
+from watcher.core.model import CheckOutcome, CheckRun, Record, Version, Watch
 from watcher.errors import ConfigError, InputError, WatcherError
+from watcher.results import Added, CheckResult, Comparison, DiffResult, Status
 from watcher.sources import get as get_source
 from watcher.sources import source_for
 
@@ -43,66 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Added:
-    """What `add` and `import` did: the watches asked for, and which were new."""
-
-    watches: tuple[Watch, ...]
-    added: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    outcomes: tuple[CheckOutcome, ...]
-    not_sent: tuple[str, ...] = ()  # messages that stay queued, and why
-
-    @property
-    def failed(self) -> list[CheckOutcome]:
-        return [o for o in self.outcomes if o.kind == "failed"]
-
-
-@dataclass(frozen=True, slots=True)
-class DiffResult:
-    """Two versions of a trial, what changed between them, and the red flags up to ``new``."""
-
-    old: Version
-    new: Version
-    first: Version
-    changes: tuple[FieldChange, ...]
-    flags: tuple[RedFlag, ...]
-    since_start: tuple[FieldChange, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    """Two saved payloads of one source, record by record."""
-
-    before: int
-    after: int
-    changed: tuple[tuple[str, tuple[FieldChange, ...]], ...]
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    """What `status` and the web view's health check report."""
-
-    healthy: bool  # a daemon cycle completed within two check intervals
-    last_cycle_at: datetime | None
-    daemon: DaemonState | None
-    last_run: CheckRun | None
-    watched: int
-    due: int
-    failing: tuple[Watch, ...]
-    stale: tuple[Watch, ...]
-    queued_messages: int
 
 
 class Service:
@@ -221,15 +155,9 @@ class Service:
             watches = [self.store.watch(parse_trial_id(text).value) for text in ids]
         else:
             watches = self.store.watches()
-        run = self.store.start_run("cli", self.clock())
+        started = self.clock()
         outcomes = self.checker().check(watches, progress=progress)
-        self.store.finish_run(
-            run,
-            self.clock(),
-            checked=len(outcomes),
-            changed=sum(o.kind == "changed" for o in outcomes),
-            failed=sum(o.kind == "failed" for o in outcomes),
-        )
+        self.store.record_run(CheckRun.of("cli", started, self.clock(), outcomes))
         delivery = self.alert(outcomes)
         return CheckResult(tuple(outcomes), not_sent + (delivery.errors if delivery else ()))
 

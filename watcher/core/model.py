@@ -5,6 +5,7 @@ Pure: data only, no I/O. ORM rows never leave ``watcher.store``; these types cro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -262,12 +263,26 @@ class Queued:
 class CheckRun:
     """One run of checks: a `watcher check`, or one daemon cycle."""
 
-    trigger: Literal["cli", "daemon"] | str
+    trigger: str  # "cli" or "daemon"
     started_at: datetime
     finished_at: datetime | None
     checked: int
     changed: int
     failed: int
+
+    @classmethod
+    def of(
+        cls, trigger: str, started_at: datetime, finished_at: datetime, outcomes: Sequence[Any]
+    ) -> CheckRun:
+        """The record of a run from its outcomes (``CheckOutcome``)."""
+        return cls(
+            trigger,
+            started_at,
+            finished_at,
+            len(outcomes),
+            sum(o.kind == "changed" for o in outcomes),
+            sum(o.kind == "failed" for o in outcomes),
+        )
 
 
 @dataclass(frozen=True, slots=True)

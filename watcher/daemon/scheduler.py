@@ -26,7 +26,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher.core.model import CheckOutcome, Watch
+from watcher.core.model import CheckOutcome, CheckRun, Watch
 from watcher.daemon.sdnotify import notify
 from watcher.sources import SOURCES
 from watcher.sources import get as get_source
@@ -105,7 +105,6 @@ class Daemon:
         # Only what is due now: trials falling due while the cycle runs wait for the next one,
         # so that a cycle ends (and its heartbeat is written) however short the interval.
         now = self.clock()
-        run = self.repo.start_run("daemon", now)
         left = dict(self.limits)
         outcomes: list[CheckOutcome] = []
         while not self.stopping.is_set():
@@ -120,13 +119,7 @@ class Daemon:
             outcomes += claimed[1]
         if outcomes:
             self.service.alert(outcomes)
-        self.repo.finish_run(
-            run,
-            self.clock(),
-            checked=len(outcomes),
-            changed=sum(o.kind == "changed" for o in outcomes),
-            failed=sum(o.kind == "failed" for o in outcomes),
-        )
+            self.repo.record_run(CheckRun.of("daemon", now, self.clock(), outcomes))
         self.repo.heartbeat(self.clock(), self.started_at, os.getpid(), self.host)
         notify("WATCHDOG=1")
         return CycleResult(len(outcomes), outcomes)

@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from watcher.core.model import CheckRun, DaemonState, Watch
-from watcher.errors import StoreError
 from watcher.store.base import StoreBase, to_watch
 from watcher.store.tables import CheckRunRow, DaemonRow, LeaseRow, WatchRow
 
@@ -28,25 +27,25 @@ def _run(row: CheckRunRow) -> CheckRun:
 class RunsMixin(StoreBase):
     # -- check runs: one row per `watcher check` and per daemon cycle -----------------------
 
-    def start_run(self, trigger: str, at: datetime) -> int:
-        """A check run (``trigger``: "cli" or "daemon") begins; returns its ID."""
+    def record_run(self, run: CheckRun) -> None:
+        """Keep the record of a finished run of checks."""
         with self._session() as session:
-            run = CheckRunRow(started_at=at, trigger=trigger, checked=0, changed=0, failed=0)
-            session.add(run)
-            session.flush()
-            return run.id
-
-    def finish_run(
-        self, run_id: int, at: datetime, *, checked: int, changed: int, failed: int
-    ) -> None:
-        with self._session() as session:
-            run = session.get(CheckRunRow, run_id)
-            if run is None:
-                raise StoreError(f"check run {run_id} is missing")
-            run.finished_at, run.checked, run.changed, run.failed = at, checked, changed, failed
-            # A daemon cycle is a row a minute: the record goes back as far as a digest and a
-            # month's look need, and no further, so that it never grows without bound.
-            session.execute(delete(CheckRunRow).where(CheckRunRow.finished_at < at - RUNS_KEPT))
+            session.add(
+                CheckRunRow(
+                    trigger=run.trigger,
+                    started_at=run.started_at,
+                    finished_at=run.finished_at,
+                    checked=run.checked,
+                    changed=run.changed,
+                    failed=run.failed,
+                )
+            )
+            # A daemon cycle is up to a row a minute: the record goes back as far as a digest
+            # and a month's look need, and no further, so that it never grows without bound.
+            if run.finished_at is not None:
+                session.execute(
+                    delete(CheckRunRow).where(CheckRunRow.finished_at < run.finished_at - RUNS_KEPT)
+                )
 
     def last_run(self, trigger: str) -> CheckRun | None:
         """The newest finished run of ``trigger`` ("daemon": the last completed cycle)."""

@@ -1,0 +1,65 @@
+"""What the service's operations return: plain frozen data for the CLI and the web view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from watcher.core.flags import RedFlag
+from watcher.core.model import CheckOutcome, CheckRun, DaemonState, FieldChange, Version, Watch
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """What `add` and `import` did: the watches asked for, and which were new."""
+
+    watches: tuple[Watch, ...]
+    added: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    outcomes: tuple[CheckOutcome, ...]
+    not_sent: tuple[str, ...] = ()  # messages that stay queued, and why
+
+    @property
+    def failed(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if o.kind == "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    """Two versions of a trial, what changed between them, and the red flags up to ``new``."""
+
+    old: Version
+    new: Version
+    first: Version
+    changes: tuple[FieldChange, ...]
+    flags: tuple[RedFlag, ...]
+    since_start: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Two saved payloads of one source, record by record."""
+
+    before: int
+    after: int
+    changed: tuple[tuple[str, tuple[FieldChange, ...]], ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What `status` and the web view's health check report."""
+
+    healthy: bool  # a daemon cycle completed within two check intervals
+    last_cycle_at: datetime | None
+    daemon: DaemonState | None
+    last_run: CheckRun | None
+    watched: int
+    due: int
+    failing: tuple[Watch, ...]
+    stale: tuple[Watch, ...]
+    queued_messages: int
