@@ -25,8 +25,15 @@ TRIALS = [f"NCT{90000000 + i:08d}" for i in range(10)]
 
 
 def cpu_of(argv: Sequence[str], env: dict[str, str]) -> float:
-    """The child's own CPU seconds, to its end."""
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    """The child's own CPU seconds, to its end. It runs in a folder of its own: `python -c`
+    puts the working folder first on sys.path, before PYTHONPATH (``--tree``)."""
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=env["BENCH_CWD"],
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(argv)} failed")
@@ -53,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         db = Path(tmp) / "w.db"
         env["WATCHER_DATABASE_URL"] = f"sqlite:///{db}"
         env["WATCHER_CONFIG"] = ""
+        env["BENCH_CWD"] = tmp
         subprocess.run(
             [*watcher, "add", *TRIALS, "--no-fetch"], env=env, check=True, stdout=subprocess.DEVNULL
         )

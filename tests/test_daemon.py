@@ -5,6 +5,7 @@ waited for with a deadline."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -135,6 +136,9 @@ def test_cycles_with_every_fault_lose_nothing_and_stop_on_sigterm(
         wait_for(lambda: watches(config)[IDS[160]]["versions"] == 2, what="after a truncated body")
         before = status(config)
         assert before["healthy"] is True
+        # What the last cycle did, from its record: it checked (its share of) the trials.
+        assert before["last_cycle"]["checked"] >= 1
+        assert before["last_cycle"]["finished_at"] >= before["last_cycle"]["started_at"]
         assert sorted(before["failing"]) == sorted(PERSISTENT)
     except AssertionError as failure:
         daemon.send_signal(signal.SIGTERM)
@@ -174,6 +178,10 @@ def test_cycles_with_every_fault_lose_nothing_and_stop_on_sigterm(
     rows = db.execute("SELECT watch_id, COUNT(*), MAX(version) FROM snapshot GROUP BY watch_id")
     assert all(count == top for _, count, top in rows)
     db.close()
+
+    # The digest counts the cycles of its period.
+    digest = run_watcher(["digest"], config).stdout
+    assert re.search(r"The daemon completed \d+ check cycles? in it\.", digest), digest
 
     # Each failing trial was reported once, in the alert of the check that made it failing.
     failing_sections = [
