@@ -39,6 +39,14 @@ def test_core_module_imports_no_io(module: str) -> None:
     )
 
 
+def test_every_module_is_small_and_says_what_it_owns() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert text.count("\n") <= 400, f"{path}: over 400 lines: a second concept hides in it"
+        first = text.split("\n", 1)[0]
+        assert first.startswith('"""') and len(first) > 20, f"{path}: no one-line docstring"
+
+
 def test_only_the_cli_prints() -> None:
     for path in PACKAGE.rglob("*.py"):
         if path.parent.name == "cli":

@@ -206,11 +206,8 @@ class Service:
     def digest(self, since: date | None = None) -> ReportContext:
         """The digest due now: from where the last one ended (or ``since``, or a week ago)."""
         now = self.clock()
-        if since is not None:
-            start = datetime(since.year, since.month, since.day, tzinfo=UTC)
-        else:
-            start = self.store.last_digest_end() or now - timedelta(days=7)
-        return self._period(start, now, "digest")
+        start = _midnight(since) if since else self.store.last_digest_end()
+        return self._period(start or now - timedelta(days=7), now, "digest")
 
     def _period(self, start: datetime, end: datetime, kind: str) -> ReportContext:
         from watcher.report.context import period_context
@@ -283,11 +280,7 @@ class Service:
             trial_id = parse_trial_id(trial).value
             watch, versions = self.store.watch(trial_id), self.store.history(trial_id)
             return history_context(watch, versions, self.settings, now, self.url_for)
-        start = (
-            datetime(since.year, since.month, since.day, tzinfo=UTC)
-            if since
-            else now - timedelta(days=7)
-        )
+        start = _midnight(since) if since else now - timedelta(days=7)
         return self._period(start, now, "report")
 
     def render(self, ctx: ReportContext, fmt: str) -> str:
@@ -361,6 +354,11 @@ class Service:
         finally:
             engine.dispose()
         return shown(engine)
+
+
+def _midnight(day: date) -> datetime:
+    """The start of a day given on the command line, in UTC as every stored time."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @contextmanager
