@@ -137,8 +137,8 @@ def test_cycles_with_every_fault_lose_nothing_and_stop_on_sigterm(
         before = status(config)
         assert before["healthy"] is True
         # What the last cycle did, from its record: it checked (its share of) the trials.
-        assert before["last_cycle"]["checked"] >= 1
-        assert before["last_cycle"]["finished_at"] >= before["last_cycle"]["started_at"]
+        assert before["last_checks"]["checked"] >= 1
+        assert before["last_checks"]["finished_at"] >= before["last_checks"]["started_at"]
         assert sorted(before["failing"]) == sorted(PERSISTENT)
     except AssertionError as failure:
         daemon.send_signal(signal.SIGTERM)

@@ -57,7 +57,7 @@ class Status:
     healthy: bool  # a daemon cycle completed within two check intervals
     last_cycle_at: datetime | None
     daemon: DaemonState | None
-    last_run: CheckRun | None
+    last_run: CheckRun | None  # the last daemon cycle that had trials due
     watched: int
     due: int
     failing: tuple[Watch, ...]

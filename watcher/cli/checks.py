@@ -110,7 +110,7 @@ def status(app: App, as_json: bool) -> None:
                     "host": state.host,
                     "cycles": state.cycles,
                 },
-                "last_cycle": None
+                "last_checks": None
                 if run is None
                 else {
                     "started_at": iso(run.started_at),
@@ -136,7 +136,8 @@ def status(app: App, as_json: bool) -> None:
             )
         if run is not None:
             click.echo(
-                f"It checked {run.checked} trial(s): {run.changed} changed, {run.failed} failed."
+                f"The last cycle with trials due ({when(run.finished_at)}) checked "
+                f"{run.checked}: {run.changed} changed, {run.failed} failed."
             )
         click.echo(
             f"Watched: {s.watched}; due now: {s.due}; failing: {len(s.failing)}; "

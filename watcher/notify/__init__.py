@@ -1,4 +1,5 @@
-"""Where messages go: e-mail over SMTP, and other channels through apprise (optional)."""
+"""Where messages go: the outbox they wait in (``outbox``: queue and deliver), e-mail over SMTP,
+and other channels through apprise (optional)."""
 
 from __future__ import annotations
 
