@@ -9,7 +9,6 @@ neither. Expected failures are ``WatcherError``s (see ``watcher.errors``).
 from __future__ import annotations
 
 import gc
-import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
     from watcher.pipeline import Checker
     from watcher.report.context import ReportContext
     from watcher.store import Store
-
-log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
 
