@@ -14,6 +14,7 @@ from tests.conftest import settings_for
 from tests.golden import check_golden
 from tests.registry_server import FULL_STUDY, load_study, study_as
 from watcher.core.hashing import content_hash
+from watcher.core.lenient import take_warnings
 from watcher.core.model import Fetched
 from watcher.errors import FetchError, InputError, NormalizeError, RecordNotFound
 from watcher.sources.ctgov import CtGov
@@ -218,11 +219,18 @@ def test_reordered_sites_are_no_change(raw: dict[str, Any]) -> None:
     assert content_hash(normalize_study(shuffled)) == content_hash(normalize_study(raw))
 
 
-def test_bad_date_is_a_normalize_error_naming_the_trial(raw: dict[str, Any]) -> None:
+def test_a_bad_date_is_kept_as_text_with_a_warning_naming_the_trial(raw: dict[str, Any]) -> None:
+    """Parsers bend (issue 13): the record keeps the text, and every other field is read."""
     broken = copy.deepcopy(raw)
     broken["protocolSection"]["statusModule"]["startDateStruct"]["date"] = "soon"
-    with pytest.raises(NormalizeError, match=r"ctgov 'NCT04267848': not a date: 'soon'"):
-        normalize_study(broken)
+    record = normalize_study(broken)
+    assert [str(w) for w in take_warnings(record)] == [
+        "NCT04267848: first_enrolment_date: not a date: 'soon': kept as written"
+    ]
+    assert record["first_enrolment_date"] == "soon"
+    assert {k: v for k, v in record.items() if k != "first_enrolment_date"} == {
+        k: v for k, v in normalize_study(raw).items() if k != "first_enrolment_date"
+    }
 
 
 # -- fetching, through httpx.MockTransport --------------------------------------------------

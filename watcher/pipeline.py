@@ -19,6 +19,7 @@ from watcher.clock import utcnow
 from watcher.config import Settings
 from watcher.core.diff import diff_records
 from watcher.core.hashing import content_hash, is_current, payload_fingerprint
+from watcher.core.lenient import take_warnings
 from watcher.core.model import CheckOutcome, Expanded, Fetched, Watch
 from watcher.errors import RecordNotFound, WatcherError
 from watcher.sources import get as get_source
@@ -204,6 +205,8 @@ class Checker:
             # The very bytes of the last check: the record cannot have changed.
             return self._unchanged_check(fetched, latest.version, fingerprint)
         record = source.normalize(fetched)
+        for warning in take_warnings(record):
+            log.warning("%s (kept as text)", warning)
         digest = content_hash(record)
         if latest is not None and not is_current(latest.content_hash):
             # Stored under an older hash function: hash the stored record again, once, so

@@ -6,7 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from watcher.core.flags import RedFlag
-from watcher.core.model import CheckOutcome, CheckRun, DaemonState, FieldChange, Version, Watch
+from watcher.core.lenient import ParseWarning
+from watcher.core.model import (
+    CheckOutcome,
+    CheckRun,
+    DaemonState,
+    FieldChange,
+    Record,
+    Version,
+    Watch,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +49,14 @@ class DiffResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Parsed:
+    """The records of a saved payload, and the values kept as text in them."""
+
+    records: tuple[Record, ...]
+    warnings: tuple[ParseWarning, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """Two saved payloads of one source, record by record."""
 
@@ -48,6 +65,7 @@ class Comparison:
     changed: tuple[tuple[str, tuple[FieldChange, ...]], ...]
     added: tuple[str, ...]
     removed: tuple[str, ...]
+    warnings: tuple[ParseWarning, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,9 +21,10 @@ from watcher.config import Settings
 from watcher.core.diff import diff_records, since_start
 from watcher.core.flags import red_flags
 from watcher.core.ids import TrialId, parse_trial_id
-from watcher.core.model import CheckOutcome, CheckRun, Record, Version, Watch
+from watcher.core.lenient import take_warnings
+from watcher.core.model import CheckOutcome, CheckRun, Version, Watch
 from watcher.errors import ConfigError, InputError, WatcherError
-from watcher.results import Added, CheckResult, Comparison, DiffResult, Status
+from watcher.results import Added, CheckResult, Comparison, DiffResult, Parsed, Status
 from watcher.sources import get as get_source
 from watcher.sources import source_for
 
@@ -291,14 +292,18 @@ class Service:
 
     # -- offline: saved payloads ---------------------------------------------------------------
 
-    def parse_file(self, path: str, source: str) -> list[Record]:
-        """Normalize a saved register payload; no database."""
-        return get_source(source, self.settings).parse_file(_read(path), path)
+    def parse_file(self, path: str, source: str) -> Parsed:
+        """Normalize a saved register payload; no database. A value the parser does not
+        understand is kept as its text and named in ``warnings``."""
+        records = get_source(source, self.settings).parse_file(_read(path), path)
+        warnings = [w for r in records for w in take_warnings(r)]
+        return Parsed(tuple(records), tuple(warnings))
 
     def compare_files(self, old: str, new: str, source: str) -> Comparison:
         """Two saved payloads of one source, record by record; no database."""
-        before = {r["trial_id"]: r for r in self.parse_file(old, source)}
-        after = {r["trial_id"]: r for r in self.parse_file(new, source)}
+        first, second = self.parse_file(old, source), self.parse_file(new, source)
+        before = {r["trial_id"]: r for r in first.records}
+        after = {r["trial_id"]: r for r in second.records}
         changed = []
         for trial_id in (t for t in before if t in after):
             changes = diff_records(before[trial_id], after[trial_id], self.settings.diff)
@@ -310,6 +315,7 @@ class Service:
             tuple(changed),
             tuple(t for t in after if t not in before),
             tuple(t for t in before if t not in after),
+            first.warnings + second.warnings,
         )
 
     # -- the daemon and its health --------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from watcher.cli.app import App, cli, echo_json, format_option, json_option, pass_app
+from watcher.cli.app import App, cli, echo_json, format_option, json_option, pass_app, warn
 from watcher.cli.present import LEGEND, change_lines
 from watcher.core.diff import summarize
 
@@ -16,7 +16,10 @@ from watcher.core.diff import summarize
 @pass_app
 def parse(app: App, file: str, source: str, as_json: bool) -> None:
     """Normalize a saved registry payload offline; prints a JSON array of records."""
-    echo_json(app.service.parse_file(file, source))
+    parsed = app.service.parse_file(file, source)
+    for warning in parsed.warnings:
+        warn(str(warning))
+    echo_json(list(parsed.records))
 
 
 @cli.command()
@@ -29,6 +32,8 @@ def compare(app: App, old: str, new: str, source: str, as_json: bool) -> None:
     """Compare two saved payloads of one source (two ICTRP exports, say) record by record,
     offline: what changed, what was added, what was removed."""
     c = app.service.compare_files(old, new, source)
+    for warning in c.warnings:
+        warn(str(warning))
     if as_json:
         echo_json(
             {

@@ -70,7 +70,7 @@ FIELDS: dict[str, FieldInfo] = {
     "secondary_outcomes": FieldInfo(
         "Secondary outcomes", "minor", "outcomes", item="Secondary outcome"
     ),
-    "contacts": FieldInfo("Contacts", "minor", "keyed", item="contact", identity=("name", "email")),
+    "contacts": FieldInfo("Contacts", "minor", "keyed", item="contact", identity=("name", "role")),
     "ethics_review": FieldInfo("Ethics review", "minor", "object"),
     "results": FieldInfo("Results", "major", "object"),
     "primary_completion_date": FieldInfo("Primary completion date", "major"),

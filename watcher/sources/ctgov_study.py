@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from watcher.core.lenient import Notes
 from watcher.core.model import Record, empty_record
 from watcher.core.normalize import (
     clean_block,
     clean_line,
     finish_record,
-    iso_date,
     unescape_markdown,
     unique,
 )
@@ -167,9 +167,22 @@ def normalize_study(study: dict[str, Any], trial_id: str | None = None) -> Recor
     contacts = ps.get("contactsLocationsModule") or {}
     nct = nct_id(study) or ""
     tid = trial_id or nct
+    notes = Notes()
     try:
-        return _normalize(
-            study, tid, ps, ident, status, sponsors, design, eligibility, outcomes, contacts
+        return notes.attach(
+            _normalize(
+                study,
+                tid,
+                ps,
+                ident,
+                status,
+                sponsors,
+                design,
+                eligibility,
+                outcomes,
+                contacts,
+                notes,
+            )
         )
     except ValueError as e:
         raise NormalizeError("ctgov", tid, str(e)) from None
@@ -186,14 +199,15 @@ def _normalize(
     eligibility: dict[str, Any],
     outcomes: dict[str, Any],
     contacts: dict[str, Any],
+    notes: Notes,
 ) -> Record:
     record = empty_record(tid, "ctgov", "ctgov")
     overall = _text(status.get("overallStatus"))
-    registered = iso_date(status.get("studyFirstSubmitDate")) or iso_date(
-        _get(status, "studyFirstPostDateStruct", "date")
+    registered = notes.date("registration_date", status.get("studyFirstSubmitDate")) or (
+        notes.date("registration_date", _get(status, "studyFirstPostDateStruct", "date"))
     )
-    started = iso_date(_get(status, "startDateStruct", "date"))
-    completion = iso_date(_get(status, "completionDateStruct", "date"))
+    started = notes.date("first_enrolment_date", _get(status, "startDateStruct", "date"))
+    completion = notes.date("completion_date", _get(status, "completionDateStruct", "date"))
     enrollment = _get(design, "enrollmentInfo") or {}
     count = enrollment.get("count")
     collaborators = [
@@ -205,7 +219,7 @@ def _normalize(
     phases = design.get("phases") or []
     record.update(
         url=f"{PUBLIC_BASE}/study/{tid}",
-        last_updated=iso_date(_get(status, "lastUpdatePostDateStruct", "date")),
+        last_updated=notes.date("last_updated", _get(status, "lastUpdatePostDateStruct", "date")),
         registration_date=registered,
         prospective_registration=_prospective(registered, started),
         primary_sponsor=lead,
@@ -249,13 +263,17 @@ def _normalize(
         ethics_review=None,
         results={
             "available": has_results if isinstance(has_results, bool) else None,
-            "date_posted": iso_date(_get(status, "resultsFirstPostDateStruct", "date")),
+            "date_posted": notes.date(
+                "results.date_posted", _get(status, "resultsFirstPostDateStruct", "date")
+            ),
             "date_completed": completion
             if _get(status, "completionDateStruct", "type") == "ACTUAL"
             else None,
             "url": f"{PUBLIC_BASE}/study/{tid}?tab=results" if has_results else None,
         },
-        primary_completion_date=iso_date(_get(status, "primaryCompletionDateStruct", "date")),
+        primary_completion_date=notes.date(
+            "primary_completion_date", _get(status, "primaryCompletionDateStruct", "date")
+        ),
         completion_date=completion,
         sites=_sites(contacts),
     )

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from watcher.core.ids import euctr_parts
+from watcher.core.lenient import Notes
 from watcher.core.model import Record, empty_record
 from watcher.core.normalize import (
     clean_block,
     clean_line,
     finish_record,
-    iso_date,
     parse_int,
     unique,
 )
@@ -222,13 +222,14 @@ def _age_groups(record: EuctrRecord) -> list[str]:
 
 def normalize_record(record: EuctrRecord, trial_id: str, duplicates: int = 1) -> Record:
     """The normalized record (contract §3) of one EUCTR member-state record."""
+    notes = Notes()
     try:
-        return _normalize(record, trial_id, duplicates)
+        return notes.attach(_normalize(record, trial_id, duplicates, notes))
     except ValueError as e:
         raise NormalizeError("euctr", trial_id, str(e)) from None
 
 
-def _normalize(record: EuctrRecord, trial_id: str, duplicates: int) -> Record:
+def _normalize(record: EuctrRecord, trial_id: str, duplicates: int, notes: Notes) -> Record:
     out = empty_record(trial_id, "euctr", "euctr")
     summary = record.summary
     number = summary.get("EudraCT Number")
@@ -251,18 +252,22 @@ def _normalize(record: EuctrRecord, trial_id: str, duplicates: int) -> Record:
         "status": clean_line(
             record.first("N.", "Ethics Committee Opinion of the trial application")
         ),
-        "approval_date": iso_date(record.first("N.", "Date of Ethics Committee Opinion")),
+        "approval_date": notes.date(
+            "ethics_review.approval_date", record.first("N.", "Date of Ethics Committee Opinion")
+        ),
         "competent_authority_decision": clean_line(
             record.first("N.", "Competent Authority Decision")
         ),
-        "competent_authority_decision_date": iso_date(
-            record.first("N.", "Date of Competent Authority Decision")
+        "competent_authority_decision_date": notes.date(
+            "ethics_review.competent_authority_decision_date",
+            record.first("N.", "Date of Competent Authority Decision"),
         ),
     }
     out.update(
         url=page_url(trial_id),
-        registration_date=iso_date(
-            summary.get("Date on which this record was first entered in the EudraCT database")
+        registration_date=notes.date(
+            "registration_date",
+            summary.get("Date on which this record was first entered in the EudraCT database"),
         ),
         primary_sponsor=sponsors[0] if sponsors else None,
         secondary_sponsors=unique(sponsors[1:]),
@@ -318,7 +323,9 @@ def _normalize(record: EuctrRecord, trial_id: str, duplicates: int) -> Record:
         results={
             "available": record.results_link,
             "date_posted": None,
-            "date_completed": iso_date(record.first("P.", "Date of the global end of the trial")),
+            "date_completed": notes.date(
+                "results.date_completed", record.first("P.", "Date of the global end of the trial")
+            ),
             "url": f"{PUBLIC_BASE}/ctr-search/trial/{number}/results"
             if record.results_link
             else None,

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from watcher.core.ids import parse_trial_id
+from watcher.core.lenient import Notes
 from watcher.core.model import Fetched, Record, empty_record
 from watcher.core.normalize import (
     clean_block,
     clean_line,
     finish_record,
-    iso_date,
     parse_int,
     unique,
 )
@@ -80,6 +80,7 @@ _EUCTR_OUTCOME_SPLIT = re.compile(
     re.IGNORECASE,
 )
 _JOINED = re.compile(r";(?=\S)")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
 
 
 class Ictrp:
@@ -249,9 +250,10 @@ def _canonical(trial_id: str) -> str:
 def _contacts(row: formats.Row) -> list[dict[str, Any]]:
     given = row.get("contacts")
     if not given:
-        # Export columns: one contact, or several joined by ";" in every column alike.
+        # Export columns: one contact, or several joined by ";" in every column alike, slot by
+        # slot (an empty slot is a contact without that value, never a shift).
         columns = {
-            f: _items(row.get(f"contact_{c}")) or []
+            f: _slots(row.get(f"contact_{c}"))
             for f, c in (
                 ("first", "firstname"),
                 ("last", "lastname"),
@@ -262,22 +264,21 @@ def _contacts(row: formats.Row) -> list[dict[str, Any]]:
             )
         }
         count = max((len(v) for v in columns.values()), default=0)
-        given = []
-        for i in range(count):
 
-            def at(field: str, i: int = i) -> str:
-                values = columns[field]
-                return values[i] if len(values) == count else "; ".join(values) if i == 0 else ""
+        def at(name: str, i: int) -> str:
+            values = columns[name]
+            return values[i] if i < len(values) else ""
 
-            given.append(
-                {
-                    "name": " ".join(p for p in (at("first"), at("last")) if p),
-                    "address": at("address"),
-                    "email": at("email"),
-                    "phone": at("phone"),
-                    "affiliation": at("affiliation"),
-                }
-            )
+        given = [
+            {
+                "name": " ".join(p for p in (at("first", i), at("last", i)) if p),
+                "address": at("address", i),
+                "email": at("email", i),
+                "phone": at("phone", i),
+                "affiliation": at("affiliation", i),
+            }
+            for i in range(count)
+        ]
     out: list[dict[str, Any]] = []
     for contact in given:
         cleaned = {
@@ -288,10 +289,24 @@ def _contacts(row: formats.Row) -> list[dict[str, Any]]:
             "address": clean_line(contact.get("address")),
             "role": None,
         }
-        # The page lists the public and the scientific contact, often the same person.
-        if any(v for v in cleaned.values()) and cleaned not in out:
-            out.append(cleaned)
+        if any(v for v in cleaned.values()):
+            _merge_person(out, cleaned)
     return out
+
+
+def _merge_person(people: list[dict[str, Any]], new: dict[str, Any]) -> None:
+    """Add a contact, as one person with what is known of them: the page and the export list
+    the public and the scientific contact, often the same person, each with part of the
+    details. Two people of one name with different details stay two."""
+    for person in people:
+        if person["name"] != new["name"]:
+            continue
+        if all(person[k] in (None, v) or v is None for k, v in new.items()):
+            for k, v in new.items():
+                if person[k] is None:
+                    person[k] = v
+            return
+    people.append(new)
 
 
 def _target_size(row: formats.Row) -> tuple[int | None, str | None]:
@@ -313,31 +328,67 @@ def record_from_row(row: formats.Row, source: str = "ictrp") -> Record:
     if raw_id is None:
         raise NormalizeError(source, None, "a record without a TrialID")
     trial_id = _canonical(raw_id)
+    notes = Notes()
     try:
-        return _record(row, trial_id, source)
+        return notes.attach(_record(row, trial_id, source, notes))
     except ValueError as e:
         raise NormalizeError(source, trial_id, str(e)) from None
 
 
-def _record(row: formats.Row, trial_id: str, source: str) -> Record:
-    record = empty_record(trial_id, _registry(trial_id, _text(row, "source_register")), source)
-    status_text = _text(row, "recruitment_status")
-    size, size_text = _target_size(row)
-    registered = iso_date(_text(row, "date_registration3")) or iso_date(
-        _text(row, "date_registration")
-    )
-    ethics = {
+def _slots(value: Any) -> list[str]:
+    """A ``;``-joined column split into its positional slots, empty ones kept: the columns of
+    several contacts (or committees) line up by position, and an empty slot is a value."""
+    if isinstance(value, list):
+        return [str(v).strip() for v in value]
+    if not isinstance(value, str) or not value.strip():
+        return []
+    return [part.strip() for part in value.split(";")]
+
+
+def _ethics(row: formats.Row, notes: Notes) -> dict[str, Any] | None:
+    """The ethics review: one committee, or several (``;``-joined columns) as ``reviews``,
+    with the earliest approval as the record's ``approval_date``."""
+    dates = notes.dates("ethics_review.approval_date", _text(row, "ethics_review_approval_date"))
+    iso = sorted(d for d in dates if _ISO_DAY.fullmatch(d))
+    ethics: dict[str, Any] = {
         "status": _value(row, "ethics_review_status"),
-        "approval_date": iso_date(_text(row, "ethics_review_approval_date")),
+        "approval_date": iso[0] if iso else (dates[0] if dates else None),
         "contact_name": _text(row, "ethics_review_contact_name"),
         "contact_address": _text(row, "ethics_review_contact_address"),
         "contact_phone": _text(row, "ethics_review_contact_phone"),
         "contact_email": _text(row, "ethics_review_contact_email"),
     }
+    committees = _slots(row.get("ethics_review_contact_name"))
+    statuses = _slots(row.get("ethics_review_status"))
+    raw_dates = _slots(row.get("ethics_review_approval_date"))
+    count = max(len(committees), len(statuses), len(raw_dates))
+    if count > 1:
+        reviews = []
+        for i in range(count):
+            review = {
+                "committee": committees[i] if i < len(committees) else None,
+                "status": statuses[i] if i < len(statuses) else None,
+                "approval_date": dates[i] if i < len(dates) and len(dates) == count else None,
+            }
+            if any(review.values()) and review not in reviews:
+                reviews.append(review)
+        ethics["reviews"] = reviews
+        if len({r["status"] for r in reviews if r["status"]}) == 1:
+            ethics["status"] = next(r["status"] for r in reviews if r["status"])
+    return ethics if any(ethics.values()) else None
+
+
+def _record(row: formats.Row, trial_id: str, source: str, notes: Notes) -> Record:
+    record = empty_record(trial_id, _registry(trial_id, _text(row, "source_register")), source)
+    status_text = _text(row, "recruitment_status")
+    size, size_text = _target_size(row)
+    registered = notes.date("registration_date", _text(row, "date_registration3")) or notes.date(
+        "registration_date", _text(row, "date_registration")
+    )
     results_url = _text(row, "results_url_link")
     record.update(
         url=_text(row, "web_address"),
-        last_refreshed=iso_date(_text(row, "last_refreshed_on")),
+        last_refreshed=notes.date("last_refreshed", _text(row, "last_refreshed_on")),
         registration_date=registered,
         prospective_registration=_prospective(row),
         primary_sponsor=_text(row, "primary_sponsor"),
@@ -349,7 +400,7 @@ def _record(row: formats.Row, trial_id: str, source: str) -> Record:
         secondary_ids=_items(row.get("secondary_id")),
         recruitment_status=status_text,
         status=STATUS_MAP.get((status_text or "").lower(), "unknown") if status_text else None,
-        first_enrolment_date=iso_date(_text(row, "date_enrollement")),
+        first_enrolment_date=notes.date("first_enrolment_date", _text(row, "date_enrollement")),
         target_sample_size=size,
         target_sample_size_text=size_text,
         study_type=_text(row, "study_type"),
@@ -366,11 +417,13 @@ def _record(row: formats.Row, trial_id: str, source: str) -> Record:
         primary_outcomes=_items(row.get("primary_outcome"), outcomes=True),
         secondary_outcomes=_items(row.get("secondary_outcome"), outcomes=True),
         contacts=_contacts(row),
-        ethics_review=ethics if any(ethics.values()) else None,
+        ethics_review=_ethics(row, notes),
         results={
             "available": _yes_no(_text(row, "results_yes_no")),
-            "date_posted": iso_date(_text(row, "results_date_posted")),
-            "date_completed": iso_date(_text(row, "results_date_completed")),
+            "date_posted": notes.date("results.date_posted", _text(row, "results_date_posted")),
+            "date_completed": notes.date(
+                "results.date_completed", _text(row, "results_date_completed")
+            ),
             "url": results_url,
         },
     )

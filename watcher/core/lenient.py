@@ -1,0 +1,84 @@
+"""Reading a register's values the forgiving way: a value a parser does not understand is kept
+as its text, with a warning naming the field and why, and the rest of the record (and of the
+file) is read as usual.
+
+Pure: does not interact with any dependencies, only processes data. An adapter reads its dates
+through a ``Notes`` of the record and hands it to ``finish_record``; the warnings travel with
+the record under ``WARNINGS`` until the caller takes them (``take_warnings``), so that they are
+never hashed, stored or compared.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from watcher.core.model import Record
+from watcher.core.normalize import clean_line, iso_date
+
+WARNINGS = "_warnings"
+# Several values in one cell: ICTRP joins them with ";" (two ethics committees' dates).
+_SEVERAL = re.compile(r"\s*;\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseWarning:
+    """A value kept as text: in which record, which field, and why."""
+
+    trial_id: str
+    field: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.trial_id}: {self.field}: {self.why}"
+
+
+@dataclass
+class Notes:
+    """What one record's parser could not read."""
+
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def warn(self, name: str, why: str) -> None:
+        if (name, why) not in self.warnings:
+            self.warnings.append((name, why))
+
+    def date(self, name: str, text: Any, *, dayfirst: bool = True) -> str | None:
+        """An ISO date; one date written several times (``24/04/2019;24/04/2019``) is that
+        date; anything else unreadable is kept as its text, with a warning."""
+        dates = self.dates(name, text, dayfirst=dayfirst)
+        if len(set(dates)) <= 1:
+            return dates[0] if dates else None
+        self.warn(name, f"several dates in one value ({text!r}): kept as written")
+        return clean_line(str(text))
+
+    def dates(self, name: str, text: Any, *, dayfirst: bool = True) -> list[str]:
+        """Every date of a value that may hold several (``01/03/2021;06/05/2021``), each ISO,
+        or kept as its text with a warning."""
+        if text is None or not isinstance(text, str):
+            value = iso_date(text, dayfirst=dayfirst) if text is not None else None
+            return [value] if value else []
+        out = []
+        for part in _SEVERAL.split(text):
+            try:
+                value = iso_date(part, dayfirst=dayfirst)
+            except ValueError as e:
+                self.warn(name, f"{e}: kept as written")
+                value = clean_line(part)
+            if value:
+                out.append(value)
+        return out
+
+    def attach(self, record: Record) -> Record:
+        """The record with its warnings under ``WARNINGS`` (none: the record as it is)."""
+        if self.warnings:
+            record[WARNINGS] = [{"field": f, "why": why} for f, why in self.warnings]
+        return record
+
+
+def take_warnings(record: Record) -> list[ParseWarning]:
+    """Remove a record's warnings from it and return them."""
+    given = record.pop(WARNINGS, None) or []
+    tid = str(record.get("trial_id") or "?")
+    return [ParseWarning(tid, w["field"], w["why"]) for w in given]
