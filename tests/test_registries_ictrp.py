@@ -31,7 +31,39 @@ EXPORT = DATA / "ictrp" / "ictrp-export-2024-06-09-part-a.xml"
 CSV_0407 = DATA / "ictrp-versions" / "ictrp-covid19-csv" / "2020-04-07.csv"
 CSV_0415 = DATA / "ictrp-versions" / "ictrp-covid19-csv" / "2020-04-15.csv"
 XML_0318 = DATA / "ictrp-versions" / "ictrp-covid19-xml-2020-03-18.xml"
-GOLDEN_INPUTS = [PAGE, EXPORT, CSV_0407, CSV_0415, XML_0318]
+REAL_HTML = DATA / "ictrp" / "ictrp_trial_page_NCT04280705.html"
+GOLDEN_INPUTS = [PAGE, REAL_HTML, EXPORT, CSV_0407, CSV_0415, XML_0318]
+
+
+def test_the_real_html_page_reads_one_outcome_per_item_with_its_time_frame() -> None:
+    """The first real Trial2.aspx page: 4 primary and 39 secondary outcomes (as many as the
+    page's DataList12 and DataList14 rows), each with its time frame, repeated ones kept; the
+    eligibility text split into inclusion and exclusion criteria."""
+    (record,) = _parse(REAL_HTML)
+    assert record["primary_outcomes"] == [
+        f"{name}\n[Time Frame: Day 1 through Day 29]"
+        for name in (
+            "Time to Recovery by Ethnicity",
+            "Time to Recovery",
+            "Time to Recovery by Race",
+            "Time to Recovery by Sex",
+        )
+    ]
+    assert len(record["secondary_outcomes"]) == 39
+    assert all("\n[Time Frame: " in o for o in record["secondary_outcomes"])
+    assert record["inclusion_criteria"].startswith(
+        "1. Admitted to a hospital with symptoms suggestive of COVID-19 infection."
+    )
+    assert record["inclusion_criteria"].endswith("SARS-CoV-2 through Day 29.")
+    assert record["exclusion_criteria"].startswith("1. Alanine Transaminase (ALT)")
+    assert record["exclusion_criteria"].endswith("5. Allergy to any study medication.")
+    assert (record["age_min"], record["age_max"], record["gender"]) == (
+        "18 Years",
+        "99 Years",
+        "All",
+    )
+    assert record["results"]["url"] == "https://clinicaltrials.gov/ct2/show/results/NCT04280705"
+    assert record["results"]["date_posted"] == "2020-09-25"
 
 
 def _adapter(**changes: Any) -> Ictrp:

@@ -425,6 +425,34 @@ def _record(row: formats.Row, trial_id: str, source: str, notes: Notes) -> Recor
                 "results.date_completed", _text(row, "results_date_completed")
             ),
             "url": results_url,
+            **_results_details(row, notes),
         },
     )
+    # Only the trial page has these, and most pages leave them empty.
+    for key, column in (
+        ("ipd_sharing_plan", "results_ipd_plan"),
+        ("ipd_sharing_description", "results_ipd_description"),
+    ):
+        if value := clean_block(row.get(column) or None):
+            record[key] = value
     return finish_record(record)
+
+
+def _results_details(row: formats.Row, notes: Notes) -> dict[str, Any]:
+    """The trial page's further results fields, those it fills in."""
+    details = {
+        "protocol_url": _text(row, "results_url_protocol"),
+        "date_first_publication": notes.date(
+            "results.date_first_publication", _text(row, "results_date_first_publication")
+        ),
+        **{
+            key: clean_block(row.get(column) or None)
+            for key, column in (
+                ("summary", "results_summary"),
+                ("baseline_characteristics", "results_baseline_char"),
+                ("adverse_events", "results_adverse_events"),
+                ("outcome_measures", "results_outcome_measures"),
+            )
+        },
+    }
+    return {k: v for k, v in details.items() if v}

@@ -100,7 +100,16 @@ _RESULTS_LABELS = {
     "Results available": "results_yes_no",
     "Date Posted": "results_date_posted",
     "Date Completed": "results_date_completed",
+    "Date of completion": "results_date_completed",
     "URL": "results_url_link",
+    "URL of the protocol": "results_url_protocol",
+    "Date of first publication": "results_date_first_publication",
+    "Results summary": "results_summary",
+    "Baseline characteristics": "results_baseline_char",
+    "Adverse events": "results_adverse_events",
+    "Outcome measures": "results_outcome_measures",
+    "IPD sharing plan": "results_ipd_plan",
+    "IPD sharing description": "results_ipd_description",
 }
 _ETHICS_LABELS = {
     "Status": "ethics_review_status",
@@ -144,6 +153,9 @@ _CONTACT_RE = _label_re(_CONTACT_LABELS)
 _RESULTS_RE = _label_re(_RESULTS_LABELS)
 _ETHICS_RE = _label_re(_ETHICS_LABELS)
 # Whether an item (one line, or several already joined) starts with an outcome label.
+_TIME_FRAME = re.compile(r"\[Time Frame:", re.IGNORECASE)
+_EXCLUSION_HEADING = re.compile(r"^\s*Exclusion Criteria:?[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_INCLUSION_HEADING = re.compile(r"\A\s*Inclusion Criteria:?[ \t]*\n?", re.IGNORECASE)
 _OUTCOME_START = re.compile("(?:" + "|".join(re.escape(n) for n in OUTCOME_LABELS) + "):")
 
 
@@ -196,10 +208,15 @@ def read_page_text(text: str, source: str) -> Row:
                 row[key] = m[2]
             elif key is not None:
                 extend(key, line)
+            elif section == "criteria" and line:
+                # The HTML page shows the inclusion criteria first, under no label of its own.
+                key = "inclusion_criteria"
+                extend(key, line)
             continue
         _page_item(items, line, section)
     if contact:
         row["contacts"].append(contact)
+    _split_criteria(row)
     missing = [label for label in REQUIRED_PAGE_LABELS if not row.get(_HEADER_LABELS[label])]
     if missing:
         raise InputError(
@@ -211,8 +228,25 @@ def read_page_text(text: str, source: str) -> Row:
     return row
 
 
+def _split_criteria(row: Row) -> None:
+    """The page of a CT.gov trial holds the register's whole eligibility text as its
+    inclusion criteria ("Inclusion Criteria: ... Exclusion Criteria: ..."): split it at the
+    last "Exclusion Criteria:" heading (the text may nest a stray one in an inclusion item)."""
+    text = row.get("inclusion_criteria")
+    if not isinstance(text, str) or (row.get("exclusion_criteria") or "").strip():
+        return
+    headings = list(_EXCLUSION_HEADING.finditer(text))
+    if headings:
+        last = headings[-1]
+        row["inclusion_criteria"] = _INCLUSION_HEADING.sub("", text[: last.start()], count=1)
+        row["exclusion_criteria"] = text[last.end() :]
+
+
 def _page_item(items: list[str], line: str, section: str) -> None:
     """One line of a list section: a new item, or the rest of the item it continues."""
+    if section in ("primary_outcome", "secondary_outcome") and _TIME_FRAME.match(line) and items:
+        items[-1] += "\n" + line  # an outcome's time frame belongs to it
+        return
     if section in ("primary_outcome", "secondary_outcome"):
         if _OUTCOME_START.match(line) or not items or not _OUTCOME_START.match(items[-1]):
             if line:
