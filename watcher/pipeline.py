@@ -22,8 +22,9 @@ from watcher.core.hashing import content_hash, is_current, payload_fingerprint
 from watcher.core.lenient import take_warnings
 from watcher.core.model import CheckOutcome, Expanded, Fetched, Watch
 from watcher.errors import RecordNotFound, WatcherError
+from watcher.reread import reread
 from watcher.sources import get as get_source
-from watcher.sources.base import FetchResult, Source
+from watcher.sources.base import FetchResult, Source, parser_id
 from watcher.sources.http import Fetcher, RateLimiter
 from watcher.store import Latest, Store, Unchanged, VersionConflict
 
@@ -74,6 +75,13 @@ class Checker:
                 sleep=self.sleep,
             )
         return self._sources[name], self._fetchers[name]
+
+    def adapter(self, name: str) -> Source | None:
+        """The adapter of a stored version's source; None when it is gone from the config."""
+        try:
+            return self._source(name)[0]
+        except WatcherError:
+            return None
 
     def check(
         self,
@@ -200,7 +208,8 @@ class Checker:
 
     def _store(self, source: Source, fetched: Fetched, latest: Latest | None) -> CheckOutcome:
         tid = fetched.trial_id
-        fingerprint = payload_fingerprint(source.name, fetched.payload)
+        parser = parser_id(source)
+        fingerprint = payload_fingerprint(parser, fetched.payload)
         if latest is not None and latest.payload_hash == fingerprint:
             # The very bytes of the last check: the record cannot have changed.
             return self._unchanged_check(fetched, latest.version, fingerprint)
@@ -208,6 +217,11 @@ class Checker:
         for warning in take_warnings(record):
             log.warning("%s (kept as text)", warning)
         digest = content_hash(record)
+        if latest is not None and latest.parser != parser:
+            # Read by another parser: compare like with like, today's reading with the
+            # current parser's reading of the stored payloads (see watcher/reread.py).
+            reread(self.repo, self.adapter, tid, self.settings.diff)
+            latest = self.repo.latest_hashes([tid]).get(tid)
         if latest is not None and not is_current(latest.content_hash):
             # Stored under an older hash function: hash the stored record again, once, so
             # that upgrading watcher makes no version of every trial.
@@ -233,6 +247,7 @@ class Checker:
                     previous=latest.version if latest else 0,
                     changes=len(changes),
                     payload_hash=fingerprint,
+                    parser=parser,
                 )
             except VersionConflict:
                 # Another process (the daemon, a second CLI) stored a version meanwhile:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from watcher.notify.outbox import Delivery
     from watcher.pipeline import Checker
     from watcher.report.context import ReportContext
+    from watcher.reread import Rereading
     from watcher.store import Store
 
 Progress = Callable[[int], None]
@@ -268,6 +269,21 @@ class Service:
             tuple(red_flags([v.record for v in versions], date.today(), self.settings.flags)),
             tuple(since_start(first.record, new.record, rules)) if old.version > 1 else (),
         )
+
+    def reparse(self, ids: Sequence[str] = ()) -> list[Rereading]:
+        """Read the stored history of these trials (every trial ever watched when no ID is
+        given) again with the current parsers, so that history shows register changes only.
+        One transaction a trial: safe to interrupt, and to run twice."""
+        from watcher.reread import reread
+
+        if ids:
+            trial_ids = [parse_trial_id(text).value for text in ids]
+            for tid in trial_ids:
+                self.store.watch(tid)  # an unknown ID is an error before anything is done
+        else:
+            trial_ids = [w.trial_id for w in self.store.watches(include_removed=True)]
+        checker = self.checker()
+        return [reread(self.store, checker.adapter, tid, self.settings.diff) for tid in trial_ids]
 
     def report(self, since: date | None = None, trial: str | None = None) -> ReportContext:
         """The changes of a period (default: the last week), or one trial's whole history."""

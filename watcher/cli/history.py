@@ -104,3 +104,26 @@ def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool)
                 click.echo(f"  {line}")
     if d.changes or d.since_start:
         click.echo(LEGEND)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@pass_app
+def reparse(app: App, ids: tuple[str, ...]) -> None:
+    """Read stored versions again from their kept payloads with the current parsers (every
+    trial when no ID is given), so that history shows what the registers changed only."""
+    results = app.service.reparse(ids)
+    for r in results:
+        if r.reread:
+            versions = ", ".join(map(str, r.reread))
+            click.echo(
+                f"{r.trial_id}: version{'s' if len(r.reread) > 1 else ''} {versions} read again"
+            )
+        if r.dropped:
+            dropped = ", ".join(map(str, r.dropped))
+            click.echo(f"{r.trial_id}: dropped {dropped}: no change but the old parser's reading")
+    touched = sum(1 for r in results if r.reread or r.dropped)
+    click.echo(
+        f"Read {sum(r.read for r in results)} version(s) of {len(results)} trial(s) again: "
+        f"{touched} trial(s) read differently by the current parsers."
+    )

@@ -59,9 +59,10 @@ def is_current(digest: str) -> bool:
     return digest.startswith(f"{HASH_VERSION}:")
 
 
-def payload_fingerprint(source: str, payload: bytes) -> str:
-    """A fingerprint of a fetched payload: the same bytes from the same adapter are the same
-    record, so an unchanged check can skip normalizing them. It includes watcher's version, so
-    that a release that normalizes differently looks at every record again."""
-    salt = f"{source}:{__version__}:{HASH_VERSION}:".encode()
+def payload_fingerprint(parser: str, payload: bytes) -> str:
+    """A fingerprint of a fetched payload: the same bytes read by the same parser (``"ictrp:2"``)
+    are the same record, so an unchanged check can skip normalizing them. It includes watcher's
+    version and the parser's, so that a release that reads differently looks at every record
+    again."""
+    salt = f"{parser}:{__version__}:{HASH_VERSION}:".encode()
     return hashlib.sha256(salt + payload).hexdigest()

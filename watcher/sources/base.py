@@ -24,6 +24,10 @@ class Source(Protocol):
     requests_per_minute: int
     # Trials one request fetches at most (CT.gov: a page of studies; 1 for one by one).
     page_size: int
+    # Raised whenever the adapter reads any payload into a different record: each version
+    # names the parser that read it, and one read by an older parser is read again from its
+    # raw payload before anything is compared with it (watcher/reread.py).
+    parser_version: int
 
     def serves(self, registry: str) -> bool:
         """Whether this source can fetch the records of ``registry``."""
@@ -46,6 +50,11 @@ class Source(Protocol):
         """Every record in a saved payload; ``InputError`` naming ``name`` if it is not
         this source's format."""
         ...
+
+
+def parser_id(source: Source) -> str:
+    """What each stored version names as its reader: ``"ictrp:2"``."""
+    return f"{source.name}:{source.parser_version}"
 
 
 def for_trial(error: WatcherError, trial_id: str) -> WatcherError:

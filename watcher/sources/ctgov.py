@@ -38,6 +38,8 @@ class CtGov:
     """ClinicalTrials.gov API v2."""
 
     name = "ctgov"
+    # Raise it whenever a payload reads differently (first versioned reader).
+    parser_version = 1
 
     def __init__(self, settings: SourceSettings) -> None:
         self.base_url = settings.base_url

@@ -37,6 +37,8 @@ class Euctr:
     """EU Clinical Trials Register: text download, protocol pages as a second format."""
 
     name = "euctr"
+    # Raise it whenever a payload reads differently (first versioned reader).
+    parser_version = 1
 
     def __init__(self, settings: SourceSettings) -> None:
         self.base_url = settings.base_url

@@ -87,6 +87,9 @@ class Ictrp:
     """WHO ICTRP: trial pages, or the web service when an account is configured."""
 
     name = "ictrp"
+    # Raise it whenever a payload reads differently (2: contacts slot by slot, several
+    # ethics committees, the real HTML page).
+    parser_version = 2
 
     def __init__(self, settings: SourceSettings) -> None:
         self.base_url = settings.base_url

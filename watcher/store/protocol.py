@@ -32,6 +32,34 @@ class Latest(NamedTuple):
     version: int
     content_hash: str
     payload_hash: str | None
+    parser: str | None = None  # what read the record ("ictrp:2"); None: before versioning
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One stored version as the re-reading needs it: the register's payload, and what the
+    parser of its day made of it."""
+
+    version: int
+    fetched_at: datetime
+    source: str
+    raw: bytes
+    content_type: str
+    url: str
+    parser: str | None
+    record: Record
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reread:
+    """A version kept after re-reading, with the current parser's record."""
+
+    reading: Reading
+    record: Record
+    content_hash: str
+    parser: str | None
+    changes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +140,19 @@ class Store(Protocol):
         previous: int,
         changes: int,
         payload_hash: str | None = None,
+        parser: str | None = None,
     ) -> int:
         """Store the version after ``previous`` (``VersionConflict`` if one came first)."""
+        ...
+
+    def readings(self, trial_id: str) -> list[Reading]:
+        """Every version with its raw payload, oldest first: what a re-reading starts from."""
+        ...
+
+    def replace_history(self, trial_id: str, kept: Sequence[Reread], read: int) -> None:
+        """Store a trial's versions as read again (of ``read`` versions): those kept, numbered
+        from 1 in order, with their new records; the check log's version numbers follow
+        (``VersionConflict`` when another process stored a version meanwhile)."""
         ...
 
     def changed_since(

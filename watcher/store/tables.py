@@ -111,6 +111,9 @@ class SnapshotRow(Base):
     raw_content_type: Mapped[str] = mapped_column(String(100))
     url: Mapped[str] = mapped_column(Text)
     changes: Mapped[int] = mapped_column(Integer, default=0)
+    # The adapter and parser version that read ``raw`` into the record ("ictrp:2"); None for
+    # versions stored before parsers were versioned.
+    parser: Mapped[str | None] = mapped_column(String(32))
 
 
 class CheckLogRow(Base):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,8 +15,8 @@ from watcher.errors import StoreError, UnknownTrial
 from watcher.store import codec
 from watcher.store.base import StoreBase, to_watch
 from watcher.store.checks import LogEntry, success_values, write_log
-from watcher.store.protocol import Latest, VersionConflict
-from watcher.store.tables import SnapshotRow, WatchRow
+from watcher.store.protocol import Latest, Reading, Reread, VersionConflict
+from watcher.store.tables import CheckLogRow, SnapshotRow, WatchRow
 
 
 def _version(row: SnapshotRow, trial_id: str, record: bytes) -> Version:
@@ -62,13 +62,14 @@ class VersionsMixin(StoreBase):
                         SnapshotRow.version,
                         SnapshotRow.content_hash,
                         WatchRow.payload_hash,
+                        SnapshotRow.parser,
                     )
                     .join(SnapshotRow, SnapshotRow.watch_id == WatchRow.id)
                     .where(WatchRow.trial_id.in_(chunk))
                     .where(SnapshotRow.version == WatchRow.version_count)
                 )
-                for tid, version, content_hash, payload_hash in rows:
-                    out[tid] = Latest(version, content_hash, payload_hash)
+                for tid, version, content_hash, payload_hash, parser in rows:
+                    out[tid] = Latest(version, content_hash, payload_hash, parser)
         return out
 
     def history(self, trial_id: str) -> list[Version]:
@@ -153,6 +154,7 @@ class VersionsMixin(StoreBase):
         previous: int,
         changes: int,
         payload_hash: str | None = None,
+        parser: str | None = None,
     ) -> int:
         """Store a new version after ``previous`` and return its number. Raises
         ``VersionConflict`` when another process stored one first; the caller compares again."""
@@ -183,6 +185,7 @@ class VersionsMixin(StoreBase):
                         raw_content_type=fetched.content_type,
                         url=fetched.url,
                         changes=changes,
+                        parser=parser,
                     )
                 )
                 row.version_count = number
@@ -194,6 +197,82 @@ class VersionsMixin(StoreBase):
         except IntegrityError:
             raise VersionConflict(f"{trial_id}: version {number} stored meanwhile") from None
         return number
+
+    def readings(self, trial_id: str) -> list[Reading]:
+        """Every version with its raw payload, oldest first: what a re-reading starts from."""
+        with self._session(read_only=True) as session:
+            snapshots = self._snapshots(session, self._row(session, trial_id).id)
+            return [
+                Reading(
+                    s.version,
+                    s.fetched_at,
+                    s.source,
+                    raw,
+                    s.raw_content_type,
+                    s.url,
+                    s.parser,
+                    orjson.loads(record),
+                    s.content_hash,
+                )
+                for s, (record, raw) in zip(snapshots, _unpacked(snapshots), strict=True)
+            ]
+
+    def replace_history(self, trial_id: str, kept: Sequence[Reread], read: int) -> None:
+        """Store a trial's versions as read again (``read``: how many versions the re-reading
+        started from): those kept, numbered from 1 in order and compressed anew, since each
+        is stored against the one before; a version not kept hands its check-log rows to
+        the version before it. One transaction: an interrupted re-reading changes nothing."""
+        with self._session() as session:
+            row = self._row(session, trial_id)
+            if row.version_count != read:
+                raise VersionConflict(f"{trial_id}: version {row.version_count} stored meanwhile")
+            numbers = {k.reading.version: n for n, k in enumerate(kept, 1)}
+            renumber, current = {}, 1
+            for version in range(1, read + 1):
+                current = numbers.get(version, current)
+                renumber[version] = current
+            session.execute(delete(SnapshotRow).where(SnapshotRow.watch_id == row.id))
+            before: tuple[bytes, bytes] | None = None
+            for number, reread in enumerate(kept, 1):
+                packed = orjson.dumps(reread.record)
+                how = codec.codec_for(number, before[0] if before else None)
+                session.add(
+                    SnapshotRow(
+                        watch_id=row.id,
+                        version=number,
+                        fetched_at=reread.reading.fetched_at,
+                        source=reread.reading.source,
+                        content_hash=reread.content_hash,
+                        codec=how,
+                        record_packed=codec.pack(packed, how, before[0] if before else None),
+                        raw=codec.pack(reread.reading.raw, how, before[1] if before else None),
+                        raw_content_type=reread.reading.content_type,
+                        url=reread.reading.url,
+                        changes=reread.changes,
+                        parser=reread.parser,
+                    )
+                )
+                before = (packed, reread.reading.raw)
+            moved = [
+                {"log_id": log_id, "to": renumber.get(v or 0, len(kept))}
+                for log_id, v in session.execute(
+                    select(CheckLogRow.id, CheckLogRow.version).where(
+                        CheckLogRow.watch_id == row.id, CheckLogRow.version.is_not(None)
+                    )
+                )
+                if renumber.get(v or 0, len(kept)) != v
+            ]
+            if moved:
+                table = CheckLogRow.__table__
+                assert isinstance(table, Table)
+                session.connection().execute(
+                    update(table)
+                    .where(table.c.id == bindparam("log_id"))
+                    .values(version=bindparam("to")),
+                    moved,
+                )
+            row.version_count = len(kept)
+            row.payload_hash = None  # the next check reads its payload again
 
     def changed_since(
         self, since: datetime, until: datetime | None = None
