@@ -160,3 +160,53 @@ def test_parse_recognizes_each_ictrp_format(tmp_path: Path) -> None:
     refused = run_watcher(["parse", str(DOWNLOAD), "--source", "ictrp"])
     assert refused.returncode == 2
     assert refused.stderr.startswith(f"Error: {DOWNLOAD}: not an ICTRP format")
+
+
+def test_a_page_that_lost_most_labels_raises_the_format_alarm(
+    registers: RegistryServer, tmp_path: Path
+) -> None:
+    """A register that renames its labels would otherwise be stored as a version that
+    removes those fields: the check fails with the alarm instead, stores nothing, and finds
+    the record unchanged once the register serves it whole again."""
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    config = write_config(tmp_path / "watcher.toml", registers.url, db)
+    tid = "EUCTR2017-001400-29-FR"
+    run_watcher(["add", tid, "--source", "ictrp"], config)
+    whole = PAGE.read_text(encoding="utf-8")
+    # The labels a new layout would rename; the ones the page is known by stay.
+    kept = ("Main ID:", "Last refreshed on:", "Register:")
+    stripped = "\n".join(
+        line if line.startswith(kept) or ":" not in line else "X-" + line
+        for line in whole.split("\n")
+    )
+    registers.state.ictrp_pages[tid] = stripped.encode()
+    checked = run_watcher(["check"], config)
+    assert checked.returncode == 1
+    assert f"{tid}: check failed: ictrp '{tid}': the register's format may have changed" in (
+        checked.stdout
+    )
+    assert "public_title" in checked.stdout and "not stored" in checked.stdout
+    assert [h["version"] for h in _json(run_watcher(["history", tid, "--json"], config))] == [1]
+
+    registers.state.ictrp_pages[tid] = whole.encode()
+    again = _json(run_watcher(["check", "--json"], config))
+    assert (again["changed"], again["failed"]) == ([], [])
+
+
+def test_a_withdrawn_record_emptied_by_its_register_is_stored(
+    registers: RegistryServer, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    config = write_config(tmp_path / "watcher.toml", registers.url, db)
+    tid = "EUCTR2017-001400-29-FR"
+    run_watcher(["add", tid, "--source", "ictrp"], config)
+    lines = PAGE.read_text(encoding="utf-8").split("\n")
+    keep = ("Main ID:", "Last refreshed on:", "Register:", "Recruitment status:")
+    emptied = [
+        "Recruitment status: Withdrawn" if line.startswith("Recruitment status:") else line
+        for line in lines
+        if line.startswith(keep) or ":" not in line
+    ]
+    registers.state.ictrp_pages[tid] = "\n".join(emptied).encode()
+    checked = _json(run_watcher(["check", "--json"], config))
+    assert checked["changed"] == [tid]

@@ -53,12 +53,10 @@ def test_the_same_answers_make_no_version_and_no_email(upgraded: Any, smtp: Any)
 def test_a_real_change_after_the_upgrade_is_reported_alone(upgraded: Any, smtp: Any) -> None:
     server, config = upgraded
     page = server.state.ictrp_pages["NCT04280705"]
-    server.state.ictrp_pages["NCT04280705"] = page.replace(
-        b">1062</span>", b">1100</span>", 1
+    server.state.ictrp_pages["NCT04280705"] = page.replace(b">1062</span>", b">1100</span>", 1)
+    server.state.studies["NCT04267848"]["protocolSection"]["statusModule"]["overallStatus"] = (
+        "COMPLETED"
     )
-    server.state.studies["NCT04267848"]["protocolSection"]["statusModule"][
-        "overallStatus"
-    ] = "COMPLETED"
     result = run_watcher(["check"], config)
     assert result.returncode == 0, result.stderr
     assert "2 changed" in result.stdout

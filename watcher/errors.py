@@ -13,6 +13,7 @@ Every error a user can cause or meet is a ``WatcherError``; the CLI turns it int
     │   │   ├── RecordNotFound (LookupError)   the register says it has no such record
     │   │   └── AnswerCutShort       a streamed answer stopped midway
     │   └── NormalizeError           the register answered, but not with a record we can read
+    │       └── FormatChanged        the answer lost most of the record: the format changed?
     ├── StoreError                   the database refused or is not usable
     └── NotifyError                  a message could not be delivered (it stays queued)
 """
@@ -99,6 +100,21 @@ class AnswerCutShort(FetchError):
 
 class NormalizeError(RegistryError):
     pass
+
+
+class FormatChanged(NormalizeError):
+    """A fetched record lost most of what its last version had at once: the register has
+    more likely changed its format than the trial its record. Nothing is stored."""
+
+    def __init__(self, source: str, trial_id: str, lost: list[str], had: int) -> None:
+        self.lost = lost
+        super().__init__(
+            source,
+            trial_id,
+            f"the register's format may have changed: the record lost {len(lost)} of its "
+            f"{had} filled fields at once ({', '.join(lost)}); not stored, the last version "
+            "stays the latest",
+        )
 
 
 class StoreError(WatcherError):

@@ -20,8 +20,9 @@ from watcher.config import Settings
 from watcher.core.diff import diff_records
 from watcher.core.hashing import content_hash, is_current, payload_fingerprint
 from watcher.core.lenient import take_warnings
+from watcher.core.lost import lost_fields
 from watcher.core.model import CheckOutcome, Expanded, Fetched, Watch
-from watcher.errors import RecordNotFound, WatcherError
+from watcher.errors import FormatChanged, RecordNotFound, WatcherError
 from watcher.reread import reread
 from watcher.sources import get as get_source
 from watcher.sources.base import FetchResult, Source, parser_id
@@ -232,6 +233,8 @@ class Checker:
             if latest is not None and latest.content_hash == digest:
                 return self._unchanged_check(fetched, latest.version, fingerprint)
             previous = self.repo.version(tid, latest.version).record if latest else None
+            if previous is not None and (lost := lost_fields(previous, record)) is not None:
+                raise FormatChanged(source.name, tid, *lost)
             changes = (
                 tuple(diff_records(previous, record, self.settings.diff))
                 if previous is not None

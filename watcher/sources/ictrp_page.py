@@ -82,6 +82,19 @@ _HEADER_LABELS = {
     "Study design": "study_design",
     "Phase": "phase",
 }
+# Values of one line (the HTML page puts them on the line after their label): a line after
+# them is never part of them, whatever label it has (one renamed by a new page layout).
+_ONE_LINE = {
+    "source_register",
+    "last_refreshed_on",
+    "trialid",
+    "date_registration",
+    "prospective_registration",
+    "date_enrollement",
+    "target_size",
+    "recruitment_status",
+    "web_address",
+}
 _CRITERIA_LABELS = {
     "Inclusion criteria": "inclusion_criteria",
     "Exclusion criteria": "exclusion_criteria",
@@ -185,7 +198,7 @@ def read_page_text(text: str, source: str) -> Row:
             if m := _HEADER_RE.match(line):
                 key = _HEADER_LABELS[m[1]]
                 row[key] = m[2]
-            elif key is not None:
+            elif key is not None and not (key in _ONE_LINE and (row.get(key) or "").strip()):
                 extend(key, line)
             continue
         if section == "contacts":
