@@ -16,6 +16,9 @@ from typing import Any
 from watcher.core.model import LIST_KEYS, RECORD_KEYS, Record
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_BLOCK = re.compile(r"</?(?:p|ol|ul|div)(?:\s[^<>]*)?>|</li>", re.IGNORECASE)
+_ITEM = re.compile(r"\s*<li(?:\s[^<>]*)?>", re.IGNORECASE)
+_INLINE = re.compile(r"</?(?:b|i|u|em|strong|span|sup|sub|a)(?:\s[^<>]*)?>", re.IGNORECASE)
 # Control characters carry no meaning in a record, and PostgreSQL's JSONB refuses NUL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_ENDS = re.compile(r"[\r\n]+")
@@ -29,6 +32,13 @@ _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 def _decode(text: str) -> str:
     # Entities first: registers escape their own <br> tags as &lt;br&gt;.
     text = html.unescape(html.unescape(text)) if "&" in text else text
+    if _BLOCK.search(text):
+        # Paragraphs and lists (CT.gov's history pages keep criteria as HTML): as a browser
+        # shows them, one line each, a list item as "* ".
+        text = _LINE_ENDS.sub(" ", text)
+        text = _ITEM.sub("\n* ", _BLOCK.sub("\n", text))
+        text = _BR.sub("\n", _INLINE.sub("", text))
+        return _CONTROL.sub("", text)
     if _BR.search(text):
         # Markup: as in a browser, only <br> breaks a line; the source's CR and LF beside it
         # (ICTRP writes "\r<br>") are spaces.

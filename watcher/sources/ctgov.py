@@ -209,6 +209,8 @@ class CtGov:
             raise InputError(name, "not a ClinicalTrials.gov API v2 payload (not JSON)") from None
         if isinstance(doc, dict) and isinstance(doc.get("studies"), list):
             studies = doc["studies"]
+        elif isinstance(doc, dict) and isinstance(doc.get("study"), dict):
+            studies = [doc["study"]]  # a version from the site's history: {studyVersion, study}
         elif isinstance(doc, list):
             studies = doc
         else:

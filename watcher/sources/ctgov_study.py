@@ -73,7 +73,8 @@ def split_criteria(text: str | None) -> tuple[str | None, str | None]:
     """CT.gov's one eligibility text as (inclusion, exclusion), split at its headings."""
     if not text:
         return None, None
-    text = unescape_markdown(text.replace("\r\n", "\n")) or ""
+    # Markup (the site's history pages keep the text as HTML) first: its headings are lines.
+    text = clean_block(unescape_markdown(text.replace("\r\n", "\n"))) or ""
     parts = _EXCLUSION_HEADER.split(text, maxsplit=1)
     inclusion = _INCLUSION_HEADER.sub("", parts[0], count=1)
     exclusion = parts[1] if len(parts) > 1 else None
