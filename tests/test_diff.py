@@ -17,8 +17,8 @@ from watcher.core.model import FieldChange, empty_record
 from watcher.sources.ctgov_study import normalize_study
 from watcher.sources.euctr import group_records
 from watcher.sources.euctr_record import normalize_record
-from watcher.sources.ictrp import record_from_row
 from watcher.sources.ictrp_page import read_page_text
+from watcher.sources.ictrp_record import record_from_row
 
 DATA = Path(__file__).parent / "data"
 STUDY = load_study()

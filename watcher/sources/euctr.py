@@ -8,11 +8,13 @@ those added later. EUCTR has no "last updated" field: changes are found by compa
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from watcher.core.ids import euctr_parts
+from watcher.core.lenient import Notes
 from watcher.core.model import Expanded, Fetched, Record
 from watcher.errors import (
     InputError,
@@ -31,6 +33,9 @@ if TYPE_CHECKING:  # HTTP is loaded by the commands that fetch, not by `parse`
 CONTENT_TYPE = "text/plain; charset=utf-8"
 # How every text download starts, records or none.
 DOWNLOAD_PREAMBLE = "This file contains full details on each clinical trial selected for download"
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class Euctr:
@@ -176,6 +181,13 @@ def _record_texts(text: str) -> list[str]:
     ]
 
 
+def _day(text: str | None) -> str:
+    """A decision date as read (a date written twice is that date); an unreadable one counts
+    as no date, never as later than a real one."""
+    day = Notes().date("", text) or ""
+    return day if _ISO_DAY.fullmatch(day) else ""
+
+
 def _pick_duplicate(items: list[tuple[EuctrRecord, str]]) -> EuctrRecord:
     """Downloads can hold two records of one member state (a resubmission): keep the one
     with the latest authority and ethics decisions, the later one in the file on a tie."""
@@ -183,8 +195,8 @@ def _pick_duplicate(items: list[tuple[EuctrRecord, str]]) -> EuctrRecord:
     def key(item: tuple[int, tuple[EuctrRecord, str]]) -> tuple[str, str, int]:
         n, (record, _) = item
         return (
-            record.first("N.", "Date of Competent Authority Decision") or "",
-            record.first("N.", "Date of Ethics Committee Opinion") or "",
+            _day(record.first("N.", "Date of Competent Authority Decision")),
+            _day(record.first("N.", "Date of Ethics Committee Opinion")),
             n,
         )
 

@@ -52,9 +52,9 @@ class EuctrRecord:
         for entry in self.entries:
             if entry.code == code:
                 out.append([entry])
-            elif out and entry.code[0] == code[0] and not entry.code.endswith("."):
+            elif out and entry.code[:1] == code[:1] and not entry.code.endswith("."):
                 out[-1].append(entry)
-            elif out and entry.code[0] != code[0]:
+            elif out and entry.code[:1] != code[:1]:
                 break
         return out
 
@@ -170,7 +170,9 @@ def read_protocol_page(data: bytes, source: str) -> EuctrRecord:
             continue
         if len(cells) < 3:
             continue
-        code = _cell_text(cells[0])
+        code = _cell_text(cells[0]).strip()
+        if not code:
+            continue  # an entry without its section code cannot be placed
         label = _cell_text(cells[1]).rstrip(":").strip()
         if _TRANSLATED.search(label):
             continue

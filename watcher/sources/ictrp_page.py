@@ -230,7 +230,8 @@ def read_page_text(text: str, source: str) -> Row:
     if contact:
         row["contacts"].append(contact)
     _split_criteria(row)
-    missing = [label for label in REQUIRED_PAGE_LABELS if not row.get(_HEADER_LABELS[label])]
+    # The labels make a record, not their values: an emptied value is a field without one.
+    missing = [label for label in REQUIRED_PAGE_LABELS if _HEADER_LABELS[label] not in row]
     if missing:
         raise InputError(
             source,
