@@ -28,6 +28,15 @@ def registers() -> Any:
         yield server
 
 
+def _watch_page(registers: RegistryServer, tmp_path: Path) -> tuple[Path, str]:
+    """The seed's ICTRP page watched, with its first version stored."""
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    config = write_config(tmp_path / "watcher.toml", registers.url, db)
+    tid = "EUCTR2017-001400-29-FR"
+    assert run_watcher(["add", tid, "--source", "ictrp"], config).returncode == 0
+    return config, tid
+
+
 def _json(result: Any) -> Any:
     assert result.returncode == 0, result.stderr
     return orjson.loads(result.stdout)
@@ -72,10 +81,7 @@ def test_a_change_in_an_ictrp_record_shows_in_diff(
 def test_an_ictrp_not_found_page_fails_the_check_and_keeps_the_last_version(
     registers: RegistryServer, tmp_path: Path
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'w.db'}"
-    config = write_config(tmp_path / "watcher.toml", registers.url, db)
-    tid = "EUCTR2017-001400-29-FR"
-    run_watcher(["add", tid, "--source", "ictrp"], config)
+    config, tid = _watch_page(registers, tmp_path)
     del registers.state.ictrp_pages[tid]  # ICTRP now answers its own "not found" page, 200
     checked = run_watcher(["check"], config)
     assert checked.returncode == 1
@@ -168,10 +174,7 @@ def test_a_page_that_lost_most_labels_raises_the_format_alarm(
     """A register that renames its labels would otherwise be stored as a version that
     removes those fields: the check fails with the alarm instead, stores nothing, and finds
     the record unchanged once the register serves it whole again."""
-    db = f"sqlite:///{tmp_path / 'w.db'}"
-    config = write_config(tmp_path / "watcher.toml", registers.url, db)
-    tid = "EUCTR2017-001400-29-FR"
-    run_watcher(["add", tid, "--source", "ictrp"], config)
+    config, tid = _watch_page(registers, tmp_path)
     whole = PAGE.read_text(encoding="utf-8")
     # The labels a new layout would rename; the ones the page is known by stay.
     kept = ("Main ID:", "Last refreshed on:", "Register:")
@@ -196,10 +199,7 @@ def test_a_page_that_lost_most_labels_raises_the_format_alarm(
 def test_a_withdrawn_record_emptied_by_its_register_is_stored(
     registers: RegistryServer, tmp_path: Path
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'w.db'}"
-    config = write_config(tmp_path / "watcher.toml", registers.url, db)
-    tid = "EUCTR2017-001400-29-FR"
-    run_watcher(["add", tid, "--source", "ictrp"], config)
+    config, tid = _watch_page(registers, tmp_path)
     lines = PAGE.read_text(encoding="utf-8").split("\n")
     keep = ("Main ID:", "Last refreshed on:", "Register:", "Recruitment status:")
     emptied = [
