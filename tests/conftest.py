@@ -84,7 +84,7 @@ def server(ctgov_state: RegistryState) -> Iterator[RegistryServer]:
 def settings_for(base_url: str, db: str | None = None, **http: object) -> Settings:
     fast = {"base_url": base_url, "requests_per_minute": 6000}
     data: dict[str, object] = {
-        "sources": {"ctgov": fast, "ictrp": fast, "euctr": fast},
+        "sources": {"ctgov": fast, "ictrp": fast, "euctr": fast, "ctis": fast, "isrctn": fast},
         "http": {"timeout": "5s", "retries": 1, "backoff": "1s", **http},
     }
     if db:
@@ -103,6 +103,8 @@ def write_config(path: Path, base_url: str, db_url: str) -> Path:
         f'[sources.ctgov]\nbase_url = "{base_url}"\nrequests_per_minute = 6000\n\n'
         f'[sources.ictrp]\nbase_url = "{base_url}"\nrequests_per_minute = 6000\n\n'
         f'[sources.euctr]\nbase_url = "{base_url}"\nrequests_per_minute = 6000\n\n'
+        f'[sources.ctis]\nbase_url = "{base_url}"\nrequests_per_minute = 6000\n\n'
+        f'[sources.isrctn]\nbase_url = "{base_url}"\nrequests_per_minute = 6000\n\n'
         '[http]\ntimeout = "5s"\nretries = 1\nbackoff = "1s"\ncontact = "tests@example.org"\n',
         encoding="utf-8",
     )

@@ -120,6 +120,8 @@ class RegistryState:
     ictrp_service: dict[str, bytes] = field(default_factory=dict)  # GetTrialDetails answers
     euctr_download: str = ""  # the text download the EUCTR queries are answered from...
     euctr_answers: Mapping[str, bytes] = field(default_factory=dict)  # ...unless one is here
+    ctis: dict[str, Any] = field(default_factory=dict)  # CTIS retrieve answers, by EU CT number
+    isrctn: dict[str, bytes] = field(default_factory=dict)  # ISRCTN WHO-format <trial>, by ID
     aliases: dict[str, str] = field(default_factory=dict)
     faults: dict[str, Fault] = field(default_factory=dict)  # by NCT ID, or "batch"
     page_limit: int = 1000  # studies per page the server returns at most
@@ -230,6 +232,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._ictrp_service(state, query)
         elif url.path == "/ctr-search/rest/download/full":
             self._euctr_download(state, (query.get("query") or [""])[0])
+        elif url.path.startswith("/ctis-public-api/retrieve/"):
+            self._ctis(state, url.path.rsplit("/", 1)[1])
+        elif url.path == "/api/query/format/who":
+            self._isrctn(state, (query.get("q") or [""])[0])
         else:
             self._send(404, b"not found", "text/plain")
 
@@ -261,6 +267,24 @@ class _Handler(BaseHTTPRequestHandler):
         if answer is None:
             answer = euctr_download_of(state.euctr_download, number).encode()
         self._send(200, answer, "text/plain; charset=UTF-8")
+
+    def _ctis(self, state: RegistryState, number: str) -> None:
+        if fault := state.take_fault(f"ctis:{number}"):
+            self._fault(fault)
+            return
+        record = state.ctis.get(number)
+        if record is None:
+            self._send(404, b'{"message":"Not found"}')
+            return
+        self._send(200, _as_json(record))
+
+    def _isrctn(self, state: RegistryState, q: str) -> None:
+        if fault := state.take_fault(f"isrctn:{q}"):
+            self._fault(fault)
+            return
+        # The WHO format answers a query with the trials it matches: here, the one asked for.
+        trial = state.isrctn.get(q.strip(), b"")
+        self._send(200, b"<trials>" + trial + b"</trials>", "application/xml")
 
     def _one(self, state: RegistryState, nct: str) -> None:
         if nct in state.aliases:
@@ -297,6 +321,18 @@ class _Handler(BaseHTTPRequestHandler):
         if start + size < len(found):
             body += b',"nextPageToken":"' + str(start + size).encode() + b'"'
         self._send(200, body + b"}")
+
+
+def isrctn_trials(answer: bytes) -> dict[str, bytes]:
+    """The ``<trial>`` elements of a real WHO-format answer, byte for byte, by trial ID."""
+    import re
+
+    return {
+        m.group(2).decode(): m.group(0)
+        for m in re.finditer(
+            rb"<trial>.*?<trial_id>(\s*)(ISRCTN\d{8})\s*</trial_id>.*?</trial>", answer, re.S
+        )
+    }
 
 
 def _as_json(study: Any) -> bytes:

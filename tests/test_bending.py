@@ -52,7 +52,7 @@ class Sample:
     write: Callable[[Any, str], bytes]
 
 
-def _json_sample(path: Path) -> Sample:
+def _json_sample(path: Path, source: str = "ctgov") -> Sample:
     doc = orjson.loads(path.read_bytes())
     leaves: list[tuple[Any, ...]] = []
 
@@ -81,10 +81,10 @@ def _json_sample(path: Path) -> Sample:
         node[at[-1]] = value
         return orjson.dumps(copy)
 
-    return Sample(path, "ctgov", leaves, write)
+    return Sample(path, source, leaves, write)
 
 
-def _xml_sample(path: Path) -> Sample:
+def _xml_sample(path: Path, source: str = "ictrp") -> Sample:
     root = etree.fromstring(path.read_bytes())
     leaves = [
         root.getroottree().getpath(el)
@@ -93,7 +93,7 @@ def _xml_sample(path: Path) -> Sample:
         and len(el) == 0
         and (el.text or "").strip()
         and not IDENTITY.search(el.text or "")
-        and el.tag not in ("TrialID", "Source_Register")
+        and el.tag not in ("TrialID", "Source_Register", "trial_id", "reg_name")
     ]
 
     def write(xpath: str, value: str) -> bytes:
@@ -102,7 +102,7 @@ def _xml_sample(path: Path) -> Sample:
         el.text = value
         return bytes(etree.tostring(doc, encoding="utf-8", xml_declaration=True))
 
-    return Sample(path, "ictrp", leaves, write)
+    return Sample(path, source, leaves, write)
 
 
 def _csv_sample(path: Path) -> Sample:
@@ -191,6 +191,10 @@ def samples() -> Iterator[Sample]:
     for path in sorted(DATA.glob("ictrp*/**/*.xml")):
         if "_ws_" not in path.name and "CONSTRUCTED" not in path.name:
             yield _xml_sample(path)
+    for path in sorted((DATA / "ctis").glob("*.json")):
+        if not path.name.endswith(".expected.json"):
+            yield _json_sample(path, "ctis")
+    yield _xml_sample(DATA / "isrctn" / "isrctn_api_who_format_3trials.xml", "isrctn")
     for path in sorted(DATA.glob("ictrp-versions/**/*.csv")):
         yield _csv_sample(path)
     yield _lines_sample(

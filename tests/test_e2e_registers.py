@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from tests.conftest import run_watcher, write_config
-from tests.registry_server import RegistryServer, RegistryState
+from tests.registry_server import RegistryServer, RegistryState, isrctn_trials
 
 pytestmark = pytest.mark.e2e
 DATA = Path(__file__).parent / "data"
@@ -210,3 +210,84 @@ def test_a_withdrawn_record_emptied_by_its_register_is_stored(
     registers.state.ictrp_pages[tid] = "\n".join(emptied).encode()
     checked = _json(run_watcher(["check", "--json"], config))
     assert checked["changed"] == [tid]
+
+
+CTIS = DATA / "ctis" / "ctis_retrieve_2022-501417-31-00.json"
+ISRCTN = DATA / "isrctn" / "isrctn_api_who_format_3trials.xml"
+
+
+@pytest.fixture
+def eu_registers() -> Any:
+    state = RegistryState(
+        ctis={"2022-501417-31-00": orjson.loads(CTIS.read_bytes())},
+        isrctn=isrctn_trials(ISRCTN.read_bytes()),
+    )
+    with RegistryServer(state) as server:
+        yield server
+
+
+def test_a_ctis_trial_is_watched_on_ctis_and_a_member_state_change_is_major(
+    eu_registers: RegistryServer, tmp_path: Path
+) -> None:
+    config = write_config(
+        tmp_path / "watcher.toml", eu_registers.url, f"sqlite:///{tmp_path / 'w.db'}"
+    )
+    added = run_watcher(["add", "2022-501417-31-00"], config)  # the bare EU CT number
+    assert added.returncode == 0, added.stderr
+    assert "Watching CTIS2022-501417-31-00 (ctis)." in added.stdout
+    assert "CTIS2022-501417-31-00: baseline version 1 stored." in added.stdout
+    again = run_watcher(["add", "CTIS2022-501417-31-00"], config)
+    assert "Already watching CTIS2022-501417-31-00 (ctis)." in again.stdout
+    assert _json(run_watcher(["check", "--json"], config))["changed"] == []
+
+    record = eu_registers.state.ctis["2022-501417-31-00"]
+    spain = next(
+        p
+        for p in record["authorizedApplication"]["authorizedPartsII"]
+        if p["mscInfo"]["countryName"] == "Spain"
+    )
+    spain["mscInfo"]["trialStatus"] = "Authorised, recruiting"
+    assert _json(run_watcher(["check", "--json"], config))["changed"] == ["CTIS2022-501417-31-00"]
+    diff = _json(run_watcher(["diff", "CTIS2022-501417-31-00", "--json"], config))
+    assert [(c["field"], c["significance"], c["summary"]) for c in diff["changes"]] == [
+        (
+            "member_states",
+            "major",
+            "Member states: Spain: status Not authorised → Authorised, recruiting",
+        )
+    ]
+
+
+def test_an_isrctn_trial_is_watched_on_isrctn(eu_registers: RegistryServer, tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "watcher.toml", eu_registers.url, f"sqlite:///{tmp_path / 'w.db'}"
+    )
+    added = run_watcher(["add", "ISRCTN13555554"], config)
+    assert added.returncode == 0, added.stderr
+    assert "Watching ISRCTN13555554 (isrctn)." in added.stdout
+    shown = _json(run_watcher(["show", "ISRCTN13555554", "--json"], config))
+    assert (shown["source"], shown["target_sample_size"]) == ("isrctn", 42)
+    unknown = run_watcher(["add", "ISRCTN00000000"], config)
+    assert "ISRCTN00000000: no baseline yet: isrctn 'ISRCTN00000000'" in unknown.stderr
+
+
+def test_a_trial_watched_through_ictrp_moves_to_ctis_keeping_its_history(
+    eu_registers: RegistryServer, tmp_path: Path
+) -> None:
+    """Before this release CTIS trials were watched through ICTRP: `watcher add` with the
+    new default (or --source ctis) moves the watch; its history stays, and the first CTIS
+    reading starts the history there, never alerted as changes."""
+    tid = "CTIS2022-501417-31-00"
+    # ICTRP's page of the trial: the seed's real page under this trial's ID.
+    page = PAGE.read_text(encoding="utf-8").replace("EUCTR2017-001400-29-FR", tid)
+    eu_registers.state.ictrp_pages[tid] = page.encode()
+    config = write_config(
+        tmp_path / "watcher.toml", eu_registers.url, f"sqlite:///{tmp_path / 'w.db'}"
+    )
+    assert run_watcher(["add", tid, "--source", "ictrp"], config).returncode == 0
+    moved = run_watcher(["add", tid], config)
+    assert f"Already watching {tid} (ctis)." in moved.stdout
+    assert f"{tid}: baseline version 2 stored." in moved.stdout
+    history = _json(run_watcher(["history", tid, "--json"], config))
+    assert [(h["version"], h["source"]) for h in history] == [(1, "ictrp"), (2, "ctis")]
+    assert _json(run_watcher(["check", "--json"], config))["changed"] == []

@@ -74,6 +74,7 @@ class Checker:
                 self.settings.http,
                 RateLimiter(source.requests_per_minute, clock=self.monotonic, sleep=self.sleep),
                 sleep=self.sleep,
+                throttle_statuses=source.throttle_statuses,
             )
         return self._sources[name], self._fetchers[name]
 
@@ -232,12 +233,16 @@ class Checker:
         for _ in range(3):
             if latest is not None and latest.content_hash == digest:
                 return self._unchanged_check(fetched, latest.version, fingerprint)
+            # A watch moved to another adapter (an ICTRP watch of a CTIS trial, say) starts
+            # again from this version: two adapters' readings are not one register's changes.
+            moved = latest is not None and latest.source not in (None, source.name)
             previous = self.repo.version(tid, latest.version).record if latest else None
-            if previous is not None and (lost := lost_fields(previous, record)) is not None:
+            lost = lost_fields(previous, record) if previous is not None and not moved else None
+            if lost is not None:
                 raise FormatChanged(source.name, tid, *lost)
             changes = (
                 tuple(diff_records(previous, record, self.settings.diff))
-                if previous is not None
+                if previous is not None and not moved
                 else ()
             )
             try:
@@ -257,9 +262,16 @@ class Checker:
                 # compare against that one instead.
                 latest = self.repo.latest_hashes([tid]).get(tid)
                 continue
+            if moved:
+                log.info(
+                    "%s: now read through %s: version %d starts its history there",
+                    tid,
+                    source.name,
+                    number,
+                )
             return CheckOutcome(
                 tid,
-                "changed" if latest else "baseline",
+                "changed" if latest and not moved else "baseline",
                 number,
                 changes,
                 redirected_to=fetched.redirected_to,

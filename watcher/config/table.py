@@ -129,7 +129,7 @@ _GENERAL: tuple[Setting, ...] = (
     ),
     Setting(
         "sources.by_prefix",
-        {"NCT": "ctgov", "EUCTR": "euctr"},
+        {"NCT": "ctgov", "EUCTR": "euctr", "CTIS": "ctis", "ISRCTN": "isrctn"},
         _prefix_table,
         "Which adapter fetches the IDs that start with a prefix (the longest prefix wins); "
         "`watcher add --source` overrides it for one trial.",

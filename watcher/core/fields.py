@@ -87,6 +87,12 @@ FIELDS: dict[str, FieldInfo] = {
     "secondary_objectives": FieldInfo("Secondary objectives", "minor", "text"),
     "end_of_trial_status": FieldInfo("End of trial status", "major"),
     "duplicate_records": FieldInfo("Records of this member state in the register", "metadata"),
+    # CTIS's own fields: a member state's Part II is one item, named by its country.
+    "member_states": FieldInfo(
+        "Member states", "major", "keyed", item="member state", identity=("country",)
+    ),
+    "temporary_halts": FieldInfo("Temporary halts", "major", "set", item="halt"),
+    "transitioned_from_eudract": FieldInfo("Transitioned from EudraCT", "minor"),
 }
 
 # Fields whose list order means nothing: sorted before hashing, so that a register

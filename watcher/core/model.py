@@ -77,6 +77,8 @@ STATUSES: frozenset[str] = frozenset(
         "completed",
         "withdrawn",
         "authorised",
+        "not_authorised",
+        "halted",
         "ongoing",
         "ended",
         "unknown",

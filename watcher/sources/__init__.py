@@ -54,12 +54,20 @@ SOURCES: dict[str, SourceInfo] = {
         "WHO ICTRP trial search: its trial pages (Trial2.aspx?TrialID=...).",
         "Request budget for ICTRP, low on purpose: WHO asks crawlers to get in touch first.",
     ),
-}
-
-# Registers with no adapter of their own yet, and why: their records come through ICTRP.
-NOT_YET = {
-    "ctis": "no real CTIS record has been seen yet to build and test an adapter on",
-    "isrctn": "one real ISRCTN record is not enough to build and test an adapter on",
+    "ctis": SourceInfo(
+        "watcher.sources.ctis:Ctis",
+        "https://euclinicaltrials.eu",
+        20,
+        "CTIS, the EU Clinical Trials Information System (public API below /ctis-public-api).",
+        "Request budget for CTIS, low on purpose: it throttles clients (403, 429, 503).",
+    ),
+    "isrctn": SourceInfo(
+        "watcher.sources.isrctn:Isrctn",
+        "https://www.isrctn.com",
+        30,
+        "ISRCTN registry (API below /api).",
+        "Request budget for ISRCTN.",
+    ),
 }
 
 
@@ -71,12 +79,6 @@ class UnknownSource(WatcherError, LookupError):
 
 def get(name: str, settings: Settings) -> Source:
     """The adapter ``name``, set up with its settings."""
-    if name in NOT_YET:
-        raise UnknownSource(
-            name,
-            f"not supported yet ({NOT_YET[name]}); watch these "
-            "trials through ICTRP: --source ictrp (the default)",
-        )
     try:
         info = SOURCES[name]
     except KeyError:

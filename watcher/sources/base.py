@@ -28,6 +28,9 @@ class Source(Protocol):
     # names the parser that read it, and one read by an older parser is read again from its
     # raw payload before anything is compared with it (watcher/reread.py).
     parser_version: int
+    # HTTP statuses by which the register asks a client to slow down, beyond 429 and 503
+    # (CTIS answers 403): waited out and tried again like them.
+    throttle_statuses: frozenset[int]
 
     def serves(self, registry: str) -> bool:
         """Whether this source can fetch the records of ``registry``."""

@@ -39,6 +39,7 @@ class CtGov:
 
     name = "ctgov"
     # Raise it whenever a payload reads differently (first versioned reader).
+    throttle_statuses: frozenset[int] = frozenset()
     parser_version = 1
 
     def __init__(self, settings: SourceSettings) -> None:

@@ -43,6 +43,7 @@ class Euctr:
 
     name = "euctr"
     # Raise it whenever a payload reads differently (first versioned reader).
+    throttle_statuses: frozenset[int] = frozenset()
     parser_version = 1
 
     def __init__(self, settings: SourceSettings) -> None:

@@ -94,6 +94,8 @@ class Fetcher:
     settings: HttpSettings
     limiter: RateLimiter | None = None
     sleep: Callable[[float], None] = time.sleep
+    # Statuses beyond RETRY_STATUSES by which this register throttles (CTIS: 403).
+    throttle_statuses: frozenset[int] = frozenset()
 
     def get(
         self,
@@ -170,7 +172,7 @@ class Fetcher:
                         f"the register has no such record (HTTP {response.status_code} "
                         f"from {redact(response.url)})",
                     )
-                retryable = response.status_code in RETRY_STATUSES
+                retryable = response.status_code in RETRY_STATUSES | self.throttle_statuses
                 error = FetchError(
                     self.source,
                     trial_id,

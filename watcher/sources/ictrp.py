@@ -32,6 +32,7 @@ class Ictrp:
     name = "ictrp"
     # Raise it whenever a payload reads differently (2: contacts slot by slot, several
     # ethics committees, the real HTML page).
+    throttle_statuses: frozenset[int] = frozenset()
     parser_version = 2
 
     def __init__(self, settings: SourceSettings) -> None:

@@ -33,6 +33,7 @@ class Latest(NamedTuple):
     content_hash: str
     payload_hash: str | None
     parser: str | None = None  # what read the record ("ictrp:2"); None: before versioning
+    source: str | None = None  # the adapter that fetched it
 
 
 @dataclass(frozen=True, slots=True)

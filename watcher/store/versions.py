@@ -63,13 +63,14 @@ class VersionsMixin(StoreBase):
                         SnapshotRow.content_hash,
                         WatchRow.payload_hash,
                         SnapshotRow.parser,
+                        SnapshotRow.source,
                     )
                     .join(SnapshotRow, SnapshotRow.watch_id == WatchRow.id)
                     .where(WatchRow.trial_id.in_(chunk))
                     .where(SnapshotRow.version == WatchRow.version_count)
                 )
-                for tid, version, content_hash, payload_hash, parser in rows:
-                    out[tid] = Latest(version, content_hash, payload_hash, parser)
+                for tid, version, content_hash, payload_hash, parser, source in rows:
+                    out[tid] = Latest(version, content_hash, payload_hash, parser, source)
         return out
 
     def history(self, trial_id: str) -> list[Version]:
