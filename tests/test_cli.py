@@ -91,24 +91,31 @@ def test_add_with_one_bad_id_stores_nothing(invoke: Any) -> None:
     assert _json(invoke("list", "--json")) == []
 
 
-@pytest.mark.parametrize("name", ["isrctn", "ctis"])
-def test_registers_without_an_adapter_point_to_ictrp(invoke: Any, name: str) -> None:
-    result = invoke("add", "ISRCTN12345678", "--source", name, "--no-fetch")
+def test_ctis_and_isrctn_have_adapters_that_serve_their_own_register(invoke: Any) -> None:
+    """Before issue 14 they were refused with a pointer to ICTRP; now each has its adapter,
+    which serves its own register only."""
+    result = invoke("add", "ISRCTN12345678", "--source", "ctis", "--no-fetch")
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"Error: source '{name}': not supported yet (")
-    assert result.stderr.endswith(
-        "watch these trials through ICTRP: --source ictrp (the default)\n"
+    assert result.stderr == (
+        "Error: source 'ctis': does not serve isrctn records such as ISRCTN12345678\n"
     )
-    assert _json(invoke("list", "--json")) == []
+    added = invoke("add", "ISRCTN12345678", "2023-507385-11-00", "--no-fetch")
+    assert added.exit_code == 0, added.stderr
+    assert added.stdout.splitlines() == [
+        "Watching ISRCTN12345678 (isrctn).",
+        "Watching CTIS2023-507385-11-00 (ctis).",
+    ]
 
 
 def test_other_registers_are_watched_through_ictrp_by_default(invoke: Any) -> None:
-    result = invoke("add", "ISRCTN12345678", "CTIS2023-507385-11-00", "--no-fetch")
+    result = invoke("add", "DRKS00012345", "ACTRN12612000123456", "--no-fetch")
     assert result.exit_code == 0
     assert [(w["trial_id"], w["source"]) for w in _json(invoke("list", "--json"))] == [
-        ("CTIS2023-507385-11-00", "ictrp"),
-        ("ISRCTN12345678", "ictrp"),
+        ("ACTRN12612000123456", "ictrp"),
+        ("DRKS00012345", "ictrp"),
     ]
+    moved = invoke("add", "ISRCTN12345678", "--source", "ictrp", "--no-fetch")
+    assert moved.stdout == "Watching ISRCTN12345678 (ictrp).\n"  # ICTRP stays available
 
 
 def test_remove_unknown_id(invoke: Any) -> None:

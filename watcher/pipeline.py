@@ -20,6 +20,7 @@ from watcher.config import Settings
 from watcher.core.diff import diff_records
 from watcher.core.hashing import content_hash, is_current, payload_fingerprint
 from watcher.core.lenient import take_warnings
+from watcher.core.links import linked_ids
 from watcher.core.lost import lost_fields
 from watcher.core.model import CheckOutcome, Expanded, Fetched, Watch
 from watcher.errors import FormatChanged, RecordNotFound, WatcherError
@@ -262,6 +263,11 @@ class Checker:
                 # compare against that one instead.
                 latest = self.repo.latest_hashes([tid]).get(tid)
                 continue
+            new_links = (
+                tuple(sorted(set(linked_ids(record)) - set(linked_ids(previous))))
+                if previous is not None and not moved
+                else ()
+            )
             if moved:
                 log.info(
                     "%s: now read through %s: version %d starts its history there",
@@ -275,6 +281,7 @@ class Checker:
                 number,
                 changes,
                 redirected_to=fetched.redirected_to,
+                new_links=new_links,
             )
         raise VersionConflict(f"{tid}: versions kept being stored by another process")
 

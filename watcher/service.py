@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from watcher.clock import utcnow
@@ -21,9 +20,8 @@ from watcher.config import Settings
 from watcher.core.diff import diff_records, since_start
 from watcher.core.flags import red_flags
 from watcher.core.ids import TrialId, parse_trial_id
-from watcher.core.lenient import take_warnings
 from watcher.core.model import CheckOutcome, CheckRun, Version, Watch
-from watcher.errors import ConfigError, InputError, WatcherError
+from watcher.errors import ConfigError, WatcherError
 from watcher.results import Added, CheckResult, Comparison, DiffResult, Parsed, Status
 from watcher.sources import get as get_source
 from watcher.sources import source_for
@@ -33,6 +31,7 @@ if TYPE_CHECKING:
 
     from watcher.notify.outbox import Delivery
     from watcher.pipeline import Checker
+    from watcher.registrations import Linked
     from watcher.report.context import ReportContext
     from watcher.reread import Rereading
     from watcher.store import Store
@@ -138,7 +137,31 @@ class Service:
         return trial_ids
 
     def watches(self, tag: str | None = None) -> list[Watch]:
-        return self.store.watches(tag=tag)
+        """The watched trials, each with the other registrations its record names."""
+        from watcher.registrations import with_links
+
+        return with_links(self.store, self.store.watches(tag=tag))
+
+    def add_linked(self, trial_ids: Sequence[str]) -> Added:
+        """Watch the other registrations that these trials' records name and that are not
+        watched yet, each through its own adapter."""
+        from watcher.registrations import linked
+
+        watches = self.watches()
+        wanted = [
+            link.trial_id
+            for w in watches
+            if w.trial_id in trial_ids
+            for link in linked(w.trial_id, w.links or (), watches)
+            if not link.watched
+        ]
+        return self.add(list(dict.fromkeys(wanted))) if wanted else Added((), ())
+
+    def linked(self, trial_id: str, links: Sequence[str]) -> list[Linked]:
+        """The other registrations of a trial, and whether each is watched."""
+        from watcher.registrations import linked
+
+        return linked(trial_id, links, self.watches())
 
     def baseline(
         self, trial_ids: Sequence[str], progress: Progress | None = None
@@ -209,17 +232,20 @@ class Service:
         return self._period(start or now - timedelta(days=7), now, "digest")
 
     def _period(self, start: datetime, end: datetime, kind: str) -> ReportContext:
+        from watcher.registrations import all_disagreements
         from watcher.report.context import period_context
 
+        watches = self.watches()
         return period_context(
             self.store.changed_since(start, end),
-            self.store.watches(),
+            watches,
             self.store.runs_between(start, end),
             self.settings,
             start,
             end,
             self.url_for,
             kind=kind,
+            disagreements=all_disagreements(self.store, watches, self.settings.links),
         )
 
     def require_notifying(self) -> None:
@@ -254,7 +280,10 @@ class Service:
         return self.store.history(parse_trial_id(trial).value)
 
     def diff(self, trial: str, from_: int | None = None, to: int | None = None) -> DiffResult:
-        """Field changes between two versions (default: the last two), and red flags."""
+        """Field changes between two versions (default: the last two), and red flags, where
+        the trial's other watched registrations disagree with it among them."""
+        from watcher.registrations import flags_for
+
         trial_id = parse_trial_id(trial).value
         new = self.store.version(trial_id, to)
         old = self.store.version(trial_id, from_ if from_ is not None else max(new.version - 1, 1))
@@ -266,7 +295,8 @@ class Service:
             new,
             first,
             tuple(diff_records(old.record, new.record, rules)),
-            tuple(red_flags([v.record for v in versions], date.today(), self.settings.flags)),
+            tuple(red_flags([v.record for v in versions], date.today(), self.settings.flags))
+            + tuple(flags_for(self.store, new.record, self.watches(), self.settings.links)),
             tuple(since_start(first.record, new.record, rules)) if old.version > 1 else (),
         )
 
@@ -311,28 +341,15 @@ class Service:
     def parse_file(self, path: str, source: str) -> Parsed:
         """Normalize a saved register payload; no database. A value the parser does not
         understand is kept as its text and named in ``warnings``."""
-        records = get_source(source, self.settings).parse_file(_read(path), path)
-        warnings = [w for r in records for w in take_warnings(r)]
-        return Parsed(tuple(records), tuple(warnings))
+        from watcher.offline import parse_file
+
+        return parse_file(self.settings, path, source)
 
     def compare_files(self, old: str, new: str, source: str) -> Comparison:
         """Two saved payloads of one source, record by record; no database."""
-        first, second = self.parse_file(old, source), self.parse_file(new, source)
-        before = {r["trial_id"]: r for r in first.records}
-        after = {r["trial_id"]: r for r in second.records}
-        changed = []
-        for trial_id in (t for t in before if t in after):
-            changes = diff_records(before[trial_id], after[trial_id], self.settings.diff)
-            if changes:
-                changed.append((trial_id, tuple(changes)))
-        return Comparison(
-            len(before),
-            len(after),
-            tuple(changed),
-            tuple(t for t in after if t not in before),
-            tuple(t for t in before if t not in after),
-            first.warnings + second.warnings,
-        )
+        from watcher.offline import compare_files
+
+        return compare_files(self.settings, old, new, source)
 
     # -- the daemon and its health --------------------------------------------------------------
 
@@ -391,10 +408,3 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def _read(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as e:
-        raise InputError(path, f"cannot read it ({e.strerror})") from None

@@ -23,9 +23,12 @@ from watcher.core.ids import parse_trial_id
 @pass_app
 def show(app: App, trial: str, number: int | None, as_json: bool) -> None:
     """A stored normalized record."""
+    from watcher.core.links import linked_ids
+
     version = app.service.version(trial, number)
+    linked = app.service.linked(version.trial_id, linked_ids(version.record))
     if as_json:
-        echo_json(version.record)
+        echo_json({**version.record, "linked": [link.to_json() for link in linked]})
         return
     click.echo(
         f"{version.trial_id}, version {version.version}, fetched "
@@ -33,6 +36,13 @@ def show(app: App, trial: str, number: int | None, as_json: bool) -> None:
     )
     for line in record_lines(version.record):
         click.echo(line)
+    if linked:
+        click.echo(
+            "Other registrations of this trial: "
+            + ", ".join(
+                f"{k.trial_id} ({'watched' if k.watched else 'not watched'})" for k in linked
+            )
+        )
 
 
 @cli.command()

@@ -10,6 +10,7 @@ import click
 from watcher.cli.app import App, cli, echo_json, iso, json_option, pass_app, progress, warn
 from watcher.cli.present import watch_table
 from watcher.core.model import CheckOutcome, Watch
+from watcher.results import Added
 from watcher.sources import SOURCES
 
 
@@ -30,6 +31,11 @@ def _baselines(app: App, trial_ids: Sequence[str]) -> list[CheckOutcome]:
 @click.option("--label", help="A name for the trial in lists and reports.")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
 @click.option("--no-fetch", is_flag=True, help="Do not fetch a baseline version now.")
+@click.option(
+    "--linked",
+    is_flag=True,
+    help="Also watch the other registrations of these trials that their records name.",
+)
 @pass_app
 def add(
     app: App,
@@ -38,9 +44,19 @@ def add(
     label: str | None,
     tags: tuple[str, ...],
     no_fetch: bool,
+    linked: bool,
 ) -> None:
     """Start watching trials (all IDs are checked before any is stored)."""
     result = app.service.add(ids, source=source, label=label, tags=tags)
+    _added(app, result, no_fetch)
+    if linked and not no_fetch:
+        more = app.service.add_linked([w.trial_id for w in result.watches])
+        if more.watches:
+            click.echo(f"Other registrations named: {', '.join(w.trial_id for w in more.watches)}")
+        _added(app, more, no_fetch)
+
+
+def _added(app: App, result: Added, no_fetch: bool) -> None:
     for w in result.watches:
         click.echo(
             f"{'Watching' if w.trial_id in result.added else 'Already watching'} "
@@ -104,6 +120,7 @@ def _watch_json(w: Watch) -> dict[str, Any]:
         "consecutive_failures": w.consecutive_failures,
         "last_error": w.last_error,
         "redirected_to": w.redirected_to,
+        "linked": list(w.links or ()),
     }
 
 

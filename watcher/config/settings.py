@@ -19,6 +19,7 @@ from watcher.config.table import SETTINGS, SETTINGS_BY_KEY, default_database_url
 from watcher.config.values import db_url
 from watcher.core.diff import DiffRules
 from watcher.core.flags import FlagRules
+from watcher.core.links import LinkRules
 from watcher.core.model import Significance
 from watcher.errors import ConfigError
 from watcher.sources import SOURCES
@@ -93,6 +94,7 @@ class Settings:
     email: EmailSettings
     diff: DiffRules
     flags: FlagRules
+    links: LinkRules = field(default_factory=LinkRules)
     templates_dir: str | None = None
     apprise_urls: tuple[str, ...] = ()
     # Where the settings were read from, for messages; "defaults" when no file was read.
@@ -153,6 +155,7 @@ def from_mapping(
         flags=FlagRules(
             v["flags.target_cut"], v["flags.status_stale_after"], v["flags.results_due_after"]
         ),
+        links=LinkRules(v["flags.registrations_size_gap"], v["flags.registrations_date_gap"]),
         email=EmailSettings(
             v["email.smtp_host"],
             v["email.smtp_port"],

@@ -211,6 +211,19 @@ _GENERAL: tuple[Setting, ...] = (
         "Flag a trial without results this long after its end.",
     ),
     Setting(
+        "flags.registrations_size_gap",
+        0.2,
+        share,
+        "Flag two registrations of one trial whose whole-trial target sizes differ by more "
+        "than this share of the larger.",
+    ),
+    Setting(
+        "flags.registrations_date_gap",
+        "90d",
+        parse_duration,
+        "Flag two registrations of one trial whose end dates are further apart than this.",
+    ),
+    Setting(
         "email.enabled",
         False,
         boolean,

@@ -122,6 +122,8 @@ class Watch:
     last_success_at: datetime | None = None
     failing_since: datetime | None = None
     next_check_at: datetime | None = None
+    # The other registrations of the trial its latest record names; None: not read yet.
+    links: tuple[str, ...] | None = None
 
     def is_failing(self, threshold: int) -> bool:
         """Its last ``threshold`` checks or more failed in a row."""
@@ -229,6 +231,8 @@ class CheckOutcome:
     recovered_after: int = 0
     # The register says it has no such record (404/410): "record no longer found".
     not_found: bool = False
+    # Registrations of the same trial that this version names for the first time.
+    new_links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

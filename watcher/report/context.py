@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 from watcher import __version__
 from watcher.core.diff import diff_records, summarize
 from watcher.core.flags import red_flags
+from watcher.core.links import linked_ids
 from watcher.core.model import CheckOutcome, CheckRun, FieldChange, Version, Watch
 from watcher.core.timeline import Point, svg
 
 if TYPE_CHECKING:
     from watcher.config import Settings
+    from watcher.registrations import Disagreement
 
 # A trial's public page on its register (None when its source is gone from the config).
 UrlFor = Callable[[Watch], "str | None"]
@@ -55,6 +57,17 @@ class TrialView:
     counts: Mapping[str, int]
     flags: tuple[str, ...] = ()
     results_posted: bool = False
+    # Other registrations of the trial that its record names for the first time.
+    new_links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DisagreementView:
+    """Two watched registrations of one trial that say different things."""
+
+    trial_id: str
+    other_id: str
+    messages: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +105,8 @@ class ReportContext:
       successful check for longer than two check intervals (`ProblemView`).
     - ``newly_failing``: in an alert, trials that just reached `schedule.failures_before_alert`
       failed checks in a row; ``recovered``: trials checked again after that many.
+    - ``disagreements``: pairs of watched registrations of one trial that disagree on
+      status, target size or end date (`DisagreementView`).
     - ``history``: for one trial's report, its versions (`VersionView`); ``timeline_svg``:
       its status and target size over them, as inline SVG.
     - ``version``: watcher's version.
@@ -112,6 +127,7 @@ class ReportContext:
     stale: tuple[ProblemView, ...] = ()
     newly_failing: tuple[ProblemView, ...] = ()
     recovered: tuple[ProblemView, ...] = ()
+    disagreements: tuple[DisagreementView, ...] = ()
     history: tuple[VersionView, ...] = ()
     timeline_svg: str = ""
     version: str = __version__
@@ -139,6 +155,7 @@ def _trial(
     v_from: int | None,
     v_to: int | None,
     flags: Sequence[str] = (),
+    new_links: Sequence[str] = (),
 ) -> TrialView:
     return TrialView(
         trial_id=watch.trial_id,
@@ -154,6 +171,7 @@ def _trial(
         counts=summarize(changes),
         flags=tuple(flags),
         results_posted=_results_posted(changes),
+        new_links=tuple(new_links),
     )
 
 
@@ -225,7 +243,8 @@ def alert_context(
         if outcome.kind != "changed" or not changes:
             continue
         url = url_for(watch)
-        trials.append(_trial(watch, url, changes, (outcome.version or 1) - 1, outcome.version))
+        v_from, v_to = (outcome.version or 1) - 1, outcome.version
+        trials.append(_trial(watch, url, changes, v_from, v_to, (), outcome.new_links))
     if not (trials or newly_failing or recovered):
         return None
     return _context(
@@ -250,6 +269,7 @@ def period_context(
     until: datetime,
     url_for: UrlFor,
     kind: str = "digest",
+    disagreements: Sequence[Disagreement] = (),
 ) -> ReportContext:
     """Every change of (since, until] (``changed``: the trials with versions in it, each with
     the version before), grouped by trial, with failing and stale trials among ``watches``."""
@@ -267,7 +287,9 @@ def period_context(
             continue  # only a first version: nothing to compare it with yet
         flags = [f.message for f in red_flags([v.record for v in versions], today, settings.flags)]
         url = versions[-1].record.get("url") or url_for(watch)
-        trials.append(_trial(watch, url, changes, versions[0].version, versions[-1].version, flags))
+        came = sorted(set(linked_ids(versions[-1].record)) - set(linked_ids(versions[0].record)))
+        first, last = versions[0].version, versions[-1].version
+        trials.append(_trial(watch, url, changes, first, last, flags, came))
     interval = settings.schedule.check_interval
     threshold = settings.schedule.failures_before_alert
     failing = [_problem(w) for w in watches if w.is_failing(threshold)]
@@ -286,6 +308,10 @@ def period_context(
         cycles=sum(1 for r in runs if r.trigger == "daemon"),
         failing=tuple(failing),
         stale=tuple(stale),
+        disagreements=tuple(
+            DisagreementView(d.trial_id, d.other_id, tuple(f.message for f in d.flags))
+            for d in disagreements
+        ),
     )
 
 

@@ -66,4 +66,5 @@ def to_watch(row: WatchRow) -> Watch:
         last_success_at=row.last_success_at,
         failing_since=row.failing_since,
         next_check_at=row.next_check_at,
+        links=tuple(row.links) if row.links is not None else None,
     )

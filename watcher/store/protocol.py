@@ -146,6 +146,10 @@ class Store(Protocol):
         """Store the version after ``previous`` (``VersionConflict`` if one came first)."""
         ...
 
+    def set_links(self, links: dict[str, list[str]]) -> None:
+        """Keep the registrations each trial's latest record names."""
+        ...
+
     def readings(self, trial_id: str) -> list[Reading]:
         """Every version with its raw payload, oldest first: what a re-reading starts from."""
         ...

@@ -88,6 +88,9 @@ class WatchRow(Base):
     # A fingerprint of the last payload fetched (see hashing.payload_fingerprint): the same
     # bytes again are the same record, so an unchanged check skips normalizing them.
     payload_hash: Mapped[str | None] = mapped_column(String(80))
+    # The other registrations of the trial that its latest record names (core.links);
+    # None until read.
+    links: Mapped[list[str] | None] = mapped_column(JSONType)
 
 
 class SnapshotRow(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from watcher.core.links import linked_ids
 from watcher.core.model import Fetched, OutcomeKind, Record, Version, Watch
 from watcher.errors import StoreError, UnknownTrial
 from watcher.store import codec
@@ -191,6 +192,7 @@ class VersionsMixin(StoreBase):
                 )
                 row.version_count = number
                 row.payload_hash = payload_hash
+                row.links = linked_ids(record)
                 row.last_changed_at = at
                 for key, value in success_values(at, kind, fetched.redirected_to).items():
                     setattr(row, key, value)
@@ -198,6 +200,12 @@ class VersionsMixin(StoreBase):
         except IntegrityError:
             raise VersionConflict(f"{trial_id}: version {number} stored meanwhile") from None
         return number
+
+    def set_links(self, links: dict[str, list[str]]) -> None:
+        """Keep the registrations each trial's latest record names (read after an upgrade)."""
+        with self._session() as session:
+            for tid, found in links.items():
+                self._row(session, tid).links = list(found)
 
     def readings(self, trial_id: str) -> list[Reading]:
         """Every version with its raw payload, oldest first: what a re-reading starts from."""
@@ -274,6 +282,7 @@ class VersionsMixin(StoreBase):
                 )
             row.version_count = len(kept)
             row.payload_hash = None  # the next check reads its payload again
+            row.links = linked_ids(kept[-1].record) if kept else None
 
     def changed_since(
         self, since: datetime, until: datetime | None = None

@@ -1,0 +1,133 @@
+"""One trial, several registrations: the other registrations of each watched trial, whether
+they are watched too, and where watched registrations of one trial disagree.
+
+Two registrations are of one trial when one names the other among its IDs, or both name the
+same one (contract §3); what each record names is kept on its watch (``Watch.links``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from watcher.core.flags import RedFlag
+from watcher.core.ids import parse_trial_id
+from watcher.core.links import LinkRules, disagreements, family, linked_ids
+from watcher.core.model import Record, Watch
+from watcher.errors import InvalidTrialId, UnknownTrial
+from watcher.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """Another registration of a trial, and whether watcher watches it."""
+
+    trial_id: str
+    registry: str
+    watched: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {"trial_id": self.trial_id, "registry": self.registry, "watched": self.watched}
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """Two watched registrations of one trial that say different things."""
+
+    trial_id: str
+    other_id: str
+    flags: tuple[RedFlag, ...]
+
+
+def with_links(store: Store, watches: Sequence[Watch]) -> list[Watch]:
+    """The watches with what their latest records name (read once for a database that
+    predates the links, and kept)."""
+    missing = {
+        w.trial_id: linked_ids(store.version(w.trial_id).record)
+        for w in watches
+        if w.links is None and w.versions
+    }
+    if missing:
+        store.set_links(missing)
+    return [
+        replace(w, links=tuple(missing[w.trial_id])) if w.trial_id in missing else w
+        for w in watches
+    ]
+
+
+def _registry(trial_id: str) -> str:
+    try:
+        return parse_trial_id(trial_id).registry
+    except InvalidTrialId:
+        return "unknown"
+
+
+def _watched_family(watches: Sequence[Watch]) -> dict[str, list[Watch]]:
+    """Watched trials by the trial they register in their own register (an EUCTR member
+    state's record under its whole trial)."""
+    out: dict[str, list[Watch]] = {}
+    for w in watches:
+        out.setdefault(family(w.trial_id), []).append(w)
+    return out
+
+
+def linked(trial_id: str, links: Sequence[str], watches: Sequence[Watch]) -> list[Linked]:
+    """The other registrations of a trial: those its record names, and the watched trials
+    that name it or name one of the same registrations."""
+    own = family(trial_id)
+    by_family = _watched_family(watches)
+    found = set(links)
+    for w in watches:
+        theirs = set(w.links or ())
+        if family(w.trial_id) != own and (own in theirs or theirs & set(links)):
+            found.add(family(w.trial_id))
+    found.discard(own)
+    return [Linked(t, _registry(t), t in by_family) for t in sorted(found)]
+
+
+def _latest(store: Store, trial_id: str) -> Record | None:
+    try:
+        return store.version(trial_id).record
+    except UnknownTrial:
+        return None
+
+
+def flags_for(
+    store: Store, record: Record, watches: Sequence[Watch], rules: LinkRules
+) -> list[RedFlag]:
+    """Where a trial's record disagrees with its other watched registrations."""
+    trial_id = str(record.get("trial_id"))
+    by_family = _watched_family(watches)
+    out: list[RedFlag] = []
+    for other in linked(trial_id, linked_ids(record), watches):
+        for w in by_family.get(other.trial_id, []):
+            if w.versions and (theirs := _latest(store, w.trial_id)) is not None:
+                out += disagreements(record, theirs, rules)
+    return out
+
+
+def all_disagreements(
+    store: Store, watches: Sequence[Watch], rules: LinkRules
+) -> list[Disagreement]:
+    """Every pair of watched registrations of one trial that disagree, each pair once."""
+    watches = with_links(store, watches)
+    by_family = _watched_family(watches)
+    out: list[Disagreement] = []
+    seen: set[frozenset[str]] = set()
+    for w in watches:
+        others = [
+            o
+            for link in linked(w.trial_id, w.links or (), watches)
+            if link.watched
+            for o in by_family.get(link.trial_id, [])
+        ]
+        for other in others:
+            pair = frozenset((w.trial_id, other.trial_id))
+            if pair in seen or not (w.versions and other.versions):
+                continue
+            seen.add(pair)
+            mine, theirs = _latest(store, w.trial_id), _latest(store, other.trial_id)
+            flags = disagreements(mine, theirs, rules) if mine and theirs else []
+            if flags:
+                out.append(Disagreement(w.trial_id, other.trial_id, tuple(flags)))
+    return out
