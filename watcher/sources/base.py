@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from watcher.core.model import Expanded, Fetched, Record
@@ -53,6 +53,18 @@ class Source(Protocol):
         """Every record in a saved payload; ``InputError`` naming ``name`` if it is not
         this source's format."""
         ...
+
+
+def one_by_one(
+    trial_ids: Sequence[str], fetch_one: Callable[[str], Fetched]
+) -> Iterator[FetchResult]:
+    """The answers of a register fetched a trial at a time: a trial's failure is its result,
+    never the end of the others."""
+    for trial_id in trial_ids:
+        try:
+            yield trial_id, fetch_one(trial_id)
+        except WatcherError as e:
+            yield trial_id, e
 
 
 def parser_id(source: Source) -> str:

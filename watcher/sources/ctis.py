@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from watcher.core.model import Fetched, Record
-from watcher.errors import InputError, NormalizeError, WatcherError
-from watcher.sources.base import FetchResult
+from watcher.errors import InputError, NormalizeError
+from watcher.sources.base import FetchResult, one_by_one
 from watcher.sources.ctis_record import normalize_retrieve, normalize_search_item, page_url
 
 if TYPE_CHECKING:  # HTTP is loaded by the commands that fetch, not by `parse`
@@ -43,23 +43,14 @@ class Ctis:
         return page_url(trial_id.removeprefix("CTIS"))
 
     def fetch(self, fetcher: Fetcher, trial_ids: Sequence[str]) -> Iterator[FetchResult]:
-        for trial_id in trial_ids:
-            url = f"{self.base_url}/ctis-public-api/retrieve/{trial_id.removeprefix('CTIS')}"
-            try:
-                response = fetcher.get(url, trial_id=trial_id)
-            except WatcherError as e:
-                yield trial_id, e
-                continue
-            yield (
-                trial_id,
-                Fetched(
-                    trial_id,
-                    self.name,
-                    response.content,
-                    "application/json",
-                    self.record_url(trial_id),
-                ),
-            )
+        return one_by_one(trial_ids, lambda tid: self._fetch_one(fetcher, tid))
+
+    def _fetch_one(self, fetcher: Fetcher, trial_id: str) -> Fetched:
+        url = f"{self.base_url}/ctis-public-api/retrieve/{trial_id.removeprefix('CTIS')}"
+        response = fetcher.get(url, trial_id=trial_id)
+        return Fetched(
+            trial_id, self.name, response.content, "application/json", self.record_url(trial_id)
+        )
 
     def normalize(self, fetched: Fetched) -> Record:
         data = _json(fetched.payload)

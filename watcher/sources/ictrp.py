@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from watcher.core.model import Fetched, Record
-from watcher.errors import InputError, NormalizeError, RecordNotFound, WatcherError
+from watcher.errors import InputError, NormalizeError, RecordNotFound
 from watcher.sources import ictrp_formats as formats
 from watcher.sources import ictrp_page as page
-from watcher.sources.base import FetchResult
+from watcher.sources.base import FetchResult, one_by_one
 from watcher.sources.ictrp_record import record_from_row
 
 if TYPE_CHECKING:  # HTTP is loaded by the commands that fetch, not by `parse`
@@ -50,11 +50,7 @@ class Ictrp:
         return f"{PUBLIC_BASE}/Trial2.aspx?TrialID={quote(trial_id, safe='')}"
 
     def fetch(self, fetcher: Fetcher, trial_ids: Sequence[str]) -> Iterator[FetchResult]:
-        for trial_id in trial_ids:
-            try:
-                yield trial_id, self._fetch_one(fetcher, trial_id)
-            except WatcherError as e:
-                yield trial_id, e
+        return one_by_one(trial_ids, lambda tid: self._fetch_one(fetcher, tid))
 
     def _fetch_one(self, fetcher: Fetcher, trial_id: str) -> Fetched:
         if self.username:

@@ -16,9 +16,9 @@ from lxml import etree
 from watcher.core.lenient import Notes
 from watcher.core.model import Fetched, Record
 from watcher.core.normalize import clean_line, finish_record
-from watcher.errors import InputError, NormalizeError, RecordNotFound, WatcherError
+from watcher.errors import InputError, NormalizeError, RecordNotFound
 from watcher.sources import isrctn_formats as formats
-from watcher.sources.base import FetchResult
+from watcher.sources.base import FetchResult, one_by_one
 from watcher.sources.ictrp_formats import Row
 from watcher.sources.ictrp_record import record_from_row
 
@@ -50,11 +50,7 @@ class Isrctn:
         return f"{PUBLIC_BASE}/{trial_id}"
 
     def fetch(self, fetcher: Fetcher, trial_ids: Sequence[str]) -> Iterator[FetchResult]:
-        for trial_id in trial_ids:
-            try:
-                yield trial_id, self._fetch_one(fetcher, trial_id)
-            except WatcherError as e:
-                yield trial_id, e
+        return one_by_one(trial_ids, lambda tid: self._fetch_one(fetcher, tid))
 
     def _fetch_one(self, fetcher: Fetcher, trial_id: str) -> Fetched:
         response = fetcher.get(
