@@ -83,7 +83,8 @@ def test_versions_are_numbered_and_times_come_back_utc(repo: SqlStore) -> None:
     assert history[1].fetched_at.tzinfo is not None
     assert repo.version("NCT01234567").record["recruitment_status"] == "COMPLETED"
     assert repo.latest_hashes(["NCT01234567", "NCT00000000"]) == {
-        "NCT01234567": (2, history[1].content_hash, None, None)  # no payload hash, no parser
+        # No payload hash and no parser given by this test; fetched by ctgov.
+        "NCT01234567": (2, history[1].content_hash, None, None, "ctgov")
     }
     with pytest.raises(UnknownTrial, match=r"no version 3 \(versions 1 to 2\)"):
         repo.version("NCT01234567", 3)

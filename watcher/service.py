@@ -355,23 +355,9 @@ class Service:
 
     def status(self) -> Status:
         """When the daemon last completed a cycle; what is due, failing and stale."""
-        now = self.clock()
-        state = self.store.daemon_state()
-        watches = self.store.watches()
-        interval = self.settings.schedule.check_interval
-        threshold = self.settings.schedule.failures_before_alert
-        last = state.last_cycle_at if state else None
-        return Status(
-            healthy=last is not None and last >= now - 2 * interval,
-            last_cycle_at=last,
-            daemon=state,
-            last_run=self.store.last_run("daemon"),
-            watched=len(watches),
-            due=sum(1 for w in watches if w.next_check_at is None or w.next_check_at <= now),
-            failing=tuple(w for w in watches if w.is_failing(threshold)),
-            stale=tuple(w for w in watches if w.is_stale(now, interval)),
-            queued_messages=len(self.store.outbox(status="queued")),
-        )
+        from watcher.health import status
+
+        return status(self.store, self.settings, self.clock())
 
     def run(self) -> None:
         """The daemon: check on schedule, alert, send the digest, until SIGTERM."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,10 +17,11 @@ from watcher.cli.app import (
     progress,
     warn_not_sent,
 )
-from watcher.cli.present import change_lines
 from watcher.cli.watches import members_line
 from watcher.core.display import when
-from watcher.core.model import CheckOutcome
+
+if TYPE_CHECKING:
+    from watcher.core.model import CheckOutcome
 
 
 @cli.command()
@@ -49,6 +51,8 @@ def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
 
 
 def _print_outcomes(outcomes: Sequence[CheckOutcome]) -> None:
+    from watcher.cli.present import change_lines
+
     for o in outcomes:
         if o.members:
             click.echo(members_line(o))

@@ -5,14 +5,6 @@ from __future__ import annotations
 import click
 
 from watcher.cli.app import App, cli, echo_json, iso, json_option, pass_app
-from watcher.cli.present import (
-    LEGEND,
-    change_lines,
-    diff_lines,
-    flag_lines,
-    history_table,
-    record_lines,
-)
 from watcher.core.ids import parse_trial_id
 
 
@@ -23,6 +15,7 @@ from watcher.core.ids import parse_trial_id
 @pass_app
 def show(app: App, trial: str, number: int | None, as_json: bool) -> None:
     """A stored normalized record."""
+    from watcher.cli.present import record_lines
     from watcher.core.links import linked_ids
 
     version = app.service.version(trial, number)
@@ -51,6 +44,8 @@ def show(app: App, trial: str, number: int | None, as_json: bool) -> None:
 @pass_app
 def history(app: App, trial: str, as_json: bool) -> None:
     """The versions of a trial, oldest first."""
+    from watcher.cli.present import history_table
+
     versions = app.service.history(trial)
     if as_json:
         echo_json(
@@ -84,6 +79,8 @@ def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool)
 
     --from 1 compares with the first version seen: changes made and reverted between two
     checks cancel out, and what a trial changed since we started watching stands out."""
+    from watcher.cli.present import LEGEND, change_lines, diff_lines, flag_lines
+
     d = app.service.diff(trial, from_, to)
     trial_id = d.new.trial_id
     if as_json:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 from watcher.cli.app import App, cli, echo_json, format_option, json_option, pass_app, warn
-from watcher.cli.present import LEGEND, change_lines
-from watcher.core.diff import summarize
 
 
 @cli.command()
@@ -31,6 +29,9 @@ def parse(app: App, file: str, source: str, as_json: bool) -> None:
 def compare(app: App, old: str, new: str, source: str, as_json: bool) -> None:
     """Compare two saved payloads of one source (two ICTRP exports, say) record by record,
     offline: what changed, what was added, what was removed."""
+    from watcher.cli.present import LEGEND, change_lines
+    from watcher.core.diff import summarize
+
     c = app.service.compare_files(old, new, source)
     for warning in c.warnings:
         warn(str(warning))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from watcher.cli.app import App, cli, echo_json, iso, json_option, pass_app, progress, warn
-from watcher.cli.present import watch_table
-from watcher.core.model import CheckOutcome, Watch
-from watcher.results import Added
+
+if TYPE_CHECKING:
+    from watcher.core.model import CheckOutcome, Watch
+    from watcher.results import Added
 from watcher.sources import SOURCES
 
 
@@ -130,6 +131,8 @@ def _watch_json(w: Watch) -> dict[str, Any]:
 @pass_app
 def list_(app: App, as_json: bool, tag: str | None) -> None:
     """The watched trials."""
+    from watcher.cli.present import watch_table
+
     watches = app.service.watches(tag=tag)
     if as_json:
         echo_json([_watch_json(w) for w in watches])

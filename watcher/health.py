@@ -1,0 +1,30 @@
+"""How watcher stands: what `status` (and a monitor) is told about the daemon and the trials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from watcher.config import Settings
+from watcher.results import Status
+from watcher.store import Store
+
+
+def status(store: Store, settings: Settings, now: datetime) -> Status:
+    """When the daemon last completed a cycle (healthy: within two check intervals), what it
+    checked, and which trials are due, failing and stale."""
+    state = store.daemon_state()
+    watches = store.watches()
+    interval = settings.schedule.check_interval
+    threshold = settings.schedule.failures_before_alert
+    last = state.last_cycle_at if state else None
+    return Status(
+        healthy=last is not None and last >= now - 2 * interval,
+        last_cycle_at=last,
+        daemon=state,
+        last_run=store.last_run("daemon"),
+        watched=len(watches),
+        due=sum(1 for w in watches if w.next_check_at is None or w.next_check_at <= now),
+        failing=tuple(w for w in watches if w.is_failing(threshold)),
+        stale=tuple(w for w in watches if w.is_stale(now, interval)),
+        queued_messages=len(store.outbox(status="queued")),
+    )
