@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.registry_server import load_study
-from watcher.core.diff import DiffRules, diff_records, summarize
+from watcher.core.diff import diff_records, summarize
+from watcher.core.fields import DiffRules
 from watcher.core.hashing import content_hash
 from watcher.core.model import FieldChange, empty_record
 from watcher.sources.ctgov_study import normalize_study

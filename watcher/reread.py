@@ -15,7 +15,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from watcher.core.diff import DiffRules, diff_records
+from watcher.core.diff import diff_records
+from watcher.core.fields import DiffRules
 from watcher.core.hashing import content_hash
 from watcher.core.lenient import take_warnings
 from watcher.core.model import Fetched

@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING
 
 from watcher.clock import utcnow
 from watcher.config import Settings
-from watcher.core.diff import diff_records, since_start
-from watcher.core.flags import red_flags
 from watcher.core.ids import TrialId, parse_trial_id
 from watcher.core.model import CheckOutcome, CheckRun, Version, Watch
 from watcher.errors import ConfigError, WatcherError
@@ -282,6 +280,8 @@ class Service:
     def diff(self, trial: str, from_: int | None = None, to: int | None = None) -> DiffResult:
         """Field changes between two versions (default: the last two), and red flags, where
         the trial's other watched registrations disagree with it among them."""
+        from watcher.core.diff import diff_records, since_start
+        from watcher.core.flags import red_flags
         from watcher.registrations import flags_for
 
         trial_id = parse_trial_id(trial).value

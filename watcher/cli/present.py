@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from watcher.core.diff import summarize
 from watcher.core.display import shown, when
-from watcher.core.fields import field_info
-from watcher.core.flags import RedFlag
-from watcher.core.model import FieldChange, Record, Version, Watch
-from watcher.core.textdiff import Piece, render
+
+if TYPE_CHECKING:  # the diff and its text tools load with the commands that show changes
+    from watcher.core.flags import RedFlag
+    from watcher.core.model import FieldChange, Record, Version, Watch
 
 
 def _indent(text: str, prefix: str) -> list[str]:
@@ -24,6 +24,8 @@ def _indent(text: str, prefix: str) -> list[str]:
 def change_lines(change: FieldChange, width: int = 96) -> list[str]:
     """A change as a person reads it: its one-line summary, then, for a long text, the words
     that went ``[-like this-]`` and came ``{+like this+}``."""
+    from watcher.core.textdiff import Piece, render
+
     marker = {"major": "!", "minor": "*", "metadata": "."}[change.significance]
     head = f"{marker} {change.summary or change.label}"
     if not change.detail:
@@ -40,6 +42,8 @@ def diff_lines(
     changes: Sequence[FieldChange],
     flags: Sequence[RedFlag] = (),
 ) -> list[str]:
+    from watcher.core.diff import summarize
+
     counts = summarize(changes)
     lines = [
         f"{trial_id}: version {old.version} ({when(old.fetched_at)}) -> "
@@ -62,6 +66,8 @@ LEGEND = "(! major, * minor, . metadata)"
 
 def record_lines(record: Record) -> list[str]:
     """Scalars as ``Label: value``; lists as the label, then one ``- item`` a line."""
+    from watcher.core.fields import field_info
+
     lines = []
     for key, value in record.items():
         label = field_info(key).label

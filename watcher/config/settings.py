@@ -17,7 +17,7 @@ from typing import Any
 
 from watcher.config.table import SETTINGS, SETTINGS_BY_KEY, default_database_url
 from watcher.config.values import db_url
-from watcher.core.diff import DiffRules
+from watcher.core.fields import DiffRules
 from watcher.core.flags import FlagRules
 from watcher.core.links import LinkRules
 from watcher.core.model import Significance

@@ -11,33 +11,22 @@ fields that differ (it costs ~15 ms on a whole record even when nothing changed)
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import orjson
 
 from watcher.core.display import shown
-from watcher.core.fields import FIELDS, FieldInfo, field_info
+from watcher.core.fields import FIELDS, DiffRules, FieldInfo, field_info
 from watcher.core.matching import OUTCOME_FIELDS, item_changes, outcome_changes
-from watcher.core.model import RECORD_KEYS, ChangeKind, FieldChange, Record, Significance
+from watcher.core.model import RECORD_KEYS, ChangeKind, FieldChange, Record
 from watcher.core.normalize import as_date
 from watcher.core.textdiff import counts, word_diff, words
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
 # A text this long, or with a line break, is shown as a word-level diff.
 _LONG_TEXT_WORDS = 12
-
-
-@dataclass(frozen=True, slots=True)
-class DiffRules:
-    """What the user changed of the defaults (config ``[diff]``)."""
-
-    significance: Mapping[str, Significance] = field(default_factory=dict)
-    ignore: frozenset[str] = frozenset()
-    # How alike two items must be (0 to 1, by their words) to be one item reworded rather
-    # than one removed and another added.
-    similarity: float = 0.5
 
 
 DEFAULT_RULES = DiffRules()

@@ -5,7 +5,8 @@ Pure data in one place: the diff, the CLI and the reports read it from here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from watcher.core.model import Significance
@@ -123,3 +124,14 @@ def field_info(key: str) -> FieldInfo:
             f"{info.label}: {SUBFIELD_LABELS.get(sub, sub.replace('_', ' '))}", info.significance
         )
     return FieldInfo(key.replace("_", " ").capitalize(), "minor")
+
+
+@dataclass(frozen=True, slots=True)
+class DiffRules:
+    """What the user changed of the defaults (config ``[diff]``)."""
+
+    significance: Mapping[str, Significance] = field(default_factory=dict)
+    ignore: frozenset[str] = frozenset()
+    # How alike two items must be (0 to 1, by their words) to be one item reworded rather
+    # than one removed and another added.
+    similarity: float = 0.5
