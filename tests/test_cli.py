@@ -68,7 +68,7 @@ def test_add_check_history_diff_list(invoke: Any, server: RegistryServer) -> Non
             "new": "COMPLETED",
             "significance": "major",
             "kind": "changed",
-            "summary": "Recruitment status: RECRUITING → COMPLETED",
+            "summary": "Recruitment status: Recruiting → Completed",
         }
     ]
     # The flags depend on today's date (their rules are tested in test_flags): here, that the
@@ -76,12 +76,12 @@ def test_add_check_history_diff_list(invoke: Any, server: RegistryServer) -> Non
     records = [_json(invoke("show", NCT, "--version", str(n), "--json")) for n in (1, 2)]
     assert diff["flags"] == [f.to_json() for f in red_flags(records, date.today())]
     text = invoke("diff", NCT).stdout
-    assert "\n! Recruitment status: RECRUITING → COMPLETED\n" in text
+    assert "\n! Recruitment status: Recruiting → Completed\n" in text
     assert text.splitlines()[0].endswith(": 1 major, 0 minor, 0 metadata")
     assert _json(invoke("show", NCT, "--version", "1", "--json"))["recruitment_status"] == (
         "RECRUITING"
     )
-    assert "Recruitment status: COMPLETED" in invoke("show", NCT).stdout
+    assert "Recruitment status: Completed (COMPLETED)" in invoke("show", NCT).stdout
 
 
 def test_add_with_one_bad_id_stores_nothing(invoke: Any) -> None:

@@ -51,7 +51,7 @@ def test_recruitment_status() -> None:
         "ACTIVE_NOT_RECRUITING",
         "major",
     )
-    assert c.summary == "Recruitment status: RECRUITING → ACTIVE_NOT_RECRUITING"
+    assert c.summary == "Recruitment status: Recruiting → Active, not recruiting"
 
 
 def test_target_sample_size_with_its_share() -> None:
@@ -137,7 +137,7 @@ def test_a_new_country_and_a_site_status() -> None:
     assert changes[0].summary == "Countries of recruitment: added France"
     assert changes[1].summary == (
         "Sites: Anchorage Associates in Radiation Medicine, Anchorage, "
-        "Alaska, United States: status SUSPENDED → COMPLETED"
+        "Alaska, United States: status Suspended → Completed"
     )
     assert changes[2].summary == "Sites: added Hôpital Saint-Louis, Paris, France"
 

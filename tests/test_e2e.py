@@ -45,7 +45,7 @@ def test_the_issue_scenario(server: RegistryServer, db_url: str, tmp_path: Path)
     changed = run_watcher(["check"], config)
     assert changed.returncode == 0, changed.stderr
     assert f"{NCT}: 2 change(s), version 2" in changed.stdout
-    assert "  ! Recruitment status: RECRUITING → ACTIVE_NOT_RECRUITING\n" in changed.stdout
+    assert "  ! Recruitment status: Recruiting → Active, not recruiting\n" in changed.stdout
     assert "  ! Target sample size: 1210 → 1105 (−9%)\n" in changed.stdout
 
     history = orjson.loads(run_watcher(["history", NCT, "--json"], config).stdout)

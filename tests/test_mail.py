@@ -52,7 +52,7 @@ def test_a_check_after_a_change_delivers_one_alert(
     text, html = _parts(message)
     for part in (text, html):
         assert NCT in part and "ACCIO" in part
-        assert "Recruitment status: RECRUITING → ACTIVE_NOT_RECRUITING" in part
+        assert "Recruitment status: Recruiting → Active, not recruiting" in part
         assert "Target sample size: 1210 → 1000 (−17%)" in part
     assert 'href="https://clinicaltrials.gov/study/NCT04267848"' in html
     assert "<script" not in html and "http://" not in html.replace(
@@ -100,7 +100,7 @@ def test_the_digest_groups_changes_and_an_empty_one_says_so(
     assert digest["Subject"] == "[watcher] Weekly digest: 1 trial changed (2 major, 0 minor)"
     text, html = _parts(digest)
     assert "1 of 1 watched trials changed: 2 major, 0 minor and 0 metadata changes." in text
-    assert "Recruitment status: RECRUITING → ACTIVE_NOT_RECRUITING" in html
+    assert "Recruitment status: Recruiting → Active, not recruiting" in html
     # The next digest starts where this one ended: nothing changed since.
     run_watcher(["check"], config)
     assert run_watcher(["digest", "--send"], config).returncode == 0
@@ -257,7 +257,7 @@ def test_other_channels_through_apprise(
         assert result.returncode == 0, result.stderr
         [post] = posts
         assert post["title"] == "[watcher] 1 trial changed (2 major, 0 minor)"
-        assert "Recruitment status: RECRUITING → ACTIVE_NOT_RECRUITING" in post["message"]
+        assert "Recruitment status: Recruiting → Active, not recruiting" in post["message"]
         assert run_watcher(["digest", "--send"], config).returncode == 0
         assert posts[1]["title"].startswith("[watcher] Weekly digest: 1 trial changed")
     finally:

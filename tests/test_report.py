@@ -51,7 +51,7 @@ def test_a_trials_history_is_one_self_contained_page(watched: Path, tmp_path: Pa
 def test_text_and_atom_reports(watched: Path) -> None:
     text = run_watcher(["report"], watched).stdout
     assert "1 trials changed: 2 major, 0 minor, 0 metadata changes." in text
-    assert "[major] Recruitment status: RECRUITING → ACTIVE_NOT_RECRUITING" in text
+    assert "[major] Recruitment status: Recruiting → Active, not recruiting" in text
     atom = run_watcher(["report", "--format", "atom"], watched).stdout
     feed = ElementTree.fromstring(atom.encode())
     ns = {"a": "http://www.w3.org/2005/Atom"}
@@ -119,7 +119,7 @@ def test_the_digest_renders_in_a_real_browser(watched: Path, tmp_path: Path) -> 
     visible = re.sub(r"\s+", " ", visible)
     assert "Weekly digest" in visible
     assert "1 of 1 watched trials changed" in visible
-    assert "Recruitment status: RECRUITING → ACTIVE_NOT_RECRUITING" in visible
+    assert "Recruitment status: Recruiting → Active, not recruiting" in visible
     assert "Target sample size: 1210 → 800 (−34%)" in visible
     shot = Path(os.environ.get("WATCHER_SCREENSHOTS", tmp_path)) / "digest.png"
     _render(browser, page, f"--screenshot={shot}")

@@ -9,7 +9,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from watcher.core.display import shown, when
+from watcher.core.display import plain, shown, when
 
 if TYPE_CHECKING:  # the diff and its text tools load with the commands that show changes
     from watcher.core.flags import RedFlag
@@ -76,7 +76,9 @@ def record_lines(record: Record) -> list[str]:
             for item in value:
                 lines += _indent(shown(item), "  - ")
         else:
-            lines += _indent(shown(value), f"{label}: ")
+            words = plain(key, value)
+            text = f"{words} ({value})" if words != value else shown(value)
+            lines += _indent(text, f"{label}: ")
     return lines
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from watcher.core.display import shown
+from watcher.core.display import plain, shown
 from watcher.core.fields import FIELDS, DiffRules, FieldInfo, field_info
 from watcher.core.matching import OUTCOME_FIELDS, item_changes, outcome_changes
 from watcher.core.model import RECORD_KEYS, ChangeKind, FieldChange, Record
@@ -97,7 +97,7 @@ def _kind(old: Any, new: Any) -> ChangeKind:
 
 
 def _value(key: str, info: FieldInfo, old: Any, new: Any) -> FieldChange:
-    summary = f"{info.label}: {shown(old, 80)} → {shown(new, 80)}"
+    summary = f"{info.label}: {shown(plain(key, old), 80)} → {shown(plain(key, new), 80)}"
     if isinstance(old, int) and isinstance(new, int) and not isinstance(old, bool) and old:
         share = (new - old) / old
         sign = "+" if share > 0 else "−"
@@ -225,7 +225,8 @@ def _keyed(key: str, info: FieldInfo, old: list[Any], new: list[Any]) -> list[Fi
             )
         elif after[k] != item:
             parts = [
-                f"{sub} {shown(item.get(sub), 40)} → {shown(after[k].get(sub), 40)}"
+                f"{sub} {shown(_coded(sub, item.get(sub)), 40)} → "
+                f"{shown(_coded(sub, after[k].get(sub)), 40)}"
                 for sub in sorted(set(item) | set(after[k]))
                 if item.get(sub) != after[k].get(sub)
             ]
@@ -254,6 +255,11 @@ def _keyed(key: str, info: FieldInfo, old: list[Any], new: list[Any]) -> list[Fi
                 )
             )
     return out
+
+
+def _coded(sub: str, value: Any) -> Any:
+    """A site's or member state's status in plain words, as the record's own."""
+    return plain("recruitment_status", value) if sub == "status" else value
 
 
 def _name(item: Any, info: FieldInfo) -> str:

@@ -6,6 +6,7 @@ these, so that a value reads the same in a change line, `show` and an e-mail.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,48 @@ def shown(value: Any, limit: int | None = None) -> str:
         return text
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Registers' coded values in plain words (CT.gov writes ACTIVE_NOT_RECRUITING, PHASE2).
+_PLAIN = {
+    "NOT_YET_RECRUITING": "Not yet recruiting",
+    "RECRUITING": "Recruiting",
+    "ENROLLING_BY_INVITATION": "Enrolling by invitation",
+    "ACTIVE_NOT_RECRUITING": "Active, not recruiting",
+    "SUSPENDED": "Suspended",
+    "TERMINATED": "Terminated",
+    "COMPLETED": "Completed",
+    "WITHDRAWN": "Withdrawn",
+    "UNKNOWN": "Unknown status",
+    "AVAILABLE": "Available",
+    "NO_LONGER_AVAILABLE": "No longer available",
+    "TEMPORARILY_NOT_AVAILABLE": "Temporarily not available",
+    "APPROVED_FOR_MARKETING": "Approved for marketing",
+    "WITHHELD": "Withheld",
+    "EARLY_PHASE1": "Early phase 1",
+    "PHASE1": "Phase 1",
+    "PHASE2": "Phase 2",
+    "PHASE3": "Phase 3",
+    "PHASE4": "Phase 4",
+    "NA": "Not applicable",
+    "INTERVENTIONAL": "Interventional",
+    "OBSERVATIONAL": "Observational",
+    "EXPANDED_ACCESS": "Expanded access",
+}
+# The fields whose values are such codes.
+CODED = frozenset({"recruitment_status", "phase", "study_type"})
+_CODE = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def plain(name: str, value: Any) -> Any:
+    """A coded value of a field in plain words (``ACTIVE_NOT_RECRUITING``: "Active, not
+    recruiting"; ``PHASE2/PHASE3``: "Phase 2/Phase 3"); any other value as it is."""
+    if name not in CODED or not isinstance(value, str):
+        return value
+    parts = value.split("/")
+    if not all(_CODE.fullmatch(p) for p in parts):
+        return value
+    return "/".join(_PLAIN.get(p, p.replace("_", " ").capitalize()) for p in parts)
 
 
 def when(value: datetime | None) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import formatdate
 
 from watcher.config import EmailSettings
@@ -25,7 +26,25 @@ def build(message: Message, sender: str) -> EmailMessage:
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
+    for part in email.iter_parts():
+        _no_from_lines(part)
     return email
+
+
+_FROM_LINE = re.compile(r"^From ", re.MULTILINE)
+
+
+def _no_from_lines(part: MIMEPart) -> None:
+    """Mail stored as mbox on the way (and many servers and clients do) turns a body line
+    starting with "From " into ">From ": such a part is sent quoted-printable with that F
+    encoded (``=46``), which every reader decodes back to "From"."""
+    text = part.get_content()
+    if not _FROM_LINE.search(text):
+        return
+    part.set_content(text, subtype=part.get_content_subtype(), cte="quoted-printable")
+    payload = part.get_payload()
+    assert isinstance(payload, str)
+    part.set_payload(_FROM_LINE.sub("=46rom ", payload))
 
 
 class SmtpSender:
