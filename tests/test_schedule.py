@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import NCT, settings_for
@@ -18,6 +19,7 @@ from watcher.sources.http import make_client
 from watcher.store.sql import SqlStore
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+DATA = Path(__file__).parent / "data"
 
 
 class Recording(Service):
@@ -281,3 +283,60 @@ def test_a_failing_trial_is_alerted_once_and_once_more_when_it_recovers() -> Non
     from watcher.report.compose import subject
 
     assert subject(back) == "[watcher] 1 recovered"
+
+
+def test_a_trial_on_its_own_interval_is_checked_on_it(repo: SqlStore) -> None:
+    """`add --every 7d`: that trial is not checked again before 7 days, while the others are
+    checked on the global interval (24h); a tag's interval applies as well."""
+    ids = ["NCT00000001", "NCT00000002", "NCT00000003"]
+    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
+    clock = Clock()
+    with RegistryServer(state) as srv:
+        settings = settings_for(srv.url)
+        settings = dataclasses.replace(
+            settings,
+            schedule=dataclasses.replace(settings.schedule, tags={"safety": timedelta(hours=6)}),
+        )
+        repo.add_watches(
+            [
+                Watch(ids[0], "ctgov", "ctgov", every=timedelta(days=7)),
+                Watch(ids[1], "ctgov", "ctgov"),
+                Watch(ids[2], "ctgov", "ctgov", tags=("safety",), every=timedelta(days=7)),
+            ],
+            T0,
+        )
+        with make_client(settings.http) as client:
+            daemon = make_daemon(settings, repo, client, clock=clock)
+
+            def checked_at(delta: timedelta) -> list[str]:
+                clock.now = T0 + delta
+                return sorted(o.trial_id for o in daemon.cycle().outcomes)
+
+            assert checked_at(timedelta(0)) == ids  # never checked: all due
+            assert checked_at(timedelta(hours=6, minutes=1)) == [ids[2]]  # the tag's 6h
+            assert checked_at(timedelta(days=1, minutes=1)) == [ids[1], ids[2]]
+            assert ids[0] not in checked_at(timedelta(days=6, hours=23))
+            assert ids[0] in checked_at(timedelta(days=7, minutes=1))
+
+
+def test_member_states_of_one_eudract_trial_share_one_download_a_cycle(repo: SqlStore) -> None:
+    """Their checks fall due together (one spread per EudraCT number) and are fetched
+    together, even when one of them failed last time: one download a cycle, not one each."""
+    download = (
+        DATA / "euctr" / "euctr_fulltext_download_2022-002568-62_2021-002179-21_10records.txt"
+    ).read_text(encoding="utf-8")
+    members = ["EUCTR2022-002568-62-ES", "EUCTR2022-002568-62-SE"]
+    assert spread(members[0], timedelta(days=1)) == spread(members[1], timedelta(days=1))
+    clock = Clock()
+    with RegistryServer(RegistryState(euctr_download=download)) as srv:
+        settings = settings_for(srv.url)
+        repo.add_watches([Watch(m, "euctr", "euctr") for m in members], T0)
+        with make_client(settings.http) as client:
+            daemon = make_daemon(settings, repo, client, clock=clock)
+            assert daemon.cycle().checked == 2
+            assert srv.state.requests["/ctr-search/rest/download"] == 1
+            # One of them failed since (a batch register would fetch it alone next time).
+            repo.record_failure(members[1], T0 + timedelta(hours=1), "the last check failed")
+            clock.now = T0 + timedelta(days=2)
+            assert daemon.cycle().checked == 2
+            assert srv.state.requests["/ctr-search/rest/download"] == 2

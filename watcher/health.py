@@ -25,6 +25,8 @@ def status(store: Store, settings: Settings, now: datetime) -> Status:
         watched=len(watches),
         due=sum(1 for w in watches if w.next_check_at is None or w.next_check_at <= now),
         failing=tuple(w for w in watches if w.is_failing(threshold)),
-        stale=tuple(w for w in watches if w.is_stale(now, interval)),
+        stale=tuple(
+            w for w in watches if w.is_stale(now, settings.schedule.interval_for(w.every, w.tags))
+        ),
         queued_messages=len(store.outbox(status="queued")),
     )

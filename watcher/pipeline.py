@@ -157,6 +157,11 @@ class Checker:
         """The source's answers: the trials that failed last time alone, the others in
         batches, so that a record the register cannot serve does not fail a whole batch (and
         cost its halving) at every check."""
+        if source.page_size == 1:
+            # Fetched one by one anyway: together, so that the member states of one EUCTR
+            # trial share its one download.
+            yield from source.fetch(fetcher, trial_ids)
+            return
         failing = [t for t in trial_ids if self._before.get(t)]
         healthy = [t for t in trial_ids if not self._before.get(t)]
         if healthy:

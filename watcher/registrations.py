@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from watcher.core.flags import RedFlag
 from watcher.core.ids import parse_trial_id
 from watcher.core.links import LinkRules, disagreements, family, linked_ids
-from watcher.core.model import Record, Watch
+from watcher.core.model import Record, Watch, record_title
 from watcher.errors import InvalidTrialId, UnknownTrial
 from watcher.store import Store
 
@@ -39,18 +39,25 @@ class Disagreement:
     flags: tuple[RedFlag, ...]
 
 
-def with_links(store: Store, watches: Sequence[Watch]) -> list[Watch]:
-    """The watches with what their latest records name (read once for a database that
-    predates the links, and kept)."""
-    missing = {
-        w.trial_id: linked_ids(store.version(w.trial_id).record)
-        for w in watches
-        if w.links is None and w.versions
-    }
-    if missing:
-        store.set_links(missing)
+def with_record_facts(store: Store, watches: Sequence[Watch]) -> list[Watch]:
+    """The watches with what their latest records name and are called, and how many of
+    their versions nobody reviewed yet (names and titles are read once for a database that
+    predates them, and kept)."""
+    facts: dict[str, tuple[list[str], str | None]] = {}
+    for w in watches:
+        if (w.links is None or w.record_title is None) and w.versions:
+            record = store.version(w.trial_id).record
+            facts[w.trial_id] = (linked_ids(record), record_title(record))
+    if facts:
+        store.set_record_facts(facts)
+    unreviewed = store.unreviewed()
     return [
-        replace(w, links=tuple(missing[w.trial_id])) if w.trial_id in missing else w
+        replace(
+            w,
+            links=tuple(facts[w.trial_id][0]) if w.trial_id in facts else w.links,
+            record_title=facts[w.trial_id][1] if w.trial_id in facts else w.record_title,
+            unreviewed=unreviewed.get(w.trial_id, 0),
+        )
         for w in watches
     ]
 
@@ -85,6 +92,18 @@ def linked(trial_id: str, links: Sequence[str], watches: Sequence[Watch]) -> lis
     return [Linked(t, _registry(t), t in by_family) for t in sorted(found)]
 
 
+def unwatched_links(watches: Sequence[Watch], trial_ids: Sequence[str]) -> list[str]:
+    """The other registrations of these trials that nobody watches yet, in order, once."""
+    wanted = [
+        link.trial_id
+        for w in watches
+        if w.trial_id in trial_ids
+        for link in linked(w.trial_id, w.links or (), watches)
+        if not link.watched
+    ]
+    return list(dict.fromkeys(wanted))
+
+
 def _latest(store: Store, trial_id: str) -> Record | None:
     try:
         return store.version(trial_id).record
@@ -110,7 +129,7 @@ def all_disagreements(
     store: Store, watches: Sequence[Watch], rules: LinkRules
 ) -> list[Disagreement]:
     """Every pair of watched registrations of one trial that disagree, each pair once."""
-    watches = with_links(store, watches)
+    watches = with_record_facts(store, watches)
     by_family = _watched_family(watches)
     out: list[Disagreement] = []
     seen: set[frozenset[str]] = set()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from watcher.core.flags import RedFlag
@@ -30,6 +31,7 @@ class Added:
 class CheckResult:
     outcomes: tuple[CheckOutcome, ...]
     not_sent: tuple[str, ...] = ()  # messages that stay queued, and why
+    titles: Mapping[str, str] = field(default_factory=dict)  # how a person knows each trial
 
     @property
     def failed(self) -> list[CheckOutcome]:

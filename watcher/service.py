@@ -8,9 +8,7 @@ neither. Expected failures are ``WatcherError``s (see ``watcher.errors``).
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -59,8 +57,7 @@ class Service:
     def store(self) -> Store:
         """The database, opened (and its schema brought up to date) on first use."""
         if self._store is None:
-            with _collector_paused():
-                from watcher.store.sql import open_store
+            from watcher.store import open_store
 
             self._store = open_store(self.settings.database.url)
             self._owned.append(self._store.close)
@@ -92,7 +89,12 @@ class Service:
     # -- the watch list --------------------------------------------------------------------
 
     def _watches_for(
-        self, ids: Sequence[TrialId], source: str | None, label: str | None, tags: Sequence[str]
+        self,
+        ids: Sequence[TrialId],
+        source: str | None,
+        label: str | None,
+        tags: Sequence[str],
+        every: timedelta | None = None,
     ) -> list[Watch]:
         return [
             Watch(
@@ -101,6 +103,7 @@ class Service:
                 source_for(tid.value, tid.registry, source, self.settings).name,
                 label,
                 tuple(tags),
+                every=every,
             )
             for tid in ids
         ]
@@ -112,9 +115,11 @@ class Service:
         source: str | None = None,
         label: str | None = None,
         tags: Sequence[str] = (),
+        every: timedelta | None = None,
     ) -> Added:
-        """Watch trials; every ID is checked before any is stored."""
-        watches = self._watches_for([parse_trial_id(t) for t in ids], source, label, tags)
+        """Watch trials (``every``: on an interval of their own); every ID is checked before
+        any is stored."""
+        watches = self._watches_for([parse_trial_id(t) for t in ids], source, label, tags, every)
         added = self.store.add_watches(watches, self.clock())
         return Added(tuple(watches), tuple(added))
 
@@ -135,25 +140,18 @@ class Service:
         return trial_ids
 
     def watches(self, tag: str | None = None) -> list[Watch]:
-        """The watched trials, each with the other registrations its record names."""
-        from watcher.registrations import with_links
+        """The watched trials, with titles, linked registrations and unreviewed counts."""
+        from watcher.registrations import with_record_facts
 
-        return with_links(self.store, self.store.watches(tag=tag))
+        return with_record_facts(self.store, self.store.watches(tag=tag))
 
     def add_linked(self, trial_ids: Sequence[str]) -> Added:
         """Watch the other registrations that these trials' records name and that are not
         watched yet, each through its own adapter."""
-        from watcher.registrations import linked
+        from watcher.registrations import unwatched_links
 
-        watches = self.watches()
-        wanted = [
-            link.trial_id
-            for w in watches
-            if w.trial_id in trial_ids
-            for link in linked(w.trial_id, w.links or (), watches)
-            if not link.watched
-        ]
-        return self.add(list(dict.fromkeys(wanted))) if wanted else Added((), ())
+        wanted = unwatched_links(self.watches(), trial_ids)
+        return self.add(wanted) if wanted else Added((), ())
 
     def linked(self, trial_id: str, links: Sequence[str]) -> list[Linked]:
         """The other registrations of a trial, and whether each is watched."""
@@ -182,7 +180,10 @@ class Service:
         outcomes = self.checker().check(watches, progress=progress)
         self.store.record_run(CheckRun.of("cli", started, self.clock(), outcomes))
         delivery = self.alert(outcomes)
-        return CheckResult(tuple(outcomes), not_sent + (delivery.errors if delivery else ()))
+        titles = {w.trial_id: w.title for w in self.watches()}
+        return CheckResult(
+            tuple(outcomes), not_sent + (delivery.errors if delivery else ()), titles
+        )
 
     # -- alerts, the outbox and the digest ---------------------------------------------------
 
@@ -203,11 +204,13 @@ class Service:
         if not self.notifying:
             return None
         from watcher.notify.outbox import queue
+        from watcher.registrations import with_record_facts
         from watcher.report.compose import to_messages
         from watcher.report.context import alert_context
 
         now = self.clock()
-        watches = {w.trial_id: w for w in self.store.watches(include_removed=True)}
+        known = with_record_facts(self.store, self.store.watches(include_removed=True))
+        watches = {w.trial_id: w for w in known}
         ctx = alert_context(outcomes, watches, self.settings, now, self.url_for)
         if ctx is not None:
             queue(self.store, to_messages(ctx, self.settings, "alert"), now)
@@ -244,6 +247,7 @@ class Service:
             self.url_for,
             kind=kind,
             disagreements=all_disagreements(self.store, watches, self.settings.links),
+            unreviewed=self.store.unreviewed_before(end - self.settings.remind_after),
         )
 
     def require_notifying(self) -> None:
@@ -300,6 +304,25 @@ class Service:
             tuple(since_start(first.record, new.record, rules)) if old.version > 1 else (),
         )
 
+    def review(self, ids: Sequence[str], by: str, note: str | None = None) -> int:
+        """Mark every change of these trials found so far as reviewed, by whom, now, with a
+        note; how many versions were marked. A review is never changed afterwards."""
+        trial_ids = [parse_trial_id(text).value for text in ids]
+        return self.store.review(trial_ids, by, self.clock(), note)
+
+    def export(self, trial: str, fmt: str = "csv") -> str:
+        """A trial's whole change log for filing: CSV, or a printable HTML page."""
+        from watcher.registrations import with_record_facts
+        from watcher.report.export import change_rows, to_csv, to_html
+
+        trial_id = parse_trial_id(trial).value
+        (watch,) = with_record_facts(self.store, [self.store.watch(trial_id)])
+        rows = change_rows(self.store.history(trial_id), self.settings.diff)
+        if fmt == "csv":
+            return to_csv(rows)
+        name = watch.title if watch.title != trial_id else None
+        return to_html(rows, trial_id, name, self.url_for(watch), self.settings, self.clock())
+
     def reparse(self, ids: Sequence[str] = ()) -> list[Rereading]:
         """Read the stored history of these trials (every trial ever watched when no ID is
         given) again with the current parsers, so that history shows register changes only.
@@ -312,8 +335,8 @@ class Service:
                 self.store.watch(tid)  # an unknown ID is an error before anything is done
         else:
             trial_ids = [w.trial_id for w in self.store.watches(include_removed=True)]
-        checker = self.checker()
-        return [reread(self.store, checker.adapter, tid, self.settings.diff) for tid in trial_ids]
+        adapter, rules = self.checker().adapter, self.settings.diff
+        return [reread(self.store, adapter, tid, rules) for tid in trial_ids]
 
     def report(self, since: date | None = None, trial: str | None = None) -> ReportContext:
         """The changes of a period (default: the last week), or one trial's whole history."""
@@ -367,30 +390,11 @@ class Service:
 
     def upgrade_database(self) -> str:
         """Apply the schema migrations; the database's URL, without its password."""
-        from watcher.store.db import make_engine, shown
-        from watcher.store.migrate import upgrade
+        from watcher.store.migrate import upgrade_url
 
-        engine = make_engine(self.settings.database.url)
-        try:
-            upgrade(engine)
-        finally:
-            engine.dispose()
-        return shown(engine)
+        return upgrade_url(self.settings.database.url)
 
 
 def _midnight(day: date) -> datetime:
     """The start of a day given on the command line, in UTC as every stored time."""
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Importing SQLAlchemy makes some 100,000 objects that live as long as the process; the
-    cyclic collector's passes over them meanwhile were an eighth of `watcher list`."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -45,12 +45,12 @@ def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
             }
         )
     else:
-        _print_outcomes(outcomes)
+        _print_outcomes(outcomes, result.titles)
     if result.failed:
         raise SystemExit(1)
 
 
-def _print_outcomes(outcomes: Sequence[CheckOutcome]) -> None:
+def _print_outcomes(outcomes: Sequence[CheckOutcome], titles: Mapping[str, str]) -> None:
     from watcher.cli.present import change_lines
 
     for o in outcomes:
@@ -61,7 +61,9 @@ def _print_outcomes(outcomes: Sequence[CheckOutcome]) -> None:
                 f"{o.trial_id}: the register now answers as {o.redirected_to} (alias redirected)"
             )
         if o.kind == "changed":
-            click.echo(f"{o.trial_id}: {len(o.changes)} change(s), version {o.version}")
+            title = titles.get(o.trial_id, o.trial_id)
+            named = f"{o.trial_id} ({title})" if title != o.trial_id else o.trial_id
+            click.echo(f"{named}: {len(o.changes)} change(s), version {o.version}")
             for change in o.changes:
                 for line in change_lines(change):
                     click.echo(f"  {line}")

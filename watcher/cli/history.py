@@ -56,6 +56,9 @@ def history(app: App, trial: str, as_json: bool) -> None:
                     "content_hash": v.content_hash,
                     "changes": v.changes,
                     "source": v.source,
+                    "reviewed_by": v.reviewed_by,
+                    "reviewed_at": iso(v.reviewed_at),
+                    "review_note": v.review_note,
                 }
                 for v in versions
             ]
@@ -134,3 +137,17 @@ def reparse(app: App, ids: tuple[str, ...]) -> None:
         f"Read {sum(r.read for r in results)} version(s) of {len(results)} trial(s) again: "
         f"{touched} trial(s) read differently by the current parsers."
     )
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--note", help="What was done about the changes (kept with the review).")
+@click.option("--by", help="Who reviewed them (default: your login name).")
+@pass_app
+def review(app: App, ids: tuple[str, ...], note: str | None, by: str | None) -> None:
+    """Mark every change of these trials found so far as reviewed (for the audit trail)."""
+    import getpass
+
+    who = by or getpass.getuser()
+    marked = app.service.review(ids, who, note)
+    click.echo(f"{marked} version(s) with changes marked reviewed by {who}.")

@@ -6,7 +6,7 @@ Pure: returns lines; the CLI prints them.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from watcher.core.display import plain, shown, when
@@ -90,22 +90,33 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [fmt.format(*header).rstrip(), *(fmt.format(*r).rstrip() for r in rows)]
 
 
-def watch_table(watches: Sequence[Watch]) -> list[str]:
+def watch_table(watches: Sequence[Watch], intervals: Mapping[str, str]) -> list[str]:
     rows = [
         [
             w.trial_id,
             w.source,
             w.status,
             str(w.versions),
-            when(w.last_checked_at),
+            str(w.unreviewed) if w.unreviewed else "",
+            intervals.get(w.trial_id, ""),
             when(w.last_changed_at),
-            w.label or "",
             ",".join(w.tags),
+            w.title if w.title != w.trial_id else "",
         ]
         for w in watches
     ]
     return _table(
-        ["trial", "source", "status", "versions", "last checked", "last changed", "label", "tags"],
+        [
+            "trial",
+            "source",
+            "status",
+            "versions",
+            "unreviewed",
+            "every",
+            "last changed",
+            "tags",
+            "title",
+        ],
         rows,
     )
 

@@ -70,3 +70,20 @@ def report(app: App, since: datetime | None, trial: str | None, fmt: str, out: s
     """Render the changes of a period, or one trial's history with its timeline."""
     ctx = app.service.report(since.date() if since else None, trial)
     write_out(out, app.service.render(ctx, fmt))
+
+
+@cli.command()
+@click.argument("trial")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "html"]),
+    default="csv",
+    show_default=True,
+    help="csv: for a spreadsheet; html: one page to print and file.",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to a file, not stdout.")
+@pass_app
+def export(app: App, trial: str, fmt: str, out: str | None) -> None:
+    """A trial's whole change log for filing: one row per change, with its review."""
+    write_out(out, app.service.export(trial, fmt))

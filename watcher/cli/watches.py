@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -33,6 +34,11 @@ def _baselines(app: App, trial_ids: Sequence[str]) -> list[CheckOutcome]:
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
 @click.option("--no-fetch", is_flag=True, help="Do not fetch a baseline version now.")
 @click.option(
+    "--every",
+    help='Check these trials on an interval of their own ("24h", "7d"); the shortest of it '
+    "and their tags' intervals applies.",
+)
+@click.option(
     "--linked",
     is_flag=True,
     help="Also watch the other registrations of these trials that their records name.",
@@ -45,16 +51,27 @@ def add(
     label: str | None,
     tags: tuple[str, ...],
     no_fetch: bool,
+    every: str | None,
     linked: bool,
 ) -> None:
     """Start watching trials (all IDs are checked before any is stored)."""
-    result = app.service.add(ids, source=source, label=label, tags=tags)
+    interval = _duration(every) if every is not None else None
+    result = app.service.add(ids, source=source, label=label, tags=tags, every=interval)
     _added(app, result, no_fetch)
     if linked and not no_fetch:
         more = app.service.add_linked([w.trial_id for w in result.watches])
         if more.watches:
             click.echo(f"Other registrations named: {', '.join(w.trial_id for w in more.watches)}")
         _added(app, more, no_fetch)
+
+
+def _duration(text: str) -> timedelta:
+    from watcher.config import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="'--every'") from None
 
 
 def _added(app: App, result: Added, no_fetch: bool) -> None:
@@ -107,11 +124,14 @@ def remove(app: App, ids: tuple[str, ...]) -> None:
         click.echo(f"Stopped watching {tid} (history kept).")
 
 
-def _watch_json(w: Watch) -> dict[str, Any]:
+def _watch_json(w: Watch, interval: str) -> dict[str, Any]:
     return {
         "trial_id": w.trial_id,
         "source": w.source,
         "label": w.label,
+        "title": w.title,
+        "interval": interval,
+        "unreviewed": w.unreviewed,
         "tags": list(w.tags),
         "last_checked_at": iso(w.last_checked_at),
         "last_changed_at": iso(w.last_changed_at),
@@ -132,13 +152,18 @@ def _watch_json(w: Watch) -> dict[str, Any]:
 def list_(app: App, as_json: bool, tag: str | None) -> None:
     """The watched trials."""
     from watcher.cli.present import watch_table
+    from watcher.config import format_duration
 
     watches = app.service.watches(tag=tag)
+    schedule = app.settings.schedule
+    intervals = {
+        w.trial_id: format_duration(schedule.interval_for(w.every, w.tags)) for w in watches
+    }
     if as_json:
-        echo_json([_watch_json(w) for w in watches])
+        echo_json([_watch_json(w, intervals[w.trial_id]) for w in watches])
         return
     if not watches:
         click.echo("No trials watched. Start with: watcher add NCT04267848")
         return
-    for line in watch_table(watches):
+    for line in watch_table(watches, intervals):
         click.echo(line)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +36,14 @@ class ScheduleSettings:
     digest: str
     tick: timedelta = timedelta(seconds=60)
     failures_before_alert: int = 3
+    tags: Mapping[str, timedelta] = field(default_factory=dict)
+
+    def interval_for(self, every: timedelta | None, tags: Sequence[str]) -> timedelta:
+        """A trial's check interval: the shortest of its own (`add --every`) and its tags'
+        (``[schedule.tags]``); the global one when it has neither."""
+        own = [every] if every is not None else []
+        own += [self.tags[t] for t in tags if t in self.tags]
+        return min(own) if own else self.check_interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +103,8 @@ class Settings:
     diff: DiffRules
     flags: FlagRules
     links: LinkRules = field(default_factory=LinkRules)
+    # How long a change may wait for its review before the digest reminds of it.
+    remind_after: timedelta = timedelta(days=14)
     templates_dir: str | None = None
     apprise_urls: tuple[str, ...] = ()
     # Where the settings were read from, for messages; "defaults" when no file was read.
@@ -145,6 +155,7 @@ def from_mapping(
             v["schedule.digest"],
             v["schedule.tick"],
             v["schedule.failures_before_alert"],
+            v["schedule.tags"],
         ),
         http=HttpSettings(
             v["http.timeout"], v["http.retries"], v["http.backoff"], v["http.contact"]
@@ -156,6 +167,7 @@ def from_mapping(
             v["flags.target_cut"], v["flags.status_stale_after"], v["flags.results_due_after"]
         ),
         links=LinkRules(v["flags.registrations_size_gap"], v["flags.registrations_date_gap"]),
+        remind_after=v["review.remind_after"],
         email=EmailSettings(
             v["email.smtp_host"],
             v["email.smtp_port"],

@@ -23,6 +23,7 @@ from watcher.config.values import (
     significances,
     str_list,
     string,
+    tag_intervals,
     tag_recipients,
     url,
 )
@@ -92,6 +93,13 @@ _GENERAL: tuple[Setting, ...] = (
         positive_int,
         "After this many failed checks in a row a trial is reported as failing (in the alert "
         "and the digest), and once more when it recovers.",
+    ),
+    Setting(
+        "schedule.tags",
+        {},
+        tag_intervals,
+        'Check intervals by tag, e.g. { safety = "24h" }: a trial with the tag is checked on '
+        "it (the shortest applies when several do, `add --every` included).",
     ),
     Setting(
         "schedule.digest",
@@ -222,6 +230,12 @@ _GENERAL: tuple[Setting, ...] = (
         "90d",
         parse_duration,
         "Flag two registrations of one trial whose end dates are further apart than this.",
+    ),
+    Setting(
+        "review.remind_after",
+        "14d",
+        parse_duration,
+        "The digest lists the changes nobody has reviewed (`watcher review`) for this long.",
     ),
     Setting(
         "email.enabled",

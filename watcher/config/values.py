@@ -137,3 +137,12 @@ def str_list(value: object) -> tuple[str, ...]:
 
 
 # The adapters (watcher.sources.SOURCES), named here so that config stays below them.
+
+
+def tag_intervals(value: object) -> dict[str, timedelta]:
+    if not isinstance(value, dict):
+        raise ValueError('expected a table such as { safety = "24h" }')
+    try:
+        return {str(tag): parse_duration(every) for tag, every in value.items()}
+    except ValueError as e:
+        raise ValueError(f"each tag takes a duration ({e})") from None

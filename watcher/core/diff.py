@@ -50,7 +50,10 @@ def diff_records(old: Record, new: Record, rules: DiffRules = DEFAULT_RULES) -> 
             changed.add(key)
             changes.extend(found)
     out = []
+    why = new.get("why_stopped")
     for change in changes:
+        if change.field == "recruitment_status" and isinstance(why, str) and why:
+            change = replace(change, summary=f"{change.summary}; the register's reason: {why}")
         info = FIELDS.get(change.field)
         if info is not None and info.derived_from in changed:
             continue  # "status" follows "recruitment_status": one edit, one line

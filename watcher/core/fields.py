@@ -52,6 +52,8 @@ FIELDS: dict[str, FieldInfo] = {
     "secondary_ids": FieldInfo("Secondary IDs", "minor", "set", item="ID"),
     "recruitment_status": FieldInfo("Recruitment status", "major"),
     "status": FieldInfo("Status", "major", derived_from="recruitment_status"),
+    # Shown with the status change it explains: one edit, one line.
+    "why_stopped": FieldInfo("Why stopped", "major", derived_from="recruitment_status"),
     "first_enrolment_date": FieldInfo("Date of first enrolment", "major"),
     "target_sample_size": FieldInfo("Target sample size", "major"),
     "target_sample_size_type": FieldInfo("Sample size type", "minor"),

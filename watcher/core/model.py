@@ -44,6 +44,7 @@ RECORD_KEYS: tuple[str, ...] = (
     "secondary_ids",
     "recruitment_status",
     "status",
+    "why_stopped",
     "first_enrolment_date",
     "target_sample_size",
     "target_sample_size_type",
@@ -101,6 +102,20 @@ def empty_record(trial_id: str, registry: str, source: str) -> Record:
     return record
 
 
+def short_title(title: str | None, limit: int = 90) -> str | None:
+    """A title cut at a word to at most ``limit`` characters."""
+    if not title or len(title) <= limit:
+        return title
+    cut = title[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-(")
+    return f"{cut}…"
+
+
+def record_title(record: Record) -> str | None:
+    """A record's title for people: the public one, else the scientific one."""
+    title = record.get("public_title") or record.get("scientific_title")
+    return title if isinstance(title, str) else None
+
+
 @dataclass(frozen=True, slots=True)
 class Watch:
     """A watched trial and what the last checks of it found."""
@@ -124,6 +139,18 @@ class Watch:
     next_check_at: datetime | None = None
     # The other registrations of the trial its latest record names; None: not read yet.
     links: tuple[str, ...] | None = None
+    # Its latest record's public (else scientific) title; None: not read yet.
+    record_title: str | None = None
+    # Versions whose changes nobody has reviewed yet.
+    unreviewed: int = 0
+    # Its own check interval (`add --every`); None: the configured ones.
+    every: timedelta | None = None
+
+    @property
+    def title(self) -> str:
+        """How a person knows the trial: its label, else its record's title (shortened),
+        else its ID."""
+        return self.label or short_title(self.record_title) or self.trial_id
 
     def is_failing(self, threshold: int) -> bool:
         """Its last ``threshold`` checks or more failed in a row."""
@@ -154,6 +181,9 @@ class Version:
     source: str
     record: Record
     changes: int = 0
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    review_note: str | None = None
 
 
 ChangeKind = Literal["changed", "added", "removed", "reworded", "moved"]

@@ -91,9 +91,14 @@ def svg(points: Sequence[Point]) -> str:
                     'stroke="#1565c0" stroke-width="2"/>'
                 )
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1565c0"/>')
+            # Beside the point, not over it: the step's vertical line runs through the point's
+            # x. The last label goes to its left, inside the drawing; a white halo keeps it
+            # clear of any line it still meets.
+            last = i == n - 1
             parts.append(
-                f'<text x="{x:.1f}" y="{y - 7:.1f}" fill="#1565c0" text-anchor="middle">'
-                f"{p.target_size}</text>"
+                f'<text x="{x - 6 if last else x + 6:.1f}" y="{y - 5:.1f}" fill="#1565c0" '
+                f'text-anchor="{"end" if last else "start"}" stroke="#fff" stroke-width="3" '
+                f'paint-order="stroke">{p.target_size}</text>'
             )
             previous = (x, y)
     for i, p in enumerate(points):

@@ -26,6 +26,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from watcher.core.links import family
 from watcher.core.model import CheckOutcome, CheckRun, Watch
 from watcher.daemon.sdnotify import notify
 from watcher.sources import SOURCES
@@ -52,8 +53,10 @@ def _watchdog(_done: int) -> None:
 
 def spread(trial_id: str, interval: timedelta) -> timedelta:
     """A stable offset within the interval for each trial, so that thousands of trials are
-    checked across the interval rather than all at once, and stay spread across restarts."""
-    return interval * ((zlib.crc32(trial_id.encode()) % 10_000) / 10_000)
+    checked across the interval rather than all at once, and stay spread across restarts.
+    The member states of one EUCTR trial share theirs: one download serves them all."""
+    key = family(trial_id)
+    return interval * ((zlib.crc32(key.encode()) % 10_000) / 10_000)
 
 
 @dataclass
@@ -129,7 +132,8 @@ class Daemon:
     ) -> tuple[list[Watch], list[CheckOutcome]] | None:
         """Claim trials due at ``now`` (``sizes``: at most so many of each source) and check
         them; None when nothing is due."""
-        interval = self.settings.schedule.check_interval
+        schedule = self.settings.schedule
+        interval = schedule.check_interval
         # Several daemons may share a PostgreSQL database: each takes its own due trials.
         lease = self.clock() + min(CLAIM, interval)  # from the claim, not the cycle's start
         claimed = self.repo.claim(now, sizes, lease)
@@ -138,7 +142,7 @@ class Daemon:
         # A trial never scheduled but checked before (added by the CLI with a baseline) takes
         # its place in the spread; one never checked at all is checked now.
         first = {
-            w.trial_id: now + spread(w.trial_id, interval)
+            w.trial_id: now + spread(w.trial_id, schedule.interval_for(w.every, w.tags))
             for w in claimed
             if w.next_check_at is None and w.last_checked_at is not None
         }
@@ -149,7 +153,19 @@ class Daemon:
         if due:
             outcomes = self.checker.check(due, stop=self.stopping, progress=_watchdog)
             checked = {o.trial_id for o in outcomes}
-            self.repo.schedule({tid: now + interval for tid in checked})
+            # Each on its own interval (its --every, its tags'), the global one otherwise.
+            by_id = {w.trial_id: w for w in claimed}
+            self.repo.schedule(
+                {
+                    tid: now
+                    + (
+                        schedule.interval_for(by_id[tid].every, by_id[tid].tags)
+                        if tid in by_id
+                        else interval
+                    )
+                    for tid in checked
+                }
+            )
         return claimed, outcomes
 
     def _deliver(self) -> None:

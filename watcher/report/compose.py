@@ -10,8 +10,9 @@ from typing import Any
 
 from watcher.config import Settings
 from watcher.core.model import Message
-from watcher.report.context import ReportContext, TrialView, total
+from watcher.report.context import ReportContext, total
 from watcher.report.render import render
+from watcher.report.views import TrialView
 
 
 def subject(ctx: ReportContext) -> str:

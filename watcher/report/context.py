@@ -20,6 +20,14 @@ from watcher.core.flags import red_flags
 from watcher.core.links import linked_ids
 from watcher.core.model import CheckOutcome, CheckRun, FieldChange, Version, Watch
 from watcher.core.timeline import Point, svg
+from watcher.report.views import (
+    ChangeView,
+    DisagreementView,
+    OverdueView,
+    ProblemView,
+    TrialView,
+    VersionView,
+)
 
 if TYPE_CHECKING:
     from watcher.config import Settings
@@ -29,66 +37,6 @@ if TYPE_CHECKING:
 UrlFor = Callable[[Watch], "str | None"]
 
 SIGNIFICANCES = ("major", "minor", "metadata")
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeView:
-    """One change as the templates show it."""
-
-    significance: str
-    kind: str
-    label: str
-    summary: str
-    pieces: tuple[dict[str, str], ...]  # word diff: {"op": equal|delete|insert, "text"}
-
-
-@dataclass(frozen=True, slots=True)
-class TrialView:
-    """One trial and its changes in the period."""
-
-    trial_id: str
-    label: str | None
-    url: str | None
-    registry: str
-    tags: tuple[str, ...]
-    version_from: int | None
-    version_to: int | None
-    changes: tuple[ChangeView, ...]
-    counts: Mapping[str, int]
-    flags: tuple[str, ...] = ()
-    results_posted: bool = False
-    # Other registrations of the trial that its record names for the first time.
-    new_links: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class DisagreementView:
-    """Two watched registrations of one trial that say different things."""
-
-    trial_id: str
-    other_id: str
-    messages: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ProblemView:
-    """A trial whose checks fail or have not succeeded for too long."""
-
-    trial_id: str
-    label: str | None
-    since: datetime | None
-    failures: int
-    error: str | None
-    not_found: bool = False  # the register says it has no such record any more
-
-
-@dataclass(frozen=True, slots=True)
-class VersionView:
-    version: int
-    fetched_at: datetime
-    status: str | None
-    target_sample_size: int | None
-    changes: tuple[ChangeView, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +53,8 @@ class ReportContext:
       successful check for longer than two check intervals (`ProblemView`).
     - ``newly_failing``: in an alert, trials that just reached `schedule.failures_before_alert`
       failed checks in a row; ``recovered``: trials checked again after that many.
+    - ``overdue_reviews``: trials with changes nobody reviewed for longer than
+      `review.remind_after` (`OverdueView`).
     - ``disagreements``: pairs of watched registrations of one trial that disagree on
       status, target size or end date (`DisagreementView`).
     - ``history``: for one trial's report, its versions (`VersionView`); ``timeline_svg``:
@@ -128,6 +78,7 @@ class ReportContext:
     newly_failing: tuple[ProblemView, ...] = ()
     recovered: tuple[ProblemView, ...] = ()
     disagreements: tuple[DisagreementView, ...] = ()
+    overdue_reviews: tuple[OverdueView, ...] = ()
     history: tuple[VersionView, ...] = ()
     timeline_svg: str = ""
     version: str = __version__
@@ -156,10 +107,11 @@ def _trial(
     v_to: int | None,
     flags: Sequence[str] = (),
     new_links: Sequence[str] = (),
+    found_at: datetime | None = None,
 ) -> TrialView:
     return TrialView(
         trial_id=watch.trial_id,
-        label=watch.label,
+        label=_name(watch),
         url=url,
         registry=watch.registry,
         tags=watch.tags,
@@ -172,7 +124,13 @@ def _trial(
         flags=tuple(flags),
         results_posted=_results_posted(changes),
         new_links=tuple(new_links),
+        found_at=found_at,
     )
+
+
+def _name(watch: Watch) -> str | None:
+    """How a person knows a trial beside its ID: its label, else its record's title."""
+    return watch.title if watch.title != watch.trial_id else None
 
 
 def _order(trials: list[TrialView]) -> tuple[TrialView, ...]:
@@ -228,7 +186,7 @@ def alert_context(
             newly_failing.append(
                 ProblemView(
                     watch.trial_id,
-                    watch.label,
+                    _name(watch),
                     watch.failing_since,
                     outcome.failures,
                     outcome.error,
@@ -237,14 +195,14 @@ def alert_context(
             )
         if outcome.kind != "failed" and outcome.recovered_after >= threshold:
             recovered.append(
-                ProblemView(watch.trial_id, watch.label, None, outcome.recovered_after, None)
+                ProblemView(watch.trial_id, _name(watch), None, outcome.recovered_after, None)
             )
         changes = [c for c in outcome.changes if c.significance in alert_on]
         if outcome.kind != "changed" or not changes:
             continue
         url = url_for(watch)
         v_from, v_to = (outcome.version or 1) - 1, outcome.version
-        trials.append(_trial(watch, url, changes, v_from, v_to, (), outcome.new_links))
+        trials.append(_trial(watch, url, changes, v_from, v_to, (), outcome.new_links, now))
     if not (trials or newly_failing or recovered):
         return None
     return _context(
@@ -270,6 +228,7 @@ def period_context(
     url_for: UrlFor,
     kind: str = "digest",
     disagreements: Sequence[Disagreement] = (),
+    unreviewed: Sequence[tuple[str, int, datetime]] = (),
 ) -> ReportContext:
     """Every change of (since, until] (``changed``: the trials with versions in it, each with
     the version before), grouped by trial, with failing and stale trials among ``watches``."""
@@ -289,11 +248,15 @@ def period_context(
         url = versions[-1].record.get("url") or url_for(watch)
         came = sorted(set(linked_ids(versions[-1].record)) - set(linked_ids(versions[0].record)))
         first, last = versions[0].version, versions[-1].version
-        trials.append(_trial(watch, url, changes, first, last, flags, came))
-    interval = settings.schedule.check_interval
+        found = versions[-1].fetched_at
+        trials.append(_trial(watch, url, changes, first, last, flags, came, found))
     threshold = settings.schedule.failures_before_alert
     failing = [_problem(w) for w in watches if w.is_failing(threshold)]
-    stale = [_problem(w) for w in watches if w.is_stale(until, interval)]
+    stale = [
+        _problem(w)
+        for w in watches
+        if w.is_stale(until, settings.schedule.interval_for(w.every, w.tags))
+    ]
     title = ("Weekly digest" if kind == "digest" else "Changes") + (
         f" {since:%Y-%m-%d} to {until:%Y-%m-%d}"
     )
@@ -312,13 +275,31 @@ def period_context(
             DisagreementView(d.trial_id, d.other_id, tuple(f.message for f in d.flags))
             for d in disagreements
         ),
+        overdue_reviews=_overdue(unreviewed, {w.trial_id: w for w in watches}),
+    )
+
+
+def _overdue(
+    unreviewed: Sequence[tuple[str, int, datetime]], watches: Mapping[str, Watch]
+) -> tuple[OverdueView, ...]:
+    by_trial: dict[str, list[tuple[int, datetime]]] = {}
+    for tid, version, found in unreviewed:
+        by_trial.setdefault(tid, []).append((version, found))
+    return tuple(
+        OverdueView(
+            tid,
+            _name(watches[tid]) if tid in watches else None,
+            tuple(v for v, _ in found),
+            min(f for _, f in found),
+        )
+        for tid, found in by_trial.items()
     )
 
 
 def _problem(w: Watch) -> ProblemView:
     return ProblemView(
         w.trial_id,
-        w.label,
+        _name(w),
         w.failing_since or w.last_success_at,
         w.consecutive_failures,
         w.last_error,
@@ -365,6 +346,7 @@ def history_context(
         versions[0].version if versions else None,
         versions[-1].version if versions else None,
         flags,
+        found_at=versions[-1].fetched_at if versions else None,
     )
     return _context(
         "history",

@@ -56,7 +56,10 @@ def render_atom(ctx: ReportContext, feed_id: str = "urn:watcher:changes") -> str
 
     sub(feed, "title", ctx.title)
     sub(feed, "id", feed_id)
-    sub(feed, "updated", ctx.generated_at.isoformat())
+    # When the changes were found, never when the feed was drawn: a feed reader shows an
+    # entry as new only when it is.
+    found = [t.found_at for t in ctx.trials if t.found_at is not None]
+    sub(feed, "updated", (max(found) if found else ctx.period_end).isoformat())
     author = sub(feed, "author")
     sub(author, "name", "watcher")
     for trial in ctx.trials:
@@ -69,7 +72,7 @@ def render_atom(ctx: ReportContext, feed_id: str = "urn:watcher:changes") -> str
             f"{trial.counts['minor']} minor changes",
         )
         sub(entry, "id", f"urn:watcher:{trial.trial_id}:v{trial.version_to}")
-        sub(entry, "updated", ctx.generated_at.isoformat())
+        sub(entry, "updated", (trial.found_at or ctx.period_end).isoformat())
         if trial.url:
             sub(entry, "link", href=trial.url)
         sub(

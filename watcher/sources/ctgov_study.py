@@ -236,6 +236,7 @@ def _normalize(
         ),
         recruitment_status=overall,
         status=STATUS_MAP.get(overall or "", "unknown") if overall else None,
+        why_stopped=_text(status.get("whyStopped")),
         first_enrolment_date=started,
         target_sample_size=count
         if isinstance(count, int) and not isinstance(count, bool)

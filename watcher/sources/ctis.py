@@ -26,8 +26,8 @@ class Ctis:
     """CTIS public API."""
 
     name = "ctis"
-    # Raise it whenever a payload reads differently.
-    parser_version = 1
+    # Raise it whenever a payload reads differently (2: why_stopped).
+    parser_version = 2
     # CTIS answers 403 when it throttles a client.
     throttle_statuses = frozenset({403})
 

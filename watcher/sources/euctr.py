@@ -42,9 +42,9 @@ class Euctr:
     """EU Clinical Trials Register: text download, protocol pages as a second format."""
 
     name = "euctr"
-    # Raise it whenever a payload reads differently (first versioned reader).
+    # Raise it whenever a payload reads differently (1: first versioned; 2: why_stopped).
     throttle_statuses: frozenset[int] = frozenset()
-    parser_version = 1
+    parser_version = 2
 
     def __init__(self, settings: SourceSettings) -> None:
         self.base_url = settings.base_url

@@ -31,9 +31,9 @@ class Ictrp:
 
     name = "ictrp"
     # Raise it whenever a payload reads differently (2: contacts slot by slot, several
-    # ethics committees, the real HTML page).
+    # ethics committees, the real HTML page; 3: why_stopped).
     throttle_statuses: frozenset[int] = frozenset()
-    parser_version = 2
+    parser_version = 3
 
     def __init__(self, settings: SourceSettings) -> None:
         self.base_url = settings.base_url

@@ -34,8 +34,8 @@ class Isrctn:
     """ISRCTN API, WHO format."""
 
     name = "isrctn"
-    # Raise it whenever a payload reads differently.
-    parser_version = 1
+    # Raise it whenever a payload reads differently (2: why_stopped).
+    parser_version = 2
     throttle_statuses: frozenset[int] = frozenset()
 
     def __init__(self, settings: SourceSettings) -> None:

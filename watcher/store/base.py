@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
@@ -67,4 +68,6 @@ def to_watch(row: WatchRow) -> Watch:
         failing_since=row.failing_since,
         next_check_at=row.next_check_at,
         links=tuple(row.links) if row.links is not None else None,
+        record_title=row.record_title,
+        every=timedelta(seconds=row.check_every) if row.check_every else None,
     )

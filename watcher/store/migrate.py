@@ -67,3 +67,15 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
         finally:
             if sqlite:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
+
+
+def upgrade_url(url: str) -> str:
+    """Apply the migrations to the database at ``url``; its URL without the password."""
+    from watcher.store.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return shown(engine)

@@ -146,8 +146,21 @@ class Store(Protocol):
         """Store the version after ``previous`` (``VersionConflict`` if one came first)."""
         ...
 
-    def set_links(self, links: dict[str, list[str]]) -> None:
-        """Keep the registrations each trial's latest record names."""
+    def set_record_facts(self, facts: dict[str, tuple[list[str], str | None]]) -> None:
+        """Keep what each trial's latest record names (links) and is called (title)."""
+        ...
+
+    # -- the review trail (store.reviews) --------------------------------------------------------
+    def review(self, trial_ids: Sequence[str], by: str, at: datetime, note: str | None) -> int:
+        """Mark the versions with changes not reviewed yet as reviewed; how many."""
+        ...
+
+    def unreviewed(self) -> dict[str, int]:
+        """Versions with changes nobody reviewed yet, by trial."""
+        ...
+
+    def unreviewed_before(self, before: datetime) -> list[tuple[str, int, datetime]]:
+        """Versions with changes found before ``before`` and not reviewed yet."""
         ...
 
     def readings(self, trial_id: str) -> list[Reading]:

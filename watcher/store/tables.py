@@ -91,6 +91,10 @@ class WatchRow(Base):
     # The other registrations of the trial that its latest record names (core.links);
     # None until read.
     links: Mapped[list[str] | None] = mapped_column(JSONType)
+    # The latest record's public (else scientific) title; None until read.
+    record_title: Mapped[str | None] = mapped_column(Text)
+    # Its own check interval in seconds (`add --every`); None: the configured ones.
+    check_every: Mapped[int | None] = mapped_column(Integer)
 
 
 class SnapshotRow(Base):
@@ -117,6 +121,11 @@ class SnapshotRow(Base):
     # The adapter and parser version that read ``raw`` into the record ("ictrp:2"); None for
     # versions stored before parsers were versioned.
     parser: Mapped[str | None] = mapped_column(String(32))
+    # The review trail: who looked at this version's changes, when, and their note. Written
+    # by `watcher review` only, never by a check.
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_note: Mapped[str | None] = mapped_column(Text)
 
 
 class CheckLogRow(Base):

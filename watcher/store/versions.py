@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from watcher.core.links import linked_ids
-from watcher.core.model import Fetched, OutcomeKind, Record, Version, Watch
+from watcher.core.model import Fetched, OutcomeKind, Record, Version, Watch, record_title
 from watcher.errors import StoreError, UnknownTrial
 from watcher.store import codec
 from watcher.store.base import StoreBase, to_watch
@@ -29,6 +29,9 @@ def _version(row: SnapshotRow, trial_id: str, record: bytes) -> Version:
         source=row.source,
         record=orjson.loads(record),
         changes=row.changes,
+        reviewed_by=row.reviewed_by,
+        reviewed_at=row.reviewed_at,
+        review_note=row.review_note,
     )
 
 
@@ -46,6 +49,24 @@ def _unpacked(rows: Sequence[SnapshotRow]) -> list[tuple[bytes, bytes]]:
                 codec.unpack(row.raw, row.codec, before[1]),
             )
         )
+    return out
+
+
+Review = tuple["str | None", "datetime | None", "str | None"]
+
+
+def _reviews_kept(
+    kept: Sequence[Reread], read: int, numbers: dict[int, int], rows: Sequence[SnapshotRow]
+) -> dict[int, Review]:
+    """The review trail of the versions kept by a re-reading, by their new numbers: each keeps
+    its own, and a version dropped hands its review to the kept one before it (a review is
+    never lost)."""
+    out: dict[int, Review] = {n: (None, None, None) for n in range(1, len(kept) + 1)}
+    current = 1
+    for row in rows:
+        current = numbers.get(row.version, current)
+        if row.reviewed_at is not None and out[current][1] is None:
+            out[current] = (row.reviewed_by, row.reviewed_at, row.review_note)
     return out
 
 
@@ -193,6 +214,7 @@ class VersionsMixin(StoreBase):
                 row.version_count = number
                 row.payload_hash = payload_hash
                 row.links = linked_ids(record)
+                row.record_title = record_title(record)
                 row.last_changed_at = at
                 for key, value in success_values(at, kind, fetched.redirected_to).items():
                     setattr(row, key, value)
@@ -201,11 +223,13 @@ class VersionsMixin(StoreBase):
             raise VersionConflict(f"{trial_id}: version {number} stored meanwhile") from None
         return number
 
-    def set_links(self, links: dict[str, list[str]]) -> None:
-        """Keep the registrations each trial's latest record names (read after an upgrade)."""
+    def set_record_facts(self, facts: dict[str, tuple[list[str], str | None]]) -> None:
+        """Keep what each trial's latest record names (other registrations) and is called
+        (its title), read once for a database that predates them."""
         with self._session() as session:
-            for tid, found in links.items():
-                self._row(session, tid).links = list(found)
+            for tid, (links, title) in facts.items():
+                row = self._row(session, tid)
+                row.links, row.record_title = list(links), title
 
     def readings(self, trial_id: str) -> list[Reading]:
         """Every version with its raw payload, oldest first: what a re-reading starts from."""
@@ -236,6 +260,7 @@ class VersionsMixin(StoreBase):
             if row.version_count != read:
                 raise VersionConflict(f"{trial_id}: version {row.version_count} stored meanwhile")
             numbers = {k.reading.version: n for n, k in enumerate(kept, 1)}
+            reviews = _reviews_kept(kept, read, numbers, self._snapshots(session, row.id))
             renumber, current = {}, 1
             for version in range(1, read + 1):
                 current = numbers.get(version, current)
@@ -259,6 +284,9 @@ class VersionsMixin(StoreBase):
                         url=reread.reading.url,
                         changes=reread.changes,
                         parser=reread.parser,
+                        reviewed_by=reviews[number][0],
+                        reviewed_at=reviews[number][1],
+                        review_note=reviews[number][2],
                     )
                 )
                 before = (packed, reread.reading.raw)
@@ -283,6 +311,7 @@ class VersionsMixin(StoreBase):
             row.version_count = len(kept)
             row.payload_hash = None  # the next check reads its payload again
             row.links = linked_ids(kept[-1].record) if kept else None
+            row.record_title = record_title(kept[-1].record) if kept else None
 
     def changed_since(
         self, since: datetime, until: datetime | None = None

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from watcher.core.model import Watch
 from watcher.store.base import StoreBase, to_watch
 from watcher.store.tables import WatchRow
+
+
+def _seconds(every: timedelta | None) -> int | None:
+    return int(every.total_seconds()) if every is not None else None
 
 
 class WatchesMixin(StoreBase):
@@ -35,6 +39,7 @@ class WatchesMixin(StoreBase):
                             added_at=now,
                             consecutive_failures=0,
                             version_count=0,
+                            check_every=_seconds(new.every),
                         )
                     )
                     added.append(new.trial_id)
@@ -49,6 +54,8 @@ class WatchesMixin(StoreBase):
                     row.label = new.label
                 if new.tags:
                     row.tags = sorted(set(row.tags or ()) | set(new.tags))
+                if new.every is not None:
+                    row.check_every = _seconds(new.every)
         return added
 
     def remove(self, trial_ids: Iterable[str], now: datetime) -> None:

@@ -1,0 +1,117 @@
+"""A trial's whole change log for filing (the trial master file): one row per change, with its
+version, when it was found, the field, old and new values, significance, and its review.
+
+Rows are built here from the stored versions (pure); CSV is written for spreadsheets (UTF-8
+with a byte-order mark, one header row), HTML through ``templates/export.html.j2`` as one
+self-contained page that prints on A4.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
+
+from watcher.config import Settings
+from watcher.core.diff import diff_records
+from watcher.core.display import plain, shown, when
+from watcher.core.fields import DiffRules
+from watcher.core.model import Version
+
+HEADER = (
+    "version",
+    "found at (UTC)",
+    "field",
+    "old",
+    "new",
+    "significance",
+    "reviewed by",
+    "reviewed at (UTC)",
+    "review note",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    version: int
+    found_at: datetime
+    field: str
+    old: str
+    new: str
+    significance: str
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_note: str | None
+
+    def cells(self) -> list[str]:
+        return [
+            str(self.version),
+            when(self.found_at).removesuffix(" UTC"),
+            self.field,
+            self.old,
+            self.new,
+            self.significance,
+            self.reviewed_by or "",
+            when(self.reviewed_at).removesuffix(" UTC") if self.reviewed_at else "",
+            self.review_note or "",
+        ]
+
+
+def change_rows(versions: Sequence[Version], rules: DiffRules) -> list[ExportRow]:
+    """Every change of a trial's history, version by version, oldest first."""
+    rows = []
+    for before, after in pairwise(versions):
+        for c in diff_records(before.record, after.record, rules):
+            rows.append(
+                ExportRow(
+                    after.version,
+                    after.fetched_at,
+                    c.label,
+                    shown(plain(c.field, c.old)),
+                    shown(plain(c.field, c.new)),
+                    c.significance,
+                    after.reviewed_by,
+                    after.reviewed_at,
+                    after.review_note,
+                )
+            )
+    return rows
+
+
+def to_csv(rows: Sequence[ExportRow]) -> str:
+    """The rows as CSV that a spreadsheet opens right: UTF-8 with a BOM, CRLF line ends."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    writer.writerows(row.cells() for row in rows)
+    return "\ufeff" + out.getvalue()
+
+
+def to_html(
+    rows: Sequence[ExportRow],
+    trial_id: str,
+    name: str | None,
+    url: str | None,
+    settings: Settings,
+    now: datetime,
+) -> str:
+    """The rows as one self-contained page that prints on A4 without cut columns."""
+    from watcher import __version__
+    from watcher.report.render import environment
+
+    return (
+        environment(settings)
+        .get_template("export.html.j2")
+        .render(
+            title=f"Change log of {trial_id}",
+            trial_id=trial_id,
+            name=name,
+            url=url,
+            rows=rows,
+            generated_at=now,
+            version=__version__,
+        )
+    )
