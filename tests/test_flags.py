@@ -47,7 +47,7 @@ def test_status_not_updated_after_completion() -> None:
     done = (TODAY - timedelta(days=200)).isoformat()
     record = _record(completion_date=done, status="recruiting", recruitment_status="RECRUITING")
     [flag] = red_flags([record], TODAY)
-    assert flag.message == f"Status still 'RECRUITING' 200 days after the completion date ({done})"
+    assert flag.message == f"Status still 'Recruiting' 200 days after the completion date ({done})"
     assert _codes(record, rules=FlagRules(status_stale_after=timedelta(days=365))) == []
 
 

@@ -111,7 +111,7 @@ def test_linked_registrations_are_shown_watched_and_flagged_when_they_disagree(
     assert NCT in _json(run_watcher(["check", "--json"], config))["changed"]
     # The whole EUCTR trial is watched: each of its member states' records disagrees.
     assert status_flags(NCT) == [
-        f"Registrations of this trial disagree on status: {NCT} says 'COMPLETED', "
+        f"Registrations of this trial disagree on status: {NCT} says 'Completed', "
         f"EUCTR2022-002568-62-{country} says 'Ongoing'"
         for country in ("ES", "SE")
     ]

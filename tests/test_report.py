@@ -43,7 +43,7 @@ def test_a_trials_history_is_one_self_contained_page(watched: Path, tmp_path: Pa
     page = out.read_text(encoding="utf-8")
     assert page.count("<svg") == 1 and "</svg>" in page
     assert "<script" not in page and "<link" not in page and " src=" not in page
-    assert "Version 3" in page and "RECRUITING" in page and "ACTIVE_NOT_RECRUITING" in page
+    assert "Version 3" in page and "Recruiting" in page and "Active, not recruiting" in page
     assert ">800</text>" in page and ">1210</text>" in page  # the size line's labels
     assert "Target sample size cut by 34% since we started watching (1210 → 800)" in page
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from watcher.core.display import plain
 from watcher.core.model import Record
 from watcher.core.normalize import as_date
 
@@ -97,7 +98,8 @@ def red_flags(
         flags.append(
             RedFlag(
                 "status_not_updated",
-                f"Status still '{latest.get('recruitment_status')}' {(today - end).days} days "
+                f"Status still '{plain('recruitment_status', latest.get('recruitment_status'))}' "
+                f"{(today - end).days} days "
                 f"after the completion date ({end.isoformat()})",
             )
         )

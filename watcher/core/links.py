@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from watcher.core.display import plain
 from watcher.core.flags import NOT_ENDED, RedFlag
 from watcher.core.model import Record
 from watcher.core.normalize import as_date
@@ -80,8 +81,8 @@ def disagreements(a: Record, b: Record, rules: LinkRules = LinkRules()) -> list[
     ended_a, ended_b = _ended(a), _ended(b)
     if ended_a is not None and ended_b is not None and ended_a != ended_b:
         flags.append(
-            f"status: {name_a} says '{a.get('recruitment_status')}', "
-            f"{name_b} says '{b.get('recruitment_status')}'"
+            f"status: {name_a} says '{plain('recruitment_status', a.get('recruitment_status'))}', "
+            f"{name_b} says '{plain('recruitment_status', b.get('recruitment_status'))}'"
         )
     size_a, size_b = a.get("target_sample_size"), b.get("target_sample_size")
     if isinstance(size_a, int) and isinstance(size_b, int) and max(size_a, size_b) > 0:

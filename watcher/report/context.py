@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from watcher import __version__
 from watcher.core.diff import diff_records, summarize
+from watcher.core.display import plain
 from watcher.core.flags import red_flags
 from watcher.core.links import linked_ids
 from watcher.core.model import CheckOutcome, CheckRun, FieldChange, Version, Watch
@@ -318,7 +319,7 @@ def history_context(
             VersionView(
                 v.version,
                 v.fetched_at,
-                v.record.get("recruitment_status"),
+                plain("recruitment_status", v.record.get("recruitment_status")),
                 v.record.get("target_sample_size"),
                 tuple(_change(c) for c in changes),
             )
@@ -328,7 +329,7 @@ def history_context(
             v.fetched_at,
             v.version,
             v.record.get("status"),
-            v.record.get("recruitment_status"),
+            plain("recruitment_status", v.record.get("recruitment_status")),
             v.record.get("target_sample_size"),
         )
         for v in versions
