@@ -108,6 +108,11 @@ def test_review_trail_history_list_and_later_checks(server: RegistryServer, conf
     ]
     assert history[1]["reviewed_at"]
     assert _json(run_watcher(["list", "--json"], config))[0]["unreviewed"] == 0
+    diff = _json(run_watcher(["diff", NCT, "--json"], config))
+    assert (diff["reviewed_by"], diff["review_note"]) == ("A. Moreau", "Filed in the TMF")
+    assert "Reviewed by A. Moreau, " in run_watcher(["diff", NCT], config).stdout
+    page = run_watcher(["report", "--trial", NCT], config).stdout
+    assert "Reviewed by A. Moreau, " in page and ": Filed in the TMF" in page
     # A later change is not reviewed, and never rewrites the review before it.
     _change_status(server, "COMPLETED")
     run_watcher(["check"], config)

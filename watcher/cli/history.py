@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from watcher.cli.app import App, cli, echo_json, iso, json_option, pass_app
+from watcher.core.display import when
 from watcher.core.ids import parse_trial_id
 
 
@@ -95,6 +96,9 @@ def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool)
                 "changes": [c.to_json() for c in d.changes],
                 "flags": [f.to_json() for f in d.flags],
                 "since_start": [c.to_json() for c in d.since_start],
+                "reviewed_by": d.new.reviewed_by,
+                "reviewed_at": iso(d.new.reviewed_at),
+                "review_note": d.new.review_note,
             }
         )
         return
@@ -105,6 +109,9 @@ def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool)
         return
     for line in diff_lines(trial_id, d.old, d.new, d.changes, d.flags):
         click.echo(line)
+    if d.new.reviewed_by:
+        note = f": {d.new.review_note}" if d.new.review_note else ""
+        click.echo(f"Reviewed by {d.new.reviewed_by}, {when(d.new.reviewed_at)}{note}")
     if d.since_start:
         click.echo(
             f"Major changes since we started watching (version 1, {d.first.fetched_at:%Y-%m-%d}):"

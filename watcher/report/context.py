@@ -322,6 +322,9 @@ def history_context(
                 plain("recruitment_status", v.record.get("recruitment_status")),
                 v.record.get("target_sample_size"),
                 tuple(_change(c) for c in changes),
+                v.reviewed_by,
+                v.reviewed_at,
+                v.review_note,
             )
         )
     points = [

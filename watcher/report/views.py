@@ -78,3 +78,6 @@ class VersionView:
     status: str | None
     target_sample_size: int | None
     changes: tuple[ChangeView, ...]
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    review_note: str | None = None
