@@ -131,3 +131,52 @@ def test_period_report_with_nothing_changed(server: RegistryServer, tmp_path: Pa
     run_watcher(["add", NCT], config)
     text = run_watcher(["report"], config).stdout
     assert "No changes in this period; 1 of 1 watched trials were checked." in text
+
+
+def test_the_change_log_prints_on_a4_in_a_real_browser(watched: Path, tmp_path: Path) -> None:
+    """`export --format html` is one page to file: Chromium prints it to an A4 PDF; the
+    table is laid out to the page's width (fixed layout, wrapping cells), so no column is
+    cut (looked at as PNG pages when it was made)."""
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing in CI (.ci/run installs it)")
+        pytest.skip("chromium is not installed here")
+    page = tmp_path / "log.html"
+    assert (
+        run_watcher(["export", NCT, "--format", "html", "--out", str(page)], watched).returncode
+        == 0
+    )
+    html = page.read_text(encoding="utf-8")
+    assert "table-layout: fixed" in html and "@page { size: A4" in html
+    pdf = tmp_path / "log.pdf"
+    printed = _render(browser, page, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    # A4 is 595.3 x 841.9 points.
+    box = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf.read_bytes())
+    assert box is not None
+    assert abs(float(box[1]) - 595.3) < 2 and abs(float(box[2]) - 841.9) < 2
+
+
+def test_the_timeline_writes_each_size_beside_its_point() -> None:
+    """The step's vertical line runs through a point's x: a label centred there was cut
+    by it. Labels stand beside their point, with a halo."""
+    from datetime import UTC, datetime
+
+    from watcher.core.timeline import Point, svg
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    drawing = svg(
+        [
+            Point(at, 1, "recruiting", "Recruiting", 1210),
+            Point(at, 2, "recruiting", "Recruiting", 800),
+        ]
+    )
+    labels = re.findall(
+        r'<text x="([\d.]+)"[^>]*text-anchor="(start|end)"[^>]*>(\d+)</text>', drawing
+    )
+    points = re.findall(r'<circle cx="([\d.]+)"', drawing)
+    assert [label[2] for label in labels] == ["1210", "800"]
+    for (x, anchor, _size), cx in zip(labels, points, strict=True):
+        assert float(x) == float(cx) + (6 if anchor == "start" else -6)
+    assert 'paint-order="stroke"' in drawing

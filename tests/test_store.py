@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -256,3 +258,47 @@ def test_unicode_and_large_records_round_trip(repo: SqlStore) -> None:
         changes=0,
     )
     assert repo.version("NCT01234567").record == record
+
+
+def test_reading_history_again_keeps_the_review_trail(repo: SqlStore) -> None:
+    """A re-reading stores the versions anew (compressed against each other): each keeps its
+    review, and the review trail survives a version dropped as the old parser's reading."""
+    from watcher.core.fields import DiffRules
+    from watcher.core.model import Record
+    from watcher.reread import reread
+
+    _add(repo, "NCT01234567")
+    for n, status in enumerate(["RECRUITING", "RECRUITING ", "COMPLETED"]):
+        _store(repo, n, n, status)  # version 2 differs from 1 by a trailing space only
+    repo.review(["NCT01234567"], "A. Moreau", T0 + timedelta(days=9), "seen")
+
+    class Folding:
+        """A parser that reads the stored record back, whitespace folded: the trailing
+        space that made version 2 was only the old parser's."""
+
+        name, parser_version = "ctgov", 99
+
+        def normalize(self, fetched: Fetched) -> Record:
+            record: Record = orjson.loads(fetched.payload)
+            record["recruitment_status"] = record["recruitment_status"].strip()
+            return record
+
+    history = repo.history("NCT01234567")
+    raw = {v.version: orjson.dumps(v.record) for v in history}
+    # Give each version its own record as raw payload, as an adapter would have kept.
+    readings = repo.readings("NCT01234567")
+    assert [r.version for r in readings] == [1, 2, 3]
+    original = repo.readings
+
+    def with_records(trial_id: str) -> list[Any]:
+        return [dataclasses.replace(r, raw=raw[r.version]) for r in original(trial_id)]
+
+    repo.readings = with_records  # type: ignore[method-assign]
+    done = reread(repo, lambda _name: Folding(), "NCT01234567", DiffRules())  # type: ignore[arg-type,return-value]
+    assert (done.reread, done.dropped) == ((1, 2, 3), (2,))
+    kept = repo.history("NCT01234567")
+    assert [(v.version, v.record["recruitment_status"]) for v in kept] == [
+        (1, "RECRUITING"),
+        (2, "COMPLETED"),
+    ]
+    assert [(v.reviewed_by, v.review_note) for v in kept] == [(None, None), ("A. Moreau", "seen")]

@@ -88,3 +88,19 @@ def test_reparse_rereads_history_with_the_current_parsers(upgraded: Any) -> None
     assert again.returncode == 0, again.stderr
     assert "read again" not in again.stdout
     assert _versions(config) == {tid: 1 for tid, _ in WATCHED}
+
+
+def test_reparse_keeps_the_review_trail(upgraded: Any) -> None:
+    """Reading history again rewrites the stored versions: their reviews go with them."""
+    server, config = upgraded
+    study = server.state.studies["NCT04267848"]
+    study["protocolSection"]["statusModule"]["overallStatus"] = "COMPLETED"
+    assert run_watcher(["check"], config).returncode == 0
+    run_watcher(["review", "NCT04267848", "--by", "A. Moreau", "--note", "seen"], config)
+    before = orjson.loads(run_watcher(["history", "NCT04267848", "--json"], config).stdout)
+    assert before[1]["reviewed_by"] == "A. Moreau"
+    # The upgraded versions of the other trials are read again; this trial's too.
+    assert run_watcher(["reparse"], config).returncode == 0
+    after = orjson.loads(run_watcher(["history", "NCT04267848", "--json"], config).stdout)
+    keys = ("version", "reviewed_by", "reviewed_at", "review_note")
+    assert [{k: h[k] for k in keys} for h in after] == [{k: h[k] for k in keys} for h in before]

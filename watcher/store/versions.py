@@ -59,13 +59,14 @@ def _reviews_kept(
     kept: Sequence[Reread], read: int, numbers: dict[int, int], rows: Sequence[SnapshotRow]
 ) -> dict[int, Review]:
     """The review trail of the versions kept by a re-reading, by their new numbers: each keeps
-    its own, and a version dropped hands its review to the kept one before it (a review is
-    never lost)."""
+    its own. A version dropped (it differed only by the old parser's reading) hands its review
+    to the kept version before it when that one has changes of its own to review; before the
+    first version there is nothing it could apply to."""
     out: dict[int, Review] = {n: (None, None, None) for n in range(1, len(kept) + 1)}
     current = 1
     for row in rows:
         current = numbers.get(row.version, current)
-        if row.reviewed_at is not None and out[current][1] is None:
+        if row.reviewed_at is not None and out[current][1] is None and current > 1:
             out[current] = (row.reviewed_by, row.reviewed_at, row.review_note)
     return out
 
