@@ -44,7 +44,11 @@ def test_the_issue_scenario(server: RegistryServer, db_url: str, tmp_path: Path)
     ps["designModule"]["enrollmentInfo"]["count"] = 1105
     changed = run_watcher(["check"], config)
     assert changed.returncode == 0, changed.stderr
-    assert f"{NCT}: 2 change(s), version 2" in changed.stdout
+    # Named by its record's title (issue 15), cut at a word.
+    assert f"{NCT} (Testing the Addition of a Type of Drug Called Immunotherapy to the Usual " in (
+        changed.stdout
+    )
+    assert "…): 2 change(s), version 2\n" in changed.stdout
     assert "  ! Recruitment status: Recruiting → Active, not recruiting\n" in changed.stdout
     assert "  ! Target sample size: 1210 → 1105 (−9%)\n" in changed.stdout
 
