@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def midnight(day: date) -> datetime:
+    """The start of a day given by a person, in UTC as every stored time."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)

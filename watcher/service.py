@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from watcher.clock import utcnow
+from watcher.clock import midnight, utcnow
 from watcher.config import Settings
 from watcher.core.ids import TrialId, parse_trial_id
 from watcher.core.model import CheckOutcome, CheckRun, Version, Watch
@@ -130,8 +130,7 @@ class Service:
         from watcher.importing import read_trial_ids
 
         watches = self._watches_for(read_trial_ids(path), source, None, tags)
-        added = self.store.add_watches(watches, self.clock())
-        return Added(tuple(watches), tuple(added))
+        return Added(tuple(watches), tuple(self.store.add_watches(watches, self.clock())))
 
     def remove(self, ids: Sequence[str]) -> list[str]:
         """Stop watching trials (all or nothing); their history is kept."""
@@ -146,12 +145,20 @@ class Service:
         return with_record_facts(self.store, self.store.watches(tag=tag))
 
     def add_linked(self, trial_ids: Sequence[str]) -> Added:
-        """Watch the other registrations that these trials' records name and that are not
-        watched yet, each through its own adapter."""
+        """Watch the registrations these trials' records name that nobody watches yet."""
         from watcher.registrations import unwatched_links
 
         wanted = unwatched_links(self.watches(), trial_ids)
         return self.add(wanted) if wanted else Added((), ())
+
+    def watches_page(
+        self, page: int, size: int, tag: str | None = None, source: str | None = None
+    ) -> tuple[list[Watch], int]:
+        """Page ``page`` (from 1) of the watched trials, the last changed first; and how many."""
+        from watcher.registrations import with_record_facts
+
+        found, total = self.store.watches_page((page - 1) * size, size, tag=tag, source=source)
+        return with_record_facts(self.store, found), total
 
     def linked(self, trial_id: str, links: Sequence[str]) -> list[Linked]:
         """The other registrations of a trial, and whether each is watched."""
@@ -169,8 +176,7 @@ class Service:
     # -- checking --------------------------------------------------------------------------
 
     def check(self, ids: Sequence[str] = (), progress: Progress | None = None) -> CheckResult:
-        """Send what earlier runs could not, check these trials (every watched one when no ID
-        is given), store new versions, and alert what changed."""
+        """Send what is queued, check these trials (all when no ID), store, alert."""
         not_sent = self.deliver().errors
         if ids:
             watches = [self.store.watch(parse_trial_id(text).value) for text in ids]
@@ -222,14 +228,13 @@ class Service:
 
         if not self.notifying:
             return Delivery(0, 0, (), 0)
-        return deliver(
-            self.store, senders(self.settings), self.clock(), self.settings.email.retry_after
-        )
+        wait = self.settings.email.retry_after
+        return deliver(self.store, senders(self.settings), self.clock(), wait)
 
     def digest(self, since: date | None = None) -> ReportContext:
         """The digest due now: from where the last one ended (or ``since``, or a week ago)."""
         now = self.clock()
-        start = _midnight(since) if since else self.store.last_digest_end()
+        start = midnight(since) if since else self.store.last_digest_end()
         return self._period(start or now - timedelta(days=7), now, "digest")
 
     def _period(self, start: datetime, end: datetime, kind: str) -> ReportContext:
@@ -305,8 +310,7 @@ class Service:
         )
 
     def review(self, ids: Sequence[str], by: str, note: str | None = None) -> int:
-        """Mark every change of these trials found so far as reviewed, by whom, now, with a
-        note; how many versions were marked. A review is never changed afterwards."""
+        """Mark every change of these trials found so far reviewed (by, now, note); how many."""
         trial_ids = [parse_trial_id(text).value for text in ids]
         return self.store.review(trial_ids, by, self.clock(), note)
 
@@ -347,7 +351,7 @@ class Service:
             trial_id = parse_trial_id(trial).value
             watch, versions = self.store.watch(trial_id), self.store.history(trial_id)
             return history_context(watch, versions, self.settings, now, self.url_for)
-        start = _midnight(since) if since else now - timedelta(days=7)
+        start = midnight(since) if since else now - timedelta(days=7)
         return self._period(start, now, "report")
 
     def render(self, ctx: ReportContext, fmt: str) -> str:
@@ -393,8 +397,3 @@ class Service:
         from watcher.store.migrate import upgrade_url
 
         return upgrade_url(self.settings.database.url)
-
-
-def _midnight(day: date) -> datetime:
-    """The start of a day given on the command line, in UTC as every stored time."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)

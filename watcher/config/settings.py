@@ -93,6 +93,15 @@ class EmailSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ServeSettings:
+    host: str = "127.0.0.1"
+    port: int = 8470
+    password_file: str = ""
+    public_url: str = ""
+    default_reviewer: str = "office"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings
     schedule: ScheduleSettings
@@ -105,6 +114,7 @@ class Settings:
     links: LinkRules = field(default_factory=LinkRules)
     # How long a change may wait for its review before the digest reminds of it.
     remind_after: timedelta = timedelta(days=14)
+    serve: ServeSettings = field(default_factory=ServeSettings)
     templates_dir: str | None = None
     apprise_urls: tuple[str, ...] = ()
     # Where the settings were read from, for messages; "defaults" when no file was read.
@@ -168,6 +178,13 @@ def from_mapping(
         ),
         links=LinkRules(v["flags.registrations_size_gap"], v["flags.registrations_date_gap"]),
         remind_after=v["review.remind_after"],
+        serve=ServeSettings(
+            v["serve.host"],
+            v["serve.port"],
+            v["serve.password_file"],
+            v["serve.public_url"].rstrip("/"),
+            v["serve.default_reviewer"],
+        ),
         email=EmailSettings(
             v["email.smtp_host"],
             v["email.smtp_port"],

@@ -231,6 +231,30 @@ _GENERAL: tuple[Setting, ...] = (
         parse_duration,
         "Flag two registrations of one trial whose end dates are further apart than this.",
     ),
+    Setting("serve.host", "127.0.0.1", string, "Address `watcher serve` listens on."),
+    Setting("serve.port", 8470, port, "Port `watcher serve` listens on."),
+    Setting(
+        "serve.password_file",
+        "",
+        string,
+        "A file holding `user:password` (or a password, for user `watcher`): needed before "
+        "`watcher serve` listens on anything but loopback; every page but /healthz then asks "
+        "for these HTTP Basic credentials.",
+    ),
+    Setting(
+        "serve.public_url",
+        "",
+        string,
+        "The address the office opens the web view at (https://watcher.example.org): alerts "
+        "and digests then link each trial to its page.",
+    ),
+    Setting(
+        "serve.default_reviewer",
+        "office",
+        string,
+        "Who a review made in the browser is recorded as when nobody signs in (loopback "
+        "without a password file).",
+    ),
     Setting(
         "review.remind_after",
         "14d",

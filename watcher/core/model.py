@@ -139,8 +139,10 @@ class Watch:
     next_check_at: datetime | None = None
     # The other registrations of the trial its latest record names; None: not read yet.
     links: tuple[str, ...] | None = None
-    # Its latest record's public (else scientific) title; None: not read yet.
+    # Its latest record's public (else scientific) title and recruitment status; None: not
+    # read yet.
     record_title: str | None = None
+    record_status: str | None = None
     # Versions whose changes nobody has reviewed yet.
     unreviewed: int = 0
     # Its own check interval (`add --every`); None: the configured ones.

@@ -88,7 +88,8 @@ class ReportContext:
 # -- building ---------------------------------------------------------------------------------
 
 
-def _change(c: FieldChange) -> ChangeView:
+def change_view(c: FieldChange) -> ChangeView:
+    """A change as the templates show it."""
     return ChangeView(c.significance, c.kind, c.label, c.summary or c.label, c.detail)
 
 
@@ -119,7 +120,8 @@ def _trial(
         version_from=v_from,
         version_to=v_to,
         changes=tuple(
-            _change(c) for c in sorted(changes, key=lambda c: SIGNIFICANCES.index(c.significance))
+            change_view(c)
+            for c in sorted(changes, key=lambda c: SIGNIFICANCES.index(c.significance))
         ),
         counts=summarize(changes),
         flags=tuple(flags),
@@ -321,7 +323,7 @@ def history_context(
                 v.fetched_at,
                 plain("recruitment_status", v.record.get("recruitment_status")),
                 v.record.get("target_sample_size"),
-                tuple(_change(c) for c in changes),
+                tuple(change_view(c) for c in changes),
                 v.reviewed_by,
                 v.reviewed_at,
                 v.review_note,

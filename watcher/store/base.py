@@ -69,5 +69,6 @@ def to_watch(row: WatchRow) -> Watch:
         next_check_at=row.next_check_at,
         links=tuple(row.links) if row.links is not None else None,
         record_title=row.record_title,
+        record_status=row.record_status,
         every=timedelta(seconds=row.check_every) if row.check_every else None,
     )

@@ -109,6 +109,12 @@ class Store(Protocol):
         """One trial, watched or removed."""
         ...
 
+    def watches_page(
+        self, offset: int, limit: int, *, tag: str | None = None, source: str | None = None
+    ) -> tuple[list[Watch], int]:
+        """A page of the watched trials, the last changed first, and how many there are."""
+        ...
+
     # -- versions (store.versions) ---------------------------------------------------------------
     def latest_hashes(self, trial_ids: Sequence[str]) -> dict[str, Latest]:
         """The newest version of each trial that has one, without its record."""
@@ -146,8 +152,8 @@ class Store(Protocol):
         """Store the version after ``previous`` (``VersionConflict`` if one came first)."""
         ...
 
-    def set_record_facts(self, facts: dict[str, tuple[list[str], str | None]]) -> None:
-        """Keep what each trial's latest record names (links) and is called (title)."""
+    def set_record_facts(self, facts: dict[str, tuple[list[str], str | None, str | None]]) -> None:
+        """Keep what each trial's latest record names (links), is called, says of status."""
         ...
 
     # -- the review trail (store.reviews) --------------------------------------------------------

@@ -93,6 +93,8 @@ class WatchRow(Base):
     links: Mapped[list[str] | None] = mapped_column(JSONType)
     # The latest record's public (else scientific) title; None until read.
     record_title: Mapped[str | None] = mapped_column(Text)
+    # The latest record's recruitment status, as the register writes it; None until read.
+    record_status: Mapped[str | None] = mapped_column(String(200))
     # Its own check interval in seconds (`add --every`); None: the configured ones.
     check_every: Mapped[int | None] = mapped_column(Integer)
 

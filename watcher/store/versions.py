@@ -216,6 +216,7 @@ class VersionsMixin(StoreBase):
                 row.payload_hash = payload_hash
                 row.links = linked_ids(record)
                 row.record_title = record_title(record)
+                row.record_status = record.get("recruitment_status")
                 row.last_changed_at = at
                 for key, value in success_values(at, kind, fetched.redirected_to).items():
                     setattr(row, key, value)
@@ -224,13 +225,13 @@ class VersionsMixin(StoreBase):
             raise VersionConflict(f"{trial_id}: version {number} stored meanwhile") from None
         return number
 
-    def set_record_facts(self, facts: dict[str, tuple[list[str], str | None]]) -> None:
-        """Keep what each trial's latest record names (other registrations) and is called
-        (its title), read once for a database that predates them."""
+    def set_record_facts(self, facts: dict[str, tuple[list[str], str | None, str | None]]) -> None:
+        """Keep what each trial's latest record names (other registrations), is called (its
+        title) and says of recruitment, read once for a database that predates them."""
         with self._session() as session:
-            for tid, (links, title) in facts.items():
+            for tid, (links, title, status) in facts.items():
                 row = self._row(session, tid)
-                row.links, row.record_title = list(links), title
+                row.links, row.record_title, row.record_status = list(links), title, status
 
     def readings(self, trial_id: str) -> list[Reading]:
         """Every version with its raw payload, oldest first: what a re-reading starts from."""
@@ -313,6 +314,7 @@ class VersionsMixin(StoreBase):
             row.payload_hash = None  # the next check reads its payload again
             row.links = linked_ids(kept[-1].record) if kept else None
             row.record_title = record_title(kept[-1].record) if kept else None
+            row.record_status = kept[-1].record.get("recruitment_status") if kept else None
 
     def changed_since(
         self, since: datetime, until: datetime | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 
 from watcher.core.model import Watch
 from watcher.store.base import StoreBase, to_watch
@@ -80,3 +80,30 @@ class WatchesMixin(StoreBase):
         """One watched (or removed) trial; ``UnknownTrial`` if it never was."""
         with self._session(read_only=True) as session:
             return to_watch(self._row(session, trial_id))
+
+    def watches_page(
+        self, offset: int, limit: int, *, tag: str | None = None, source: str | None = None
+    ) -> tuple[list[Watch], int]:
+        """A page of the watched trials, the last changed first, and how many there are: one
+        query for the page, one for the count (a tag is matched in the rows read)."""
+        with self._session(read_only=True) as session:
+            where: list[ColumnElement[bool]] = [WatchRow.active.is_(True)]
+            if source is not None:
+                where.append(WatchRow.source == source)
+            order = (
+                WatchRow.last_changed_at.is_(None),
+                WatchRow.last_changed_at.desc(),
+                WatchRow.trial_id,
+            )
+            if tag is not None:
+                rows = [
+                    r
+                    for r in session.scalars(select(WatchRow).where(*where).order_by(*order))
+                    if tag in (r.tags or ())
+                ]
+                return [to_watch(r) for r in rows[offset : offset + limit]], len(rows)
+            total = session.scalar(select(func.count()).select_from(WatchRow).where(*where)) or 0
+            page = session.scalars(
+                select(WatchRow).where(*where).order_by(*order).offset(offset).limit(limit)
+            )
+            return [to_watch(r) for r in page], total

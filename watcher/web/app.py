@@ -1,0 +1,157 @@
+"""The web view's pages, over the service: the watched trials, a trial, a diff of two versions,
+the feed, the review form's post, and ``/healthz``. No page changes anything on GET."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from markupsafe import Markup
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from watcher import __version__
+from watcher.core.display import plain
+from watcher.core.links import linked_ids
+from watcher.errors import InvalidTrialId, UnknownTrial
+from watcher.report.context import change_view
+from watcher.report.render import environment, render_atom
+from watcher.service import Service
+
+PAGE_SIZE = 100
+
+
+def make_app(service: Service) -> Starlette:
+    """The pages of one service (one database)."""
+    env = environment(service.settings)
+
+    def page(template: str, request: Request, status: int = 200, **values: Any) -> HTMLResponse:
+        csrftoken = request.scope.get("csrftoken")
+        html = env.get_template(f"web/{template}").render(
+            version=__version__,
+            user=request.state.user,
+            csrftoken=csrftoken() if csrftoken else "",
+            **values,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def trials(request: Request) -> Response:
+        tag = request.query_params.get("tag") or None
+        source = request.query_params.get("register") or None
+        number = max(1, int(request.query_params.get("page", "1") or 1))
+        found, total = service.watches_page(number, PAGE_SIZE, tag=tag, source=source)
+        status = service.status()
+        failing = {w.trial_id for w in status.failing}
+        stale = {w.trial_id for w in status.stale}
+        rows = [
+            {
+                "watch": w,
+                "status": plain("recruitment_status", w.record_status) or "",
+                "failing": w.trial_id in failing,
+                "stale": w.trial_id in stale,
+            }
+            for w in found
+        ]
+
+        def link(n: int) -> str:
+            query = {k: v for k, v in (("tag", tag), ("register", source)) if v}
+            return "/?" + urlencode({**query, "page": n})
+
+        pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+        return page(
+            "list.html.j2",
+            request,
+            rows=rows,
+            total=total,
+            tag=tag,
+            register=source,
+            previous=link(number - 1) if number > 1 else None,
+            next=link(number + 1) if number < pages else None,
+            number=number,
+            pages=max(pages, 1),
+        )
+
+    def trial(request: Request) -> Response:
+        trial_id = request.path_params["trial_id"]
+        try:
+            ctx = service.report(trial=trial_id)
+            history = service.history(trial_id)
+        except (UnknownTrial, InvalidTrialId) as e:
+            return page("missing.html.j2", request, 404, message=str(e))
+        watch = ctx.trials[0]
+        latest = history[-1].record if history else {}
+        return page(
+            "trial.html.j2",
+            request,
+            ctx=ctx,
+            t=watch,
+            timeline=Markup(ctx.timeline_svg),  # built with every value escaped
+            linked=service.linked(watch.trial_id, linked_ids(latest)) if latest else [],
+            versions=history,
+            unreviewed=[v.version for v in history if v.version > 1 and v.reviewed_at is None],
+        )
+
+    def diff(request: Request) -> Response:
+        trial_id = request.path_params["trial_id"]
+        try:
+            low = request.query_params.get("from")
+            high = request.query_params.get("to")
+            d = service.diff(trial_id, int(low) if low else None, int(high) if high else None)
+        except (UnknownTrial, InvalidTrialId, ValueError) as e:
+            return page("missing.html.j2", request, 404, message=str(e))
+        return page(
+            "diff.html.j2",
+            request,
+            d=d,
+            changes=[change_view(c) for c in d.changes],
+            trial_id=d.new.trial_id,
+        )
+
+    async def review(request: Request) -> Response:
+        form = await request.form()
+        trial_id = str(form.get("trial_id") or "")
+        note = str(form.get("note") or "").strip() or None
+        try:
+            service.review([trial_id], request.state.user, note)
+        except (UnknownTrial, InvalidTrialId) as e:
+            return page("missing.html.j2", request, 404, message=str(e))
+        return RedirectResponse(f"/trial/{trial_id}?reviewed=1", status_code=303)
+
+    def export(request: Request) -> Response:
+        trial_id = request.path_params["trial_id"]
+        try:
+            body = service.export(trial_id, "csv")
+        except (UnknownTrial, InvalidTrialId) as e:
+            return page("missing.html.j2", request, 404, message=str(e))
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{trial_id}-changes.csv"'},
+        )
+
+    def feed(_request: Request) -> Response:
+        return Response(render_atom(service.report()), media_type="application/atom+xml")
+
+    def healthz(_request: Request) -> Response:
+        status = service.status()
+        body = {
+            "healthy": status.healthy,
+            "last_cycle_at": status.last_cycle_at.isoformat() if status.last_cycle_at else None,
+            "watched": status.watched,
+            "failing": len(status.failing),
+        }
+        return JSONResponse(body, status_code=200 if status.healthy else 503)
+
+    return Starlette(
+        routes=[
+            Route("/", trials),
+            Route("/trial/{trial_id:path}/diff", diff),
+            Route("/trial/{trial_id:path}/export.csv", export),
+            Route("/trial/{trial_id:path}", trial),
+            Route("/review", review, methods=["POST"]),
+            Route("/feed.atom", feed),
+            Route("/healthz", healthz),
+        ]
+    )

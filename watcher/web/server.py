@@ -1,0 +1,56 @@
+"""Where the web view may listen, and uvicorn serving it until SIGTERM."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import secrets
+
+from watcher.config import Settings
+from watcher.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    """Serve the web view on ``host:port`` (the config's by default) until SIGTERM. Anywhere
+    but loopback it needs ``serve.password_file``: every page but ``/healthz`` then asks for
+    HTTP Basic credentials."""
+    import uvicorn
+
+    from watcher.service import Service
+    from watcher.web.app import make_app
+    from watcher.web.guard import protect, read_credentials
+
+    host = host or settings.serve.host
+    port = port or settings.serve.port
+    path = settings.serve.password_file
+    if not path and not is_loopback(host):
+        raise ConfigError(
+            settings.origin,
+            "serve.password_file",
+            f"watcher serve listens on {host} only with a password file (HTTP Basic "
+            "credentials for every page); set serve.password_file, or serve on 127.0.0.1",
+        )
+    credentials = read_credentials(path, settings.origin) if path else None
+    service = Service(settings)
+    try:
+        service.store  # noqa: B018 - open the database (and bring its schema up) before serving
+        app = protect(
+            make_app(service), credentials, settings.serve.default_reviewer, secrets.token_hex(32)
+        )
+        log.info("watcher serve on http://%s:%d/", host, port)
+        uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
+        ).run()
+    finally:
+        service.close()
