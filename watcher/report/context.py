@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from watcher import __version__
 from watcher.core.diff import diff_records, summarize
@@ -110,6 +111,7 @@ def _trial(
     flags: Sequence[str] = (),
     new_links: Sequence[str] = (),
     found_at: datetime | None = None,
+    page: str | None = None,
 ) -> TrialView:
     return TrialView(
         trial_id=watch.trial_id,
@@ -128,7 +130,14 @@ def _trial(
         results_posted=_results_posted(changes),
         new_links=tuple(new_links),
         found_at=found_at,
+        page=page,
     )
+
+
+def web_page(settings: Settings, trial_id: str) -> str | None:
+    """A trial's page in the web view (`watcher serve`), when ``serve.public_url`` is set."""
+    base = settings.serve.public_url
+    return f"{base}/trial/{quote(trial_id)}" if base else None
 
 
 def _name(watch: Watch) -> str | None:
@@ -205,7 +214,19 @@ def alert_context(
             continue
         url = url_for(watch)
         v_from, v_to = (outcome.version or 1) - 1, outcome.version
-        trials.append(_trial(watch, url, changes, v_from, v_to, (), outcome.new_links, now))
+        trials.append(
+            _trial(
+                watch,
+                url,
+                changes,
+                v_from,
+                v_to,
+                (),
+                outcome.new_links,
+                now,
+                web_page(settings, watch.trial_id),
+            )
+        )
     if not (trials or newly_failing or recovered):
         return None
     return _context(
@@ -252,7 +273,19 @@ def period_context(
         came = sorted(set(linked_ids(versions[-1].record)) - set(linked_ids(versions[0].record)))
         first, last = versions[0].version, versions[-1].version
         found = versions[-1].fetched_at
-        trials.append(_trial(watch, url, changes, first, last, flags, came, found))
+        trials.append(
+            _trial(
+                watch,
+                url,
+                changes,
+                first,
+                last,
+                flags,
+                came,
+                found,
+                web_page(settings, watch.trial_id),
+            )
+        )
     threshold = settings.schedule.failures_before_alert
     failing = [_problem(w) for w in watches if w.is_failing(threshold)]
     stale = [
@@ -353,6 +386,7 @@ def history_context(
         versions[-1].version if versions else None,
         flags,
         found_at=versions[-1].fetched_at if versions else None,
+        page=web_page(settings, watch.trial_id),
     )
     return _context(
         "history",

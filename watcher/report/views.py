@@ -38,6 +38,8 @@ class TrialView:
     new_links: tuple[str, ...] = ()
     # When the newest of these changes was found (the version's fetch), for feeds.
     found_at: datetime | None = None
+    # Its page in the web view, where the office reviews it (``serve.public_url`` set).
+    page: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from watcher.core.display import plain
 from watcher.core.links import linked_ids
 from watcher.errors import InvalidTrialId, UnknownTrial
 from watcher.report.context import change_view
+from watcher.sources import SOURCES
 from watcher.report.render import environment, render_atom
 from watcher.service import Service
 
@@ -42,15 +43,14 @@ def make_app(service: Service) -> Starlette:
         source = request.query_params.get("register") or None
         number = max(1, int(request.query_params.get("page", "1") or 1))
         found, total = service.watches_page(number, PAGE_SIZE, tag=tag, source=source)
-        status = service.status()
-        failing = {w.trial_id for w in status.failing}
-        stale = {w.trial_id for w in status.stale}
+        schedule = service.settings.schedule
+        now = service.clock()
         rows = [
             {
                 "watch": w,
                 "status": plain("recruitment_status", w.record_status) or "",
-                "failing": w.trial_id in failing,
-                "stale": w.trial_id in stale,
+                "failing": w.is_failing(schedule.failures_before_alert),
+                "stale": w.is_stale(now, schedule.interval_for(w.every, w.tags)),
             }
             for w in found
         ]
@@ -67,6 +67,7 @@ def make_app(service: Service) -> Starlette:
             total=total,
             tag=tag,
             register=source,
+            registers=sorted(SOURCES),
             previous=link(number - 1) if number > 1 else None,
             next=link(number + 1) if number < pages else None,
             number=number,
@@ -87,6 +88,8 @@ def make_app(service: Service) -> Starlette:
             request,
             ctx=ctx,
             t=watch,
+            watch=service.store.watch(watch.trial_id),
+            reviewed=request.query_params.get("reviewed") == "1",
             timeline=Markup(ctx.timeline_svg),  # built with every value escaped
             linked=service.linked(watch.trial_id, linked_ids(latest)) if latest else [],
             versions=history,

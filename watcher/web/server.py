@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import secrets
+import signal
+from types import FrameType
 
 from watcher.config import Settings
 from watcher.errors import ConfigError
@@ -49,8 +51,16 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
             make_app(service), credentials, settings.serve.default_reviewer, secrets.token_hex(32)
         )
         log.info("watcher serve on http://%s:%d/", host, port)
+        # uvicorn stops gracefully on SIGTERM, then raises the signal again for the handler
+        # it found; that handler must end quietly for systemd to see exit 0, not 143.
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop, _stopped)
         uvicorn.Server(
             uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
         ).run()
     finally:
         service.close()
+
+
+def _stopped(signum: int, _frame: FrameType | None) -> None:
+    log.info("watcher serve stopped (%s)", signal.Signals(signum).name)
