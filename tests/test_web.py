@@ -1,0 +1,158 @@
+"""`watcher serve` over HTTP, in its own process, on a database the real command filled:
+the pages, the anti-forgery check, credentials, the loopback rule, SIGTERM and /healthz."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from tests.conftest import NCT, run_watcher
+from tests.office import FAILING, MARKUP_TITLE, QUIET, Office, office
+from tests.web import Served
+from watcher.store import open_store
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def trials_office(tmp_path: Path) -> Iterator[Office]:
+    with office(tmp_path) as o:
+        yield o
+
+
+def _history(o: Office) -> list[dict[str, object]]:
+    out = run_watcher(["history", NCT, "--json"], o.config)
+    assert out.returncode == 0, out.stderr
+    history: list[dict[str, object]] = orjson.loads(out.stdout)
+    return history
+
+
+def _token(page: str) -> str:
+    found = re.search(r'name="csrftoken" value="([^"]+)"', page)
+    assert found, "the review form carries no anti-forgery token"
+    return found.group(1)
+
+
+def test_the_pages_of_a_trials_office(trials_office: Office) -> None:
+    with Served(trials_office.config) as web, httpx.Client(base_url=web.url) as http:
+        listing = http.get("/")
+        assert listing.status_code == 200
+        assert "Testing the Addition of a Type of Drug Called Immunotherapy" in listing.text
+        # A register's markup is text on every page, never markup.
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in listing.text
+        assert "<script" not in listing.text and "<b>friends" not in listing.text
+        assert "Active, not recruiting" in listing.text  # the status in plain words
+        assert listing.text.count("failing</b>") == 1
+        for name, value in (
+            ("content-security-policy", "default-src 'none'"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+        ):
+            assert value in listing.headers[name]
+        assert "script-src" not in listing.headers["content-security-policy"]
+        # Sorted by last change: the changed trial first.
+        rows = re.findall(r'<a href="/trial/(NCT\d+)"', listing.text)
+        assert rows[0] == NCT and sorted(rows) == sorted([NCT, QUIET, FAILING])
+
+        assert re.findall(r'<a href="/trial/(NCT\d+)"', http.get("/?tag=cardiology").text) == [
+            QUIET
+        ]
+        assert "No watched trials match" in http.get("/?register=isrctn").text
+
+        trial = http.get(f"/trial/{NCT}")
+        assert trial.status_code == 200
+        assert "Recruitment status: Recruiting → Active, not recruiting" in trial.text
+        assert "Mark reviewed" in trial.text and "<svg" in trial.text
+        assert "Red flags" in trial.text
+        assert f'href="/trial/{NCT}/export.csv"' in trial.text
+        assert 'rel="noreferrer noopener"' in trial.text  # the link to the register
+
+        failing = http.get(f"/trial/{FAILING}")
+        assert "The last check failed" in failing.text and "HTTP 500" in failing.text
+
+        diff = http.get(f"/trial/{NCT}/diff", params={"from": 1, "to": 2})
+        assert diff.status_code == 200 and "Public title changed" in diff.text
+        assert http.get(f"/trial/{NCT}/diff", params={"from": 1, "to": 9}).status_code == 404
+        assert http.get("/trial/NCT99999999").status_code == 404
+        assert http.get("/trial/not-an-id").status_code == 404
+
+        csv = http.get(f"/trial/{NCT}/export.csv")
+        assert csv.headers["content-type"].startswith("text/csv")
+        assert "Recruitment status,Recruiting,\"Active, not recruiting\",major" in csv.text
+
+        feed = http.get("/feed.atom")
+        assert feed.headers["content-type"].startswith("application/atom+xml")
+        assert NCT in feed.text
+
+        # No page changes anything on GET.
+        assert http.get("/review", params={"trial_id": NCT}).status_code == 405
+    assert web.returncode == 0, web.stderr  # SIGTERM: a clean stop
+    assert _history(trials_office)[1]["reviewed_at"] is None
+
+
+def test_a_review_needs_the_pages_token(trials_office: Office) -> None:
+    with Served(trials_office.config) as web, httpx.Client(base_url=web.url) as http:
+        forged = http.post("/review", data={"trial_id": NCT, "note": "forged"})
+        assert forged.status_code == 403
+        assert _history(trials_office)[1]["reviewed_at"] is None
+
+        page = http.get(f"/trial/{NCT}").text
+        done = http.post(
+            "/review", data={"csrftoken": _token(page), "trial_id": NCT, "note": "seen"}
+        )
+        assert done.status_code == 303 and done.headers["location"] == f"/trial/{NCT}?reviewed=1"
+    reviewed = _history(trials_office)[1]
+    assert (reviewed["reviewed_by"], reviewed["review_note"]) == ("office", "seen")
+
+
+def test_beyond_loopback_only_with_a_password(trials_office: Office, tmp_path: Path) -> None:
+    refused = run_watcher(["serve", "--host", "0.0.0.0"], trials_office.config)
+    assert refused.returncode == 2
+    assert "serve.password_file" in refused.stderr and "0.0.0.0" in refused.stderr
+
+    secret = tmp_path / "web-password"
+    secret.write_text("alice:correct horse\n", encoding="utf-8")
+    with trials_office.config.open("a", encoding="utf-8") as f:
+        f.write(f'\n[serve]\npassword_file = "{secret}"\n')
+    with Served(trials_office.config, "--host", "0.0.0.0") as web:
+        for path in ("/", f"/trial/{NCT}", f"/trial/{NCT}/diff", "/feed.atom"):
+            answer = httpx.get(web.url + path)
+            assert answer.status_code == 401, path
+            assert answer.headers["www-authenticate"].startswith("Basic")
+        assert httpx.get(web.url + "/", auth=("alice", "wrong")).status_code == 401
+        assert httpx.get(web.url + "/healthz").status_code in (200, 503)
+        with httpx.Client(base_url=web.url, auth=("alice", "correct horse")) as http:
+            page = http.get(f"/trial/{NCT}")
+            assert page.status_code == 200 and "signed in as alice" in page.text
+            done = http.post("/review", data={"csrftoken": _token(page.text), "trial_id": NCT})
+            assert done.status_code == 303
+    assert web.returncode == 0, web.stderr
+    assert _history(trials_office)[1]["reviewed_by"] == "alice"  # the signed-in user
+
+
+def test_healthz_answers_as_status_exits(trials_office: Office) -> None:
+    with Served(trials_office.config) as web:
+        assert run_watcher(["status"], trials_office.config).returncode == 1
+        sick = httpx.get(web.url + "/healthz")
+        assert sick.status_code == 503 and sick.json()["healthy"] is False
+
+        store = open_store(trials_office.db_url)
+        now = datetime.now(UTC)
+        store.heartbeat(now, now, 1, "test")
+        store.engine.dispose()
+        assert run_watcher(["status"], trials_office.config).returncode == 0
+        well = httpx.get(web.url + "/healthz")
+        assert well.status_code == 200
+        assert well.json() == {
+            "healthy": True,
+            "last_cycle_at": now.isoformat(),
+            "watched": 3,
+            "failing": 1,
+        }
+    assert web.returncode == 0, web.stderr
