@@ -26,7 +26,9 @@ def test_the_unit_files_verify_without_a_warning(tmp_path: Path, name: str) -> N
     # The installed path does not exist here: point ExecStart at this environment's watcher.
     watcher = Path(sys.executable).parent / "watcher"
     unit = tmp_path / name
-    unit.write_text((UNITS / name).read_text().replace("/opt/watcher/.venv/bin/watcher", str(watcher)))
+    unit.write_text(
+        (UNITS / name).read_text().replace("/opt/watcher/.venv/bin/watcher", str(watcher))
+    )
     result = subprocess.run(
         [analyze, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=60
     )
@@ -55,7 +57,11 @@ def test_the_web_view_unit_is_hardened_like_the_daemon_and_shares_its_database()
     daemon, web = _settings(UNIT), _settings(SERVE)
     assert web["ExecStart"].endswith(" serve")
     assert web["Restart"] == "on-failure"
-    hardening = {k: v for k, v in daemon.items() if k.startswith(("Protect", "Restrict", "NoNew", "Private", "Capability"))}
+    hardening = {
+        k: v
+        for k, v in daemon.items()
+        if k.startswith(("Protect", "Restrict", "NoNew", "Private", "Capability"))
+    }
     assert hardening and all(web[k] == v for k, v in hardening.items()), hardening
     for key in ("DynamicUser", "StateDirectory", "Environment", "SystemCallFilter", "UMask"):
         assert web[key] == daemon[key], key

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from tests.conftest import NCT, run_watcher
-from tests.office import FAILING, MARKUP_TITLE, QUIET, Office, office
+from tests.office import FAILING, QUIET, Office, office
 from tests.web import Served
 from watcher.store import open_store
 
@@ -49,6 +49,7 @@ def test_the_pages_of_a_trials_office(trials_office: Office) -> None:
         assert "<script" not in listing.text and "<b>friends" not in listing.text
         assert "Active, not recruiting" in listing.text  # the status in plain words
         assert listing.text.count("failing</b>") == 1
+        assert listing.text.count("no change yet") == 2
         for name, value in (
             ("content-security-policy", "default-src 'none'"),
             ("x-frame-options", "DENY"),
@@ -84,7 +85,7 @@ def test_the_pages_of_a_trials_office(trials_office: Office) -> None:
 
         csv = http.get(f"/trial/{NCT}/export.csv")
         assert csv.headers["content-type"].startswith("text/csv")
-        assert "Recruitment status,Recruiting,\"Active, not recruiting\",major" in csv.text
+        assert 'Recruitment status,Recruiting,"Active, not recruiting",major' in csv.text
 
         feed = http.get("/feed.atom")
         assert feed.headers["content-type"].startswith("application/atom+xml")

@@ -17,9 +17,9 @@ from watcher.core.display import plain
 from watcher.core.links import linked_ids
 from watcher.errors import InvalidTrialId, UnknownTrial
 from watcher.report.context import change_view
-from watcher.sources import SOURCES
 from watcher.report.render import environment, render_atom
 from watcher.service import Service
+from watcher.sources import SOURCES
 
 PAGE_SIZE = 100
 

@@ -1,0 +1,112 @@
+"""The web view in a real browser: Debian's headless Chromium driven by Selenium, against
+`watcher serve` on a database the real command filled. Screenshots are kept in the test's
+directory (and in $WATCHER_SCREENSHOTS when set) to be looked at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.conftest import NCT, run_watcher
+from tests.office import FAILING, MARKUP_TITLE, QUIET, office
+from tests.web import Served
+
+pytestmark = pytest.mark.e2e
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as arrived  # noqa: E402
+from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "chromium and chromium-driver are missing in CI (scripts/test installs them)"
+            )
+        pytest.skip("chromium or chromium-driver is not installed here")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+        "--window-size=1200,1400",
+    ):
+        options.add_argument(flag)
+    chrome = webdriver.Chrome(options=options, service=webdriver.ChromeService(driver))
+    try:
+        yield chrome
+    finally:
+        chrome.quit()
+
+
+def _shot(browser: webdriver.Chrome, directory: Path, name: str) -> None:
+    path = directory / f"{name}.png"
+    assert browser.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000  # a page was drawn, not a blank
+    if keep := os.environ.get("WATCHER_SCREENSHOTS"):
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, keep)
+
+
+def test_the_office_reviews_a_change_in_the_browser(
+    browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    with office(tmp_path) as o, Served(o.config) as web:
+        browser.get(web.url + "/")
+        table = browser.find_element(By.ID, "trials")
+        titles = [e.text for e in table.find_elements(By.CLASS_NAME, "title")]
+        assert len(titles) == 3
+        assert sum("Testing the Addition of a Type of Drug" in t for t in titles) == 2
+        # The register's markup is shown as the text it is: no script ran, no tag was made.
+        assert MARKUP_TITLE in titles[0]
+        assert table.find_elements(By.CSS_SELECTOR, "td.title script, td.title b") == []
+        with pytest.raises(NoAlertPresentException):
+            browser.switch_to.alert.text  # noqa: B018
+        failing = browser.find_element(By.XPATH, f"//tr[td/a[text()='{FAILING}']]")
+        assert "failing" in failing.text
+        assert QUIET in table.text
+        _shot(browser, tmp_path, "list")
+
+        browser.find_element(By.LINK_TEXT, NCT).click()
+        WebDriverWait(browser, 10).until(arrived.url_to_be(f"{web.url}/trial/{NCT}"))
+        assert MARKUP_TITLE in browser.find_element(By.TAG_NAME, "h1").text
+        body = browser.find_element(By.TAG_NAME, "body").text
+        assert "Recruitment status: Recruiting → Active, not recruiting" in body
+        assert "Not reviewed yet." in body
+        _shot(browser, tmp_path, "trial")
+
+        form = browser.find_element(By.ID, "review")
+        form.find_element(By.NAME, "note").send_keys("Sponsor told; protocol v3 on file")
+        form.find_element(By.XPATH, ".//button[text()='Mark reviewed']").click()
+        WebDriverWait(browser, 10).until(arrived.url_to_be(f"{web.url}/trial/{NCT}?reviewed=1"))
+        assert browser.find_element(By.ID, "reviewed").text == "Marked reviewed."
+        body = browser.find_element(By.TAG_NAME, "body").text
+        assert "Reviewed by office" in body and "Sponsor told; protocol v3 on file" in body
+        _shot(browser, tmp_path, "reviewed")
+
+        browser.find_element(By.LINK_TEXT, "diff").click()
+        WebDriverWait(browser, 10).until(arrived.url_contains("/diff?from=1&to=2"))
+        assert "Public title changed" in browser.find_element(By.ID, "changes").text
+        _shot(browser, tmp_path, "diff")
+
+    history = orjson.loads(run_watcher(["history", NCT, "--json"], o.config).stdout)
+    assert history[1]["reviewed_by"] == "office"
+    assert history[1]["review_note"] == "Sponsor told; protocol v3 on file"
+    assert web.returncode == 0, web.stderr
