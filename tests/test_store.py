@@ -302,3 +302,38 @@ def test_reading_history_again_keeps_the_review_trail(repo: SqlStore) -> None:
         (2, "COMPLETED"),
     ]
     assert [(v.reviewed_by, v.review_note) for v in kept] == [(None, None), ("A. Moreau", "seen")]
+
+
+def test_a_page_of_the_watch_list_comes_sorted_filtered_and_counted(repo: SqlStore) -> None:
+    others = [f"NCT0000010{n}" for n in range(5)]
+    repo.add_watches(
+        [Watch(t, "ctgov", "ctgov", tags=("lung",) if t < "NCT00000103" else ()) for t in others],
+        T0,
+    )
+    _add(repo, "NCT01234567")
+    for n, status in enumerate(["RECRUITING", "ACTIVE_NOT_RECRUITING", "COMPLETED"]):
+        _store(repo, n, n, status)  # the changed trial, with two unreviewed versions
+    repo.add_watches([Watch("ISRCTN12345678", "isrctn", "isrctn")], T0)
+
+    page, total = repo.watches_page(0, 3)
+    assert total == 7
+    assert [(w.trial_id, w.unreviewed) for w in page] == [
+        ("NCT01234567", 2),  # the last changed first, then by ID
+        ("ISRCTN12345678", 0),
+        ("NCT00000100", 0),
+    ]
+    page, total = repo.watches_page(6, 3)
+    assert ([w.trial_id for w in page], total) == (["NCT00000104"], 7)
+
+    page, total = repo.watches_page(1, 5, tag="lung")
+    assert ([w.trial_id for w in page], total) == (["NCT00000101", "NCT00000102"], 3)
+    page, total = repo.watches_page(0, 10, source="isrctn")
+    assert ([w.trial_id for w in page], total) == (["ISRCTN12345678"], 1)
+
+    repo.review(["NCT01234567"], "A. Moreau", T0 + timedelta(days=9), None)
+    repo.remove(["NCT00000100"], T0)
+    page, total = repo.watches_page(0, 2)
+    assert ([(w.trial_id, w.unreviewed) for w in page], total) == (
+        [("NCT01234567", 0), ("ISRCTN12345678", 0)],
+        6,
+    )

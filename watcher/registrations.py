@@ -39,10 +39,12 @@ class Disagreement:
     flags: tuple[RedFlag, ...]
 
 
-def with_record_facts(store: Store, watches: Sequence[Watch]) -> list[Watch]:
+def with_record_facts(
+    store: Store, watches: Sequence[Watch], *, count_unreviewed: bool = True
+) -> list[Watch]:
     """The watches with what their latest records name and are called, and how many of
-    their versions nobody reviewed yet (names and titles are read once for a database that
-    predates them, and kept)."""
+    their versions nobody reviewed yet unless they come counted (names and titles are read
+    once for a database that predates them, and kept)."""
     facts: dict[str, tuple[list[str], str | None, str | None]] = {}
     for w in watches:
         if (w.links is None or w.record_title is None) and w.versions:
@@ -51,14 +53,14 @@ def with_record_facts(store: Store, watches: Sequence[Watch]) -> list[Watch]:
             facts[w.trial_id] = (linked_ids(record), record_title(record), status)
     if facts:
         store.set_record_facts(facts)
-    unreviewed = store.unreviewed()
+    unreviewed = store.unreviewed() if count_unreviewed else {}
     return [
         replace(
             w,
             links=tuple(facts[w.trial_id][0]) if w.trial_id in facts else w.links,
             record_title=facts[w.trial_id][1] if w.trial_id in facts else w.record_title,
             record_status=facts[w.trial_id][2] if w.trial_id in facts else w.record_status,
-            unreviewed=unreviewed.get(w.trial_id, 0),
+            unreviewed=unreviewed.get(w.trial_id, 0) if count_unreviewed else w.unreviewed,
         )
         for w in watches
     ]

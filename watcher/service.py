@@ -158,7 +158,7 @@ class Service:
         from watcher.registrations import with_record_facts
 
         found, total = self.store.watches_page((page - 1) * size, size, tag=tag, source=source)
-        return with_record_facts(self.store, found), total
+        return with_record_facts(self.store, found, count_unreviewed=False), total
 
     def linked(self, trial_id: str, links: Sequence[str]) -> list[Linked]:
         """The other registrations of a trial, and whether each is watched."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select
 
 from watcher.core.model import Watch
 from watcher.store.base import StoreBase, to_watch
-from watcher.store.tables import WatchRow
+from watcher.store.tables import SnapshotRow, WatchRow
 
 
 def _seconds(every: timedelta | None) -> int | None:
@@ -84,26 +85,37 @@ class WatchesMixin(StoreBase):
     def watches_page(
         self, offset: int, limit: int, *, tag: str | None = None, source: str | None = None
     ) -> tuple[list[Watch], int]:
-        """A page of the watched trials, the last changed first, and how many there are: one
-        query for the page, one for the count (a tag is matched in the rows read)."""
+        """A page of the watched trials, the last changed first, with their unreviewed
+        versions counted, and how many there are: one query for the page, one for the count
+        (a tag is matched in the rows read: tags are a JSON list)."""
+        unreviewed = (
+            select(func.count())
+            .where(
+                SnapshotRow.watch_id == WatchRow.id,
+                SnapshotRow.version > 1,
+                SnapshotRow.reviewed_at.is_(None),
+            )
+            .correlate(WatchRow)
+            .scalar_subquery()
+        )
+        where: list[ColumnElement[bool]] = [WatchRow.active.is_(True)]
+        if source is not None:
+            where.append(WatchRow.source == source)
+        order = (
+            WatchRow.last_changed_at.is_(None),
+            WatchRow.last_changed_at.desc(),
+            WatchRow.trial_id,
+        )
+        query = select(WatchRow, unreviewed).where(*where).order_by(*order)
         with self._session(read_only=True) as session:
-            where: list[ColumnElement[bool]] = [WatchRow.active.is_(True)]
-            if source is not None:
-                where.append(WatchRow.source == source)
-            order = (
-                WatchRow.last_changed_at.is_(None),
-                WatchRow.last_changed_at.desc(),
-                WatchRow.trial_id,
-            )
-            if tag is not None:
-                rows = [
-                    r
-                    for r in session.scalars(select(WatchRow).where(*where).order_by(*order))
-                    if tag in (r.tags or ())
-                ]
-                return [to_watch(r) for r in rows[offset : offset + limit]], len(rows)
-            total = session.scalar(select(func.count()).select_from(WatchRow).where(*where)) or 0
-            page = session.scalars(
-                select(WatchRow).where(*where).order_by(*order).offset(offset).limit(limit)
-            )
-            return [to_watch(r) for r in page], total
+            if tag is None:
+                total = session.scalar(select(func.count()).select_from(WatchRow).where(*where))
+                rows = list(session.execute(query.offset(offset).limit(limit)))
+            else:
+                # The tag is matched on the rows alone; the counts are read for the page.
+                tagged = select(WatchRow.id, WatchRow.tags).where(*where).order_by(*order)
+                ids = [i for i, tags in session.execute(tagged) if tag in (tags or ())]
+                total = len(ids)
+                wanted = ids[offset : offset + limit]
+                rows = list(session.execute(query.where(WatchRow.id.in_(wanted))))
+            return [replace(to_watch(r), unreviewed=n) for r, n in rows], total or 0
