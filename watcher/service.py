@@ -162,9 +162,10 @@ class Service:
 
     def linked(self, trial_id: str, links: Sequence[str]) -> list[Linked]:
         """The other registrations of a trial, and whether each is watched."""
-        from watcher.registrations import linked
+        from watcher.registrations import linked, with_record_facts
 
-        return linked(trial_id, links, self.watches())
+        watches = with_record_facts(self.store, self.store.watches(), count_unreviewed=False)
+        return linked(trial_id, links, watches)
 
     def baseline(
         self, trial_ids: Sequence[str], progress: Progress | None = None

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from watcher import __version__
 from watcher.core.display import plain
-from watcher.core.links import linked_ids
+from watcher.core.ids import parse_trial_id
 from watcher.errors import InvalidTrialId, UnknownTrial
 from watcher.report.context import change_view
 from watcher.report.render import environment, render_atom
@@ -78,22 +78,20 @@ def make_app(service: Service) -> Starlette:
         trial_id = request.path_params["trial_id"]
         try:
             ctx = service.report(trial=trial_id)
-            history = service.history(trial_id)
+            stored = service.store.watch(parse_trial_id(trial_id).value)
         except (UnknownTrial, InvalidTrialId) as e:
             return page("missing.html.j2", request, 404, message=str(e))
-        watch = ctx.trials[0]
-        latest = history[-1].record if history else {}
         return page(
             "trial.html.j2",
             request,
             ctx=ctx,
-            t=watch,
-            watch=service.store.watch(watch.trial_id),
+            t=ctx.trials[0],
+            watch=stored,
             reviewed=request.query_params.get("reviewed") == "1",
             timeline=Markup(ctx.timeline_svg),  # built with every value escaped
-            linked=service.linked(watch.trial_id, linked_ids(latest)) if latest else [],
-            versions=history,
-            unreviewed=[v.version for v in history if v.version > 1 and v.reviewed_at is None],
+            linked=service.linked(stored.trial_id, stored.links or ()),
+            versions=ctx.history,
+            unreviewed=[v.version for v in ctx.history if v.version > 1 and v.reviewed_at is None],
         )
 
     def diff(request: Request) -> Response:
