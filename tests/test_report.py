@@ -180,3 +180,16 @@ def test_the_timeline_writes_each_size_beside_its_point() -> None:
     for (x, anchor, _size), cx in zip(labels, points, strict=True):
         assert float(x) == float(cx) + (6 if anchor == "start" else -6)
     assert 'paint-order="stroke"' in drawing
+
+
+def test_the_digest_links_each_trial_to_its_web_page(watched: Path, tmp_path: Path) -> None:
+    page = f"https://trials.example.org/watcher/trial/{NCT}"
+    assert page not in run_watcher(["digest"], watched).stdout  # no public_url: no link
+    with watched.open("a", encoding="utf-8") as f:
+        f.write('\n[serve]\npublic_url = "https://trials.example.org/watcher/"\n')
+    text = run_watcher(["digest"], watched)
+    assert text.returncode == 0, text.stderr
+    assert f"  Review: {page}\n" in text.stdout
+    out = tmp_path / "digest.html"
+    run_watcher(["digest", "--out", str(out)], watched)
+    assert f'<a href="{page}"' in out.read_text(encoding="utf-8")
