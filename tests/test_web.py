@@ -65,6 +65,7 @@ def test_the_pages_of_a_trials_office(trials_office: Office) -> None:
             QUIET
         ]
         assert "No watched trials match" in http.get("/?register=isrctn").text
+        assert "Page 1 of 1" in http.get("/?page=x").text
 
         trial = http.get(f"/trial/{NCT}")
         assert trial.status_code == 200

@@ -4,10 +4,11 @@ the feed, the review form's post, and ``/healthz``. No page changes anything on 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -41,7 +42,7 @@ def make_app(service: Service) -> Starlette:
     def trials(request: Request) -> Response:
         tag = request.query_params.get("tag") or None
         source = request.query_params.get("register") or None
-        number = max(1, int(request.query_params.get("page", "1") or 1))
+        number = _page_number(request.query_params.get("page"))
         found, total = service.watches_page(number, PAGE_SIZE, tag=tag, source=source)
         schedule = service.settings.schedule
         now = service.clock()
@@ -115,10 +116,11 @@ def make_app(service: Service) -> Starlette:
         trial_id = str(form.get("trial_id") or "")
         note = str(form.get("note") or "").strip() or None
         try:
-            service.review([trial_id], request.state.user, note)
+            trial_id = parse_trial_id(trial_id).value
+            await run_in_threadpool(service.review, [trial_id], request.state.user, note)
         except (UnknownTrial, InvalidTrialId) as e:
             return page("missing.html.j2", request, 404, message=str(e))
-        return RedirectResponse(f"/trial/{trial_id}?reviewed=1", status_code=303)
+        return RedirectResponse(f"/trial/{quote(trial_id)}?reviewed=1", status_code=303)
 
     def export(request: Request) -> Response:
         trial_id = request.path_params["trial_id"]
@@ -156,3 +158,11 @@ def make_app(service: Service) -> Starlette:
             Route("/healthz", healthz),
         ]
     )
+
+
+def _page_number(text: str | None) -> int:
+    """The page asked for; the first for anything that is not a page number."""
+    try:
+        return max(1, int(text or 1))
+    except ValueError:
+        return 1
