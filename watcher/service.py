@@ -162,10 +162,10 @@ class Service:
 
     def linked(self, trial_id: str, links: Sequence[str]) -> list[Linked]:
         """The other registrations of a trial, and whether each is watched."""
-        from watcher.registrations import linked, with_record_facts
+        from watcher.registrations import linked
 
-        watches = with_record_facts(self.store, self.store.watches(), count_unreviewed=False)
-        return linked(trial_id, links, watches)
+        known = self.store.watched_links().items()  # (not all watches: a page needs this fast)
+        return linked(trial_id, links, [Watch(t, "", "", links=v) for t, v in known])
 
     def baseline(
         self, trial_ids: Sequence[str], progress: Progress | None = None

@@ -109,6 +109,10 @@ class Store(Protocol):
         """One trial, watched or removed."""
         ...
 
+    def watched_links(self) -> dict[str, tuple[str, ...] | None]:
+        """The registrations each watched trial's latest record names (None: not read yet)."""
+        ...
+
     def watches_page(
         self, offset: int, limit: int, *, tag: str | None = None, source: str | None = None
     ) -> tuple[list[Watch], int]:

@@ -82,6 +82,16 @@ class WatchesMixin(StoreBase):
         with self._session(read_only=True) as session:
             return to_watch(self._row(session, trial_id))
 
+    def watched_links(self) -> dict[str, tuple[str, ...] | None]:
+        """What each watched trial's latest record names, in one narrow query: finding a
+        trial's other registrations must not load every watch."""
+        with self._session(read_only=True) as session:
+            query = select(WatchRow.trial_id, WatchRow.links).where(WatchRow.active.is_(True))
+            return {
+                tid: tuple(links) if links is not None else None
+                for tid, links in session.execute(query)
+            }
+
     def watches_page(
         self, offset: int, limit: int, *, tag: str | None = None, source: str | None = None
     ) -> tuple[list[Watch], int]:
