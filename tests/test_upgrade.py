@@ -5,6 +5,7 @@ a real change after it is reported alone."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,19 @@ def test_reparse_keeps_the_review_trail(upgraded: Any) -> None:
     after = orjson.loads(run_watcher(["history", "NCT04267848", "--json"], config).stdout)
     keys = ("version", "reviewed_by", "reviewed_at", "review_note")
     assert [{k: h[k] for k in keys} for h in after] == [{k: h[k] for k in keys} for h in before]
+
+
+def test_the_web_view_of_an_upgraded_database_reads_each_status_once(upgraded: Any) -> None:
+    """The watch rows of an older release have no status: the first page reads it from each
+    trial's latest record, and keeps it."""
+    import httpx
+
+    from tests.web import Served
+
+    _server, config = upgraded
+    for _ in range(2):
+        with Served(config) as web:
+            listing = httpx.get(web.url + "/").text
+        statuses = re.findall(r'<td class="status">([^<]*)</td>', listing)
+        assert len(statuses) == len(WATCHED) and all(statuses), statuses
+    assert web.returncode == 0, web.stderr

@@ -22,7 +22,6 @@ def upgrade() -> None:
     # The title is None until the trial's next version, or the first `list`, reads it.
     with op.batch_alter_table("watch", schema=None) as batch_op:
         batch_op.add_column(sa.Column("record_title", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("record_status", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("check_every", sa.Integer(), nullable=True))
     with op.batch_alter_table("snapshot", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reviewed_by", sa.String(length=200), nullable=True))
@@ -37,5 +36,4 @@ def downgrade() -> None:
         batch_op.drop_column("reviewed_by")
     with op.batch_alter_table("watch", schema=None) as batch_op:
         batch_op.drop_column("check_every")
-        batch_op.drop_column("record_status")
         batch_op.drop_column("record_title")
