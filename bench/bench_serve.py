@@ -34,6 +34,8 @@ T0 = datetime(2026, 6, 1, tzinfo=UTC)
 def build(database: str, trials: int) -> list[str]:
     """The database: every trial with one version, one in ten with a second (a status change,
     not reviewed), a tag on a third of them; filled through the store, as checks fill it."""
+    from sqlalchemy import event
+
     from watcher.core.hashing import content_hash
     from watcher.core.model import Fetched, Watch
     from watcher.sources.ctgov_study import normalize_study
@@ -42,6 +44,9 @@ def build(database: str, trials: int) -> list[str]:
     study = orjson.loads(STUDY.read_bytes())
     ids = [f"NCT{90000000 + i:08d}" for i in range(trials)]
     store = open_store(database)
+    # Building the fixture need not survive a power cut: 20,000 commits without fsync.
+    store.engine.dispose()
+    event.listen(store.engine, "connect", lambda conn, _r: conn.execute("PRAGMA synchronous=OFF"))
     store.add_watches(
         [
             Watch(t, "ClinicalTrials.gov", "ctgov", tags=("lung",) if i % 3 == 0 else ())
@@ -129,6 +134,8 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         try:
             for _ in range(300):
+                if proc.poll() is not None:
+                    raise SystemExit(f"watcher serve exited with {proc.returncode}")
                 try:
                     httpx.get(url + "/healthz")
                     break
