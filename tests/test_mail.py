@@ -60,6 +60,20 @@ def test_a_check_after_a_change_delivers_one_alert(
     )
 
 
+def test_the_alert_links_each_trial_to_its_web_page(
+    server: RegistryServer, config: Path, smtp: Any
+) -> None:
+    with config.open("a", encoding="utf-8") as f:
+        f.write('\n[serve]\npublic_url = "https://trials.example.org"\n')
+    run_watcher(["add", NCT], config)
+    _change_status(server)
+    assert run_watcher(["check"], config).returncode == 0
+    [message] = smtp.messages
+    text, html = _parts(message)
+    assert f"  Review: https://trials.example.org/trial/{NCT}\r\n" in text
+    assert f'<a href="https://trials.example.org/trial/{NCT}"' in html
+
+
 def test_no_alert_for_an_unchanged_check_or_a_metadata_change(
     server: RegistryServer, config: Path, smtp: Any
 ) -> None:
