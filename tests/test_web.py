@@ -80,6 +80,7 @@ def test_the_pages_of_a_trials_office(trials_office: Office) -> None:
 
         diff = http.get(f"/trial/{NCT}/diff", params={"from": 1, "to": 2})
         assert diff.status_code == 200 and "Public title changed" in diff.text
+        assert diff.text.index("Recruitment status:") < diff.text.index("Public title changed")
         assert http.get(f"/trial/{NCT}/diff", params={"from": 1, "to": 9}).status_code == 404
         assert http.get("/trial/NCT99999999").status_code == 404
         assert http.get("/trial/not-an-id").status_code == 404

@@ -17,7 +17,7 @@ from watcher import __version__
 from watcher.core.display import plain
 from watcher.core.ids import parse_trial_id
 from watcher.errors import InvalidTrialId, UnknownTrial
-from watcher.report.context import change_view
+from watcher.report.context import SIGNIFICANCES, change_view
 from watcher.report.render import environment, render_atom
 from watcher.service import Service
 from watcher.sources import SOURCES
@@ -107,7 +107,11 @@ def make_app(service: Service) -> Starlette:
             "diff.html.j2",
             request,
             d=d,
-            changes=[change_view(c) for c in d.changes],
+            # Major first, as in the e-mails and on the trial page.
+            changes=[
+                change_view(c)
+                for c in sorted(d.changes, key=lambda c: SIGNIFICANCES.index(c.significance))
+            ],
             trial_id=d.new.trial_id,
         )
 
