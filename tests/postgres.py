@@ -5,11 +5,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from tests.machine import free_port
 
 
 def _pg_bin() -> str | None:
@@ -21,13 +22,6 @@ def _pg_bin() -> str | None:
         if os.path.exists(os.path.join(directory, "initdb")):
             return directory
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextmanager
@@ -43,7 +37,7 @@ def throwaway_postgres() -> Iterator[str | None]:
     tmp = tempfile.mkdtemp(prefix="watcher-pg-")
     if root:
         shutil.chown(tmp, "postgres", "postgres")
-    data, port = os.path.join(tmp, "data"), _free_port()
+    data, port = os.path.join(tmp, "data"), free_port()
     run = {"check": True, "capture_output": True}
     subprocess.run(
         [

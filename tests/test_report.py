@@ -14,6 +14,7 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.conftest import NCT, run_watcher, write_config
+from tests.machine import program
 from tests.registry_server import RegistryServer
 from watcher.report.context import ReportContext
 
@@ -74,10 +75,6 @@ def test_a_templates_dir_overrides_a_template(watched: Path, tmp_path: Path) -> 
     assert run_watcher(["report"], watched).stdout == f"1 changed; first: {NCT}\n"
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 def _render(browser: str, page: Path, *args: str) -> subprocess.CompletedProcess[str]:
     profile = tempfile.mkdtemp(prefix="watcher-chromium-")
     try:
@@ -106,11 +103,7 @@ def _render(browser: str, page: Path, *args: str) -> subprocess.CompletedProcess
 
 
 def test_the_digest_renders_in_a_real_browser(watched: Path, tmp_path: Path) -> None:
-    browser = _chromium()
-    if browser is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is missing in CI (.ci/run installs it)")
-        pytest.skip("chromium is not installed here")
+    browser = program("chromium", "chromium-browser", package="chromium")
     page = tmp_path / "digest.html"
     assert run_watcher(["digest", "--out", str(page)], watched).returncode == 0
     dom = _render(browser, page, "--dump-dom")
@@ -137,11 +130,7 @@ def test_the_change_log_prints_on_a4_in_a_real_browser(watched: Path, tmp_path: 
     """`export --format html` is one page to file: Chromium prints it to an A4 PDF; the
     table is laid out to the page's width (fixed layout, wrapping cells), so no column is
     cut (looked at as PNG pages when it was made)."""
-    browser = _chromium()
-    if browser is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is missing in CI (.ci/run installs it)")
-        pytest.skip("chromium is not installed here")
+    browser = program("chromium", "chromium-browser", package="chromium")
     page = tmp_path / "log.html"
     assert (
         run_watcher(["export", NCT, "--format", "html", "--out", str(page)], watched).returncode

@@ -3,13 +3,13 @@ warnings, so any output fails the test), and keeps what the service needs."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.machine import program
 
 UNITS = Path(__file__).resolve().parent.parent / "systemd"
 UNIT = UNITS / "watcher.service"
@@ -18,11 +18,7 @@ SERVE = UNITS / "watcher-serve.service"
 
 @pytest.mark.parametrize("name", ["watcher.service", "watcher-serve.service"])
 def test_the_unit_files_verify_without_a_warning(tmp_path: Path, name: str) -> None:
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("systemd-analyze is missing in CI (.ci/run installs systemd)")
-        pytest.skip("systemd-analyze is not installed here")
+    analyze = program("systemd-analyze", package="systemd")
     # The installed path does not exist here: point ExecStart at this environment's watcher.
     watcher = Path(sys.executable).parent / "watcher"
     unit = tmp_path / name

@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from tests.conftest import NCT, run_watcher
+from tests.machine import program
 from tests.office import FAILING, MARKUP_TITLE, QUIET, office
 from tests.web import Served
 
@@ -27,13 +28,8 @@ from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if chromium is None or driver is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                "chromium and chromium-driver are missing in CI (scripts/test installs them)"
-            )
-        pytest.skip("chromium or chromium-driver is not installed here")
+    chromium = program("chromium", package="chromium")
+    driver = program("chromedriver", package="chromium-driver")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for flag in (
