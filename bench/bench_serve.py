@@ -11,11 +11,7 @@ measured from this process over loopback, and how many SQL statements the list p
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +23,8 @@ import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.web import Served  # noqa: E402  (watcher serve in its own process, as the tests run it)
+
 STUDY = ROOT / "tests" / "data" / "ctgov" / "ctgov_v2_study_NCT04267848_full_raw.json"
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -122,25 +120,7 @@ def main() -> None:
         print(f"built {args.trials} trials in {time.perf_counter() - started:.0f} s")
         config = Path(tmp) / "watcher.toml"
         config.write_text(f'[database]\nurl = "{database}"\n', encoding="utf-8")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        env = {**os.environ, "WATCHER_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "watcher", "serve", "--port", str(port)],
-            env=env,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                if proc.poll() is not None:
-                    raise SystemExit(f"watcher serve exited with {proc.returncode}")
-                try:
-                    httpx.get(url + "/healthz")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+        with Served(config) as web, httpx.Client(base_url=web.url) as client:
             pages = {
                 "list, page 1": "/",
                 f"list, page {args.trials // 200}": f"/?page={args.trials // 200}",
@@ -149,22 +129,18 @@ def main() -> None:
                 "one trial": f"/trial/{ids[0]}",
                 "healthz": "/healthz",
             }
-            with httpx.Client(base_url=url) as client:
-                for name, path in pages.items():
-                    client.get(path)
-                    times = []
-                    for _ in range(args.runs):
-                        t = time.perf_counter()
-                        answer = client.get(path)
-                        times.append(time.perf_counter() - t)
-                        assert answer.status_code in (200, 503), (path, answer.status_code)
-                    print(
-                        f"{name:28} median {statistics.median(times) * 1000:6.1f} ms, "
-                        f"slowest {max(times) * 1000:6.1f} ms, {len(answer.content) // 1024} KB"
-                    )
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            for name, path in pages.items():
+                client.get(path)
+                times = []
+                for _ in range(args.runs):
+                    t = time.perf_counter()
+                    answer = client.get(path)
+                    times.append(time.perf_counter() - t)
+                    assert answer.status_code in (200, 503), (path, answer.status_code)
+                print(
+                    f"{name:28} median {statistics.median(times) * 1000:6.1f} ms, "
+                    f"slowest {max(times) * 1000:6.1f} ms, {len(answer.content) // 1024} KB"
+                )
         for path in ("/", "/?tag=lung"):
             print(f"SQL statements for {path}: {statements(database, path)}")
 

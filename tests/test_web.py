@@ -73,6 +73,10 @@ def test_the_pages_of_a_trials_office(trials_office: Office) -> None:
         assert "Mark reviewed" in trial.text and "<svg" in trial.text
         assert "Red flags" in trial.text
         assert f'href="/trial/{NCT}/export.csv"' in trial.text
+        assert (
+            f'href="/trial/{NCT}/diff?from=1&amp;to=2" style="color:#1565c0;">first against'
+            in trial.text
+        )
         assert 'rel="noreferrer noopener"' in trial.text  # the link to the register
 
         failing = http.get(f"/trial/{FAILING}")

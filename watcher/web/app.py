@@ -91,7 +91,6 @@ def make_app(service: Service) -> Starlette:
             reviewed=request.query_params.get("reviewed") == "1",
             timeline=Markup(ctx.timeline_svg),  # built with every value escaped
             linked=service.linked(stored.trial_id, stored.links or ()),
-            versions=ctx.history,
             unreviewed=[v.version for v in ctx.history if v.version > 1 and v.reviewed_at is None],
         )
 
