@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL server for the tests (the recipe of ../shared/recipes.md)."""
+"""A throwaway PostgreSQL server for the tests (initdb and pg_ctl from Debian's
+packages, on loopback; see README "Development")."""
 
 from __future__ import annotations
 

@@ -161,7 +161,8 @@ class RegistryState:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    # Without these, http.server waits ~40 ms per keep-alive answer (Nagle; ../shared/recipes.md).
+    # Without these, http.server waits ~40 ms per keep-alive answer (Nagle's algorithm
+    # meeting delayed ACKs).
     disable_nagle_algorithm = True
     wbufsize = -1
     protocol_version = "HTTP/1.1"

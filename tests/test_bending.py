@@ -1,5 +1,5 @@
-"""A property of every real payload in tests/data (copied from ../shared/registry-samples and
-../shared/registry-versions): any one value replaced by an odd but plausible real-world form
+"""A property of every real payload in tests/data (real register answers, each
+with its provenance line): any one value replaced by an odd but plausible real-world form
 (two values joined by ";", a date format no parser knows, an empty or blank value, another
 script, a stray <br>) leaves every other record of the file as it was, and in its own record
 no more than the few fields that value feeds. No parser ever fails the file."""

@@ -1,4 +1,4 @@
-"""The command line: exit codes, exact error messages, JSON shapes (contract §1)."""
+"""The command line: exit codes, exact error messages, JSON shapes (docs/contract.md §1)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_add_with_one_bad_id_stores_nothing(invoke: Any) -> None:
 
 
 def test_ctis_and_isrctn_have_adapters_that_serve_their_own_register(invoke: Any) -> None:
-    """Before issue 14 they were refused with a pointer to ICTRP; now each has its adapter,
+    """Once refused with a pointer to ICTRP (before 0.2.0); now each has its adapter,
     which serves its own register only."""
     result = invoke("add", "ISRCTN12345678", "--source", "ctis", "--no-fetch")
     assert result.exit_code == 2

@@ -6,6 +6,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from watcher import __version__
 from watcher.cli import cli
 from watcher.config import SETTINGS, from_mapping
 from watcher.config.settings import flatten
@@ -53,5 +54,12 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert "watcher" in blocks[0] and "scripts/test" in blocks[1]
 
 
-def test_changelog_has_an_unreleased_section() -> None:
-    assert "## Unreleased" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+def test_the_newest_changelog_release_is_the_package_version() -> None:
+    """The version lives in watcher/__init__.py alone; each release has its CHANGELOG section
+    (an "Unreleased" section may stand above the newest release)."""
+    releases = re.findall(
+        r"^## (\d+\.\d+\.\d+) - \d{4}-\d\d-\d\d$",
+        (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"),
+        re.M,
+    )
+    assert releases and releases[0] == __version__, (releases[:1], __version__)

@@ -44,7 +44,7 @@ def test_the_issue_scenario(server: RegistryServer, db_url: str, tmp_path: Path)
     ps["designModule"]["enrollmentInfo"]["count"] = 1105
     changed = run_watcher(["check"], config)
     assert changed.returncode == 0, changed.stderr
-    # Named by its record's title (issue 15), cut at a word.
+    # Named by its record's title, cut at a word (README "What the office reads").
     assert f"{NCT} (Testing the Addition of a Type of Drug Called Immunotherapy to the Usual " in (
         changed.stdout
     )

@@ -2,7 +2,7 @@
 they are watched too, and where watched registrations of one trial disagree.
 
 Two registrations are of one trial when one names the other among its IDs, or both name the
-same one (contract §3); what each record names is kept on its watch (``Watch.links``).
+same one (docs/contract.md §3); what each record names is kept on its watch (``Watch.links``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The command line (contract §1): parses arguments, calls the service, prints. The only
+"""The command line (docs/contract.md §1): parses arguments, calls the service, prints. The only
 package that prints or exits.
 
 ``app`` holds the group, the shared options and the error handling; each other module holds

@@ -1,6 +1,6 @@
 """Settings as typed values: read from TOML and the environment, checked against the table.
 
-Where the config comes from (contract §1): ``--config PATH``, else ``$WATCHER_CONFIG``, else
+Where the config comes from (docs/contract.md §1): ``--config PATH``, else ``$WATCHER_CONFIG``, else
 ``./watcher.toml`` when it exists, else the built-in defaults. ``$WATCHER_DATABASE_URL``
 overrides the database URL. Errors name the file, the key and what was expected.
 """

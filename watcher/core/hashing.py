@@ -17,11 +17,16 @@ from typing import Any
 
 import orjson
 
-from watcher import __version__
 from watcher.core.fields import ORDERLESS
 from watcher.core.model import Record
 
 HASH_VERSION = 2
+# Bump when a change to the shared normalization (``watcher.core.normalize``, ``lenient``,
+# the markup reading in ``watcher.sources.markup``) reads some payloads differently: the
+# payload fingerprints change, so the next check reads every record again instead of trusting
+# "same bytes, same record". A change inside one adapter bumps that adapter's
+# ``parser_version`` instead (README, "What watcher promises").
+NORMALIZATION_VERSION = 1
 
 
 def _sort_key(item: Any) -> bytes:
@@ -61,8 +66,9 @@ def is_current(digest: str) -> bool:
 
 def payload_fingerprint(parser: str, payload: bytes) -> str:
     """A fingerprint of a fetched payload: the same bytes read by the same parser (``"ictrp:2"``)
-    are the same record, so an unchanged check can skip normalizing them. It includes watcher's
-    version and the parser's, so that a release that reads differently looks at every record
-    again."""
-    salt = f"{parser}:{__version__}:{HASH_VERSION}:".encode()
+    are the same record, so an unchanged check can skip normalizing them. It includes the
+    parser's version and the shared normalization's (never the release number: a release that
+    forgot to bump them would otherwise trust stale readings, and one that changed nothing
+    would read everything again)."""
+    salt = f"{parser}:{NORMALIZATION_VERSION}:{HASH_VERSION}:".encode()
     return hashlib.sha256(salt + payload).hexdigest()

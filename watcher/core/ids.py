@@ -1,6 +1,6 @@
 """Trial IDs: one table of register patterns, the canonical form, and rejection of the rest.
 
-Pure: no I/O. IDs are written as WHO ICTRP writes them (contract §2).
+Pure: no I/O. IDs are written as WHO ICTRP writes them (docs/contract.md §2).
 """
 
 from __future__ import annotations

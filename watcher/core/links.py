@@ -1,5 +1,5 @@
 """One trial, several registrations: the other registrations a record names, and where two
-registrations of one trial disagree on what matters (contract §3).
+registrations of one trial disagree on what matters (docs/contract.md §3).
 
 Pure: does not interact with any dependencies, only processes data. Records name each other
 among their secondary IDs (CT.gov ``secondaryIdInfos``, EUCTR A.5, CTIS secondary identifying

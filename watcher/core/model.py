@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-# A normalized record is plain JSON data (contract §3), kept as a dict so that it round-trips
+# A normalized record is plain JSON data (docs/contract.md §3), kept as a dict so that it round-trips
 # through the database and `--json` without a schema layer in between.
 Record = dict[str, Any]
 

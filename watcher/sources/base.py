@@ -46,7 +46,7 @@ class Source(Protocol):
         ...
 
     def normalize(self, fetched: Fetched) -> Record:
-        """The normalized record (contract §3) of one fetched payload."""
+        """The normalized record (docs/contract.md §3) of one fetched payload."""
         ...
 
     def parse_file(self, data: bytes, name: str) -> list[Record]:

@@ -1,4 +1,4 @@
-"""ClinicalTrials.gov, API v2: one study's JSON normalized to the record (contract §3).
+"""ClinicalTrials.gov, API v2: one study's JSON normalized to the record (docs/contract.md §3).
 
 Pure: does not fetch. Only ``protocolSection`` and ``hasResults`` feed the record:
 ``derivedSection`` is recomputed by NLM on every data refresh (``miscInfoModule.versionHolder``
@@ -157,7 +157,7 @@ def _prospective(registered: str | None, started: str | None) -> bool | None:
 
 
 def normalize_study(study: dict[str, Any], trial_id: str | None = None) -> Record:
-    """The normalized record (contract §3) of one API v2 study object."""
+    """The normalized record (docs/contract.md §3) of one API v2 study object."""
     ps = study.get("protocolSection") or {}
     ident = ps.get("identificationModule") or {}
     status = ps.get("statusModule") or {}

@@ -1,5 +1,5 @@
 """CTIS (EU CT numbers, Regulation 536/2014): a whole ``retrieve`` answer normalized to the record
-(contract §3), and the thin records of a ``search`` answer.
+(docs/contract.md §3), and the thin records of a ``search`` answer.
 
 Pure: does not fetch. Part I is the trial as a whole; each member state's Part II becomes one
 item of ``member_states`` (country, status, decision date, planned subjects, sites), so that a

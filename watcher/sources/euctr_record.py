@@ -1,5 +1,5 @@
 """EU Clinical Trials Register: one member-state record (a list of section entries) normalized
-to the record (contract §3).
+to the record (docs/contract.md §3).
 
 Pure: does not fetch. The member-state and whole-trial sample sizes stay apart:
 ``target_sample_size`` is the whole trial's (F.4.2.2).
@@ -221,7 +221,7 @@ def _age_groups(record: EuctrRecord) -> list[str]:
 
 
 def normalize_record(record: EuctrRecord, trial_id: str, duplicates: int = 1) -> Record:
-    """The normalized record (contract §3) of one EUCTR member-state record."""
+    """The normalized record (docs/contract.md §3) of one EUCTR member-state record."""
     notes = Notes()
     try:
         return notes.attach(_normalize(record, trial_id, duplicates, notes))

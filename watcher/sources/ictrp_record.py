@@ -1,5 +1,5 @@
 """WHO ICTRP: one row of export columns (from any of ICTRP's formats) mapped to the record
-(contract §3), so the same trial reads the same from every format that carries the same
+(docs/contract.md §3), so the same trial reads the same from every format that carries the same
 fields.
 
 Pure: does not fetch. Values ICTRP joins with ";" are read slot by slot (contacts, ethics
@@ -199,7 +199,7 @@ def _prospective(row: formats.Row) -> bool | None:
 
 
 def record_from_row(row: formats.Row, source: str = "ictrp") -> Record:
-    """The normalized record (contract §3) of one ICTRP row, whatever format it came from."""
+    """The normalized record (docs/contract.md §3) of one ICTRP row, whatever format it came from."""
     raw_id = _text(row, "trialid")
     if raw_id is None:
         raise NormalizeError(source, None, "a record without a TrialID")
