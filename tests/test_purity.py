@@ -4,6 +4,7 @@ the commands that need neither the database nor the network do not load them."""
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,12 +17,20 @@ FORBIDDEN = {"httpx", "sqlalchemy", "jinja2", "alembic", "click", "rich", "reque
 
 
 def _imports(path: Path) -> set[str]:
+    """Every module a file imports, by its full name: ``from watcher import cli`` is
+    ``watcher.cli``, ``from . import x`` is resolved against the file's package."""
+    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
     imported = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             imported |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            imported.add(base)
+            imported |= {f"{base}.{alias.name}" for alias in node.names}
     return imported
 
 
@@ -33,10 +42,27 @@ def test_the_core_package_is_all_covered() -> None:
 def test_core_module_imports_no_io(module: str) -> None:
     imported = _imports(PACKAGE / "core" / f"{module}.py")
     assert not {name.split(".")[0] for name in imported} & FORBIDDEN
-    inside = {name for name in imported if name.startswith("watcher.")}
-    assert all(name.startswith("watcher.core.") or name == "watcher.errors" for name in inside), (
-        inside
-    )
+    inside = {name for name in imported if name.split(".")[0] == "watcher"}
+    assert all(
+        name.startswith("watcher.core.") or name.startswith("watcher.errors") for name in inside
+    ), inside
+
+
+def test_the_purity_check_sees_every_form_of_import(tmp_path: Path) -> None:
+    """``from watcher import cli`` names no "watcher." module in its ``module`` field: the
+    check must see it all the same, and relative imports too."""
+    core = PACKAGE / "core"
+    sneaky = core / "_sneaky_test_module.py"
+    try:
+        sneaky.write_text("from watcher import cli\nfrom .. import service\n", encoding="utf-8")
+        assert {"watcher.cli", "watcher.service"} <= _imports(sneaky)
+    finally:
+        sneaky.unlink()
+
+
+def test_scripts_check_runs_the_import_contracts() -> None:
+    """The layers are held by import-linter in scripts/check, not by this file alone."""
+    assert "lint-imports" in (PACKAGE.parent / "scripts" / "check").read_text(encoding="utf-8")
 
 
 def test_every_module_is_small_and_says_what_it_owns() -> None:
@@ -95,3 +121,38 @@ def test_parse_and_compare_load_no_database_or_http(tmp_path: Path) -> None:
     assert _loaded(["parse", str(STUDY), "--source", "ctgov"], NO_DATABASE) == []
     args = ["compare", str(STUDY), str(STUDY), "--source", "ctgov"]
     assert _loaded(args, NO_DATABASE) == []
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    lint = Path(sys.executable).parent / "lint-imports"
+    return subprocess.run(
+        [str(lint), "--no-cache", "--config", str(root / "pyproject.toml")],
+        cwd=root,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(
+    not (Path(sys.executable).parent / "lint-imports").exists(), reason="no import-linter"
+)
+def test_the_import_contracts_fail_when_the_core_imports_the_cli(tmp_path: Path) -> None:
+    """The contracts hold on the tree as it is, and break on a copy whose core imports the
+    CLI (``from watcher import cli``)."""
+    shutil.copytree(PACKAGE, tmp_path / "watcher", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PACKAGE.parent / "pyproject.toml", tmp_path)
+    kept = _lint_imports(tmp_path)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    ids = tmp_path / "watcher" / "core" / "ids.py"
+    ids.write_text(
+        ids.read_text().replace(
+            "from __future__ import annotations\n",
+            "from __future__ import annotations\n\nfrom watcher import cli  # noqa: F401\n",
+            1,
+        )
+    )
+    broken = _lint_imports(tmp_path)
+    assert broken.returncode != 0
+    assert "The core is pure" in broken.stdout and "BROKEN" in broken.stdout

@@ -220,7 +220,8 @@ def test_reordered_sites_are_no_change(raw: dict[str, Any]) -> None:
 
 
 def test_a_bad_date_is_kept_as_text_with_a_warning_naming_the_trial(raw: dict[str, Any]) -> None:
-    """Parsers bend (README "What watcher promises"): the record keeps the text, and every other field is read."""
+    """Parsers bend (README "What watcher promises"): the record keeps the text, and every
+    other field is read."""
     broken = copy.deepcopy(raw)
     broken["protocolSection"]["statusModule"]["startDateStruct"]["date"] = "soon"
     record = normalize_study(broken)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +17,8 @@ from tests.conftest import NCT, settings_for
 from tests.registry_server import RegistryServer, RegistryState, load_study, study_as
 from watcher.config import Settings
 from watcher.core.model import CheckOutcome, Watch
-from watcher.daemon import Daemon, spread
+from watcher.core.schedule import spread
+from watcher.daemon import Daemon
 from watcher.service import Service
 from watcher.sources.http import make_client
 from watcher.store.sql import SqlStore
@@ -40,9 +45,12 @@ def make_daemon(
     *,
     clock: Callable[[], datetime],
     on_outcomes: Callable[[list[CheckOutcome]], None] = lambda _o: None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Daemon:
     return Daemon(
-        Recording(settings, store=repo, client=client, clock=clock, on_outcomes=on_outcomes)
+        Recording(
+            settings, store=repo, client=client, clock=clock, sleep=sleep, on_outcomes=on_outcomes
+        )
     )
 
 
@@ -65,7 +73,33 @@ def test_spread_is_stable_and_within_the_interval() -> None:
     offsets = {spread(f"NCT{i:08d}", day) for i in range(200)}
     assert all(timedelta(0) <= o < day for o in offsets)
     assert len(offsets) > 150  # spread out, not bunched
-    assert spread(NCT, day) == spread(NCT, day)
+
+
+def test_the_offsets_are_the_same_in_every_process_and_release() -> None:
+    """A trial keeps its offset across restarts and on every daemon sharing a database: the
+    offset is a function of the ID alone (never Python's per-process salted ``hash``). The
+    figures are CRC-32's; a member state shares its whole trial's offset."""
+    day = timedelta(days=1)
+    expected = {
+        NCT: 3810.24,
+        "EUCTR2017-001400-29-FR": 74364.48,
+        "EUCTR2017-001400-29-DE": 74364.48,
+        "ISRCTN12345678": 82572.48,
+    }
+    assert {t: spread(t, day).total_seconds() for t in expected} == expected
+    code = (
+        "from datetime import timedelta\nfrom watcher.core.schedule import spread\n"
+        f"print(spread({NCT!r}, timedelta(days=1)).total_seconds())"
+    )
+    for seed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert float(out.stdout) == expected[NCT]
 
 
 def test_a_cycle_checks_what_is_due_and_schedules_the_next(repo: SqlStore) -> None:
@@ -138,8 +172,8 @@ def test_a_cycle_stops_claiming_a_register_whose_budget_is_spent(repo: SqlStore)
         _five_trials(repo, page_size=2, requests_per_minute=1) as settings,
         make_client(settings.http) as client,
     ):
-        daemon = make_daemon(settings, repo, client, clock=Clock())
-        daemon.checker.sleep = lambda _s: None  # the budget's pauses, not waited for here
+        # The budget's pauses are not waited for here.
+        daemon = make_daemon(settings, repo, client, clock=Clock(), sleep=lambda _s: None)
         # The other registers' budgets are not spent: that must not let it claim more.
         assert daemon.cycle().checked == 2
         assert daemon.cycle().checked == 2
@@ -153,9 +187,8 @@ def test_a_short_tick_still_takes_a_page_a_cycle(repo: SqlStore) -> None:
             settings, schedule=dataclasses.replace(settings.schedule, tick=timedelta(seconds=1))
         )
         with make_client(settings.http) as client:
-            daemon = make_daemon(settings, repo, client, clock=Clock())
-            daemon.checker.sleep = lambda _s: None
-            assert daemon.limits["ctgov"] == 2
+            daemon = make_daemon(settings, repo, client, clock=Clock(), sleep=lambda _s: None)
+            assert daemon.service.cycle_budgets()[0]["ctgov"] == 2
             assert daemon.cycle().checked == 2
 
 
@@ -179,7 +212,7 @@ def test_trials_added_with_a_baseline_take_their_place_in_the_spread(repo: SqlSt
         repo.add_watches([Watch(NCT, "ctgov", "ctgov")], T0)
         daemon, client = _daemon(repo, srv.url, clock)
         with client:
-            daemon.checker.check(repo.watches())  # as `watcher add` does
+            daemon.service.baseline([NCT])  # as `watcher add` does
             assert daemon.cycle().checked == 0
         [watch] = repo.watches()
         assert watch.next_check_at == T0 + spread(NCT, timedelta(days=1))
@@ -197,10 +230,8 @@ def test_a_stop_between_two_trials_leaves_the_rest_due(repo: SqlStore) -> None:
             def stop_after_first(_n: int) -> None:
                 daemon.stopping.set()
 
-            outcomes = daemon.checker.check(
-                repo.watches(), stop=daemon.stopping, progress=stop_after_first
-            )
-        assert [o.trial_id for o in outcomes] == ids[:1]
+            cycle = daemon.service.check_due(stop=daemon.stopping, progress=stop_after_first)
+        assert [o.trial_id for o in cycle.outcomes] == ids[:1]
         assert [w.last_outcome for w in repo.watches()] == ["baseline", None, None]
         assert daemon.cycle().checked == 0  # a stopped daemon starts no new check
 

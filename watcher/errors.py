@@ -5,6 +5,7 @@ Every error a user can cause or meet is a ``WatcherError``; the CLI turns it int
 
     WatcherError
     ├── ConfigError                  bad config file, key or value (names file and key)
+    ├── UnknownSource (LookupError)  a register adapter that does not exist or cannot serve
     ├── InvalidTrialId (ValueError)  text that is no register's trial ID
     ├── InputError (ValueError)      a user's file that cannot be read as asked (names file, line)
     ├── UnknownTrial (LookupError)   a trial ID or version that is not in the database
@@ -15,6 +16,7 @@ Every error a user can cause or meet is a ``WatcherError``; the CLI turns it int
     │   └── NormalizeError           the register answered, but not with a record we can read
     │       └── FormatChanged        the answer lost most of the record: the format changed?
     ├── StoreError                   the database refused or is not usable
+    │   └── VersionConflict          another process stored a version of the trial meanwhile
     └── NotifyError                  a message could not be delivered (it stays queued)
 """
 
@@ -117,8 +119,18 @@ class FormatChanged(NormalizeError):
         )
 
 
+class UnknownSource(WatcherError, LookupError):
+    def __init__(self, name: str, why: str) -> None:
+        self.name = name
+        super().__init__(f"source {name!r}: {why}")
+
+
 class StoreError(WatcherError):
     pass
+
+
+class VersionConflict(StoreError):
+    """Another process stored a version of the same trial in the meantime."""
 
 
 class NotifyError(WatcherError):

@@ -14,19 +14,16 @@ def status(store: Store, settings: Settings, now: datetime) -> Status:
     checked, and which trials are due, failing and stale."""
     state = store.daemon_state()
     watches = store.watches()
-    interval = settings.schedule.check_interval
-    threshold = settings.schedule.failures_before_alert
+    schedule = settings.schedule
     last = state.last_cycle_at if state else None
     return Status(
-        healthy=last is not None and last >= now - 2 * interval,
+        healthy=last is not None and last >= now - 2 * schedule.check_interval,
         last_cycle_at=last,
         daemon=state,
         last_run=store.last_run("daemon"),
         watched=len(watches),
         due=sum(1 for w in watches if w.next_check_at is None or w.next_check_at <= now),
-        failing=tuple(w for w in watches if w.is_failing(threshold)),
-        stale=tuple(
-            w for w in watches if w.is_stale(now, settings.schedule.interval_for(w.every, w.tags))
-        ),
+        failing=tuple(w for w in watches if schedule.failing(w)),
+        stale=tuple(w for w in watches if schedule.stale(w, now)),
         queued_messages=len(store.outbox(status="queued")),
     )

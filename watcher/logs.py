@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+
+_SECRET = re.compile(r"((?:password|passwd|token|apikey|api_key)=)[^&\s]*", re.IGNORECASE)
+
+
+def redact(url: object) -> str:
+    """A URL (or a message holding one) fit for messages and logs: credentials in its query
+    are starred out."""
+    return _SECRET.sub(r"\1***", str(url))
 
 
 class _Redact(logging.Filter):
     """httpx logs each request's URL at -vv; a web-service password must not reach the log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from watcher.sources.http import redact
-
         record.msg = redact(record.getMessage())
         record.args = None
         return True

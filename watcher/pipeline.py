@@ -17,18 +17,16 @@ from typing import TYPE_CHECKING
 
 from watcher.clock import utcnow
 from watcher.config import Settings
-from watcher.core.diff import diff_records
-from watcher.core.hashing import content_hash, is_current, payload_fingerprint
+from watcher.core.decide import decide, needs_rehash, needs_reread, same_payload
+from watcher.core.hashing import content_hash, payload_fingerprint
 from watcher.core.lenient import take_warnings
-from watcher.core.links import linked_ids
-from watcher.core.lost import lost_fields
-from watcher.core.model import CheckOutcome, Expanded, Fetched, Watch
-from watcher.errors import FormatChanged, RecordNotFound, WatcherError
+from watcher.core.model import CheckOutcome, Expanded, Fetched, Latest, Record, Watch
+from watcher.errors import RecordNotFound, WatcherError
 from watcher.reread import reread
 from watcher.sources import get as get_source
 from watcher.sources.base import FetchResult, Source, parser_id
 from watcher.sources.http import Fetcher, RateLimiter
-from watcher.store import Latest, Store, Unchanged, VersionConflict
+from watcher.store import Store, Unchanged, retrying
 
 if TYPE_CHECKING:
     import httpx
@@ -215,80 +213,83 @@ class Checker:
         return outcome
 
     def _store(self, source: Source, fetched: Fetched, latest: Latest | None) -> CheckOutcome:
+        """Carry out what ``watcher.core.decide`` decides for today's reading."""
         tid = fetched.trial_id
         parser = parser_id(source)
         fingerprint = payload_fingerprint(parser, fetched.payload)
-        if latest is not None and latest.payload_hash == fingerprint:
-            # The very bytes of the last check: the record cannot have changed.
+        if latest is not None and same_payload(latest, fingerprint):
             return self._unchanged_check(fetched, latest.version, fingerprint)
         record = source.normalize(fetched)
         for warning in take_warnings(record):
             log.warning("%s (kept as text)", warning)
         digest = content_hash(record)
-        if latest is not None and latest.parser != parser:
-            # Read by another parser: compare like with like, today's reading with the
-            # current parser's reading of the stored payloads (see watcher/reread.py).
+        if needs_reread(latest, parser):
+            # Compare like with like: today's reading with the current parser's reading of
+            # the stored payloads (see watcher/reread.py).
             reread(self.repo, self.adapter, tid, self.settings.diff)
             latest = self.repo.latest_hashes([tid]).get(tid)
-        if latest is not None and not is_current(latest.content_hash):
-            # Stored under an older hash function: hash the stored record again, once, so
-            # that upgrading watcher makes no version of every trial.
+        if latest is not None and needs_rehash(latest):
+            # Hash the stored record again, once, so that upgrading the hash function makes
+            # no version of every trial.
             rehashed = content_hash(self.repo.version(tid, latest.version).record)
             self.repo.rehash(tid, latest.version, rehashed)
             latest = latest._replace(content_hash=rehashed)
-        for _ in range(3):
-            if latest is not None and latest.content_hash == digest:
-                return self._unchanged_check(fetched, latest.version, fingerprint)
-            # A watch moved to another adapter (an ICTRP watch of a CTIS trial, say) starts
-            # again from this version: two adapters' readings are not one register's changes.
-            moved = latest is not None and latest.source not in (None, source.name)
-            previous = self.repo.version(tid, latest.version).record if latest else None
-            lost = lost_fields(previous, record) if previous is not None and not moved else None
-            if lost is not None:
-                raise FormatChanged(source.name, tid, *lost)
-            changes = (
-                tuple(diff_records(previous, record, self.settings.diff))
-                if previous is not None and not moved
-                else ()
-            )
-            try:
-                number = self.repo.add_version(
-                    tid,
-                    at=self.clock(),
-                    fetched=fetched,
-                    record=record,
-                    content_hash=digest,
-                    previous=latest.version if latest else 0,
-                    changes=len(changes),
-                    payload_hash=fingerprint,
-                    parser=parser,
-                )
-            except VersionConflict:
-                # Another process (the daemon, a second CLI) stored a version meanwhile:
-                # compare against that one instead.
-                latest = self.repo.latest_hashes([tid]).get(tid)
-                continue
-            new_links = (
-                tuple(sorted(set(linked_ids(record)) - set(linked_ids(previous))))
-                if previous is not None and not moved
-                else ()
-            )
-            if moved:
-                log.info(
-                    "%s: now read through %s: version %d starts its history there",
-                    tid,
-                    source.name,
-                    number,
-                )
-            return CheckOutcome(
+
+        def attempt(n: int) -> CheckOutcome:
+            # After a conflict, against the version another process stored meanwhile.
+            known = latest if n == 0 else self.repo.latest_hashes([tid]).get(tid)
+            return self._carry_out(source, fetched, record, digest, fingerprint, known)
+
+        return retrying(tid, attempt)
+
+    def _carry_out(
+        self,
+        source: Source,
+        fetched: Fetched,
+        record: Record,
+        digest: str,
+        fingerprint: str,
+        latest: Latest | None,
+    ) -> CheckOutcome:
+        tid = fetched.trial_id
+        decision = decide(
+            tid,
+            latest,
+            lambda: self.repo.version(tid, latest.version if latest else None).record,
+            record,
+            digest,
+            source.name,
+            self.settings.diff,
+        )
+        if not decision.stores:
+            assert decision.version is not None
+            return self._unchanged_check(fetched, decision.version, fingerprint)
+        number = self.repo.add_version(
+            tid,
+            at=self.clock(),
+            fetched=fetched,
+            record=record,
+            content_hash=digest,
+            previous=latest.version if latest else 0,
+            changes=len(decision.changes),
+            payload_hash=fingerprint,
+            parser=parser_id(source),
+        )
+        if decision.action == "restart":
+            log.info(
+                "%s: now read through %s: version %d starts its history there",
                 tid,
-                "changed" if latest and not moved else "baseline",
+                source.name,
                 number,
-                changes,
-                redirected_to=fetched.redirected_to,
-                new_links=new_links,
             )
-        raise VersionConflict(f"{tid}: versions kept being stored by another process")
+        return CheckOutcome(
+            tid,
+            decision.outcome,
+            number,
+            decision.changes,
+            redirected_to=fetched.redirected_to,
+            new_links=decision.new_links,
+        )
 
     def _unchanged_check(self, fetched: Fetched, version: int, fingerprint: str) -> CheckOutcome:
         self._unchanged.append(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from watcher.core.flags import RedFlag
 from watcher.core.ids import parse_trial_id
 from watcher.core.links import LinkRules, disagreements, family, linked_ids
-from watcher.core.model import Record, Watch, record_title
+from watcher.core.model import Record, Watch
 from watcher.errors import InvalidTrialId, UnknownTrial
 from watcher.store import Store
 
@@ -39,31 +39,12 @@ class Disagreement:
     flags: tuple[RedFlag, ...]
 
 
-def with_record_facts(
-    store: Store, watches: Sequence[Watch], *, count_unreviewed: bool = True
-) -> list[Watch]:
-    """The watches with what their latest records name and are called, and how many of
-    their versions nobody reviewed yet unless they come counted (names and titles are read
-    once for a database that predates them, and kept)."""
-    facts: dict[str, tuple[list[str], str | None, str | None]] = {}
-    for w in watches:
-        if (w.links is None or w.record_title is None) and w.versions:
-            record = store.version(w.trial_id).record
-            status = record.get("recruitment_status")
-            facts[w.trial_id] = (linked_ids(record), record_title(record), status)
-    if facts:
-        store.set_record_facts(facts)
-    unreviewed = store.unreviewed() if count_unreviewed else {}
-    return [
-        replace(
-            w,
-            links=tuple(facts[w.trial_id][0]) if w.trial_id in facts else w.links,
-            record_title=facts[w.trial_id][1] if w.trial_id in facts else w.record_title,
-            record_status=facts[w.trial_id][2] if w.trial_id in facts else w.record_status,
-            unreviewed=unreviewed.get(w.trial_id, 0) if count_unreviewed else w.unreviewed,
-        )
-        for w in watches
-    ]
+def with_unreviewed(store: Store, watches: Sequence[Watch]) -> list[Watch]:
+    """The watches with how many of their versions nobody reviewed yet. Reads only: what each
+    record names and is called is kept on its watch when a version is stored (and was read
+    once for older databases by migration 0009)."""
+    unreviewed = store.unreviewed()
+    return [replace(w, unreviewed=unreviewed.get(w.trial_id, 0)) for w in watches]
 
 
 def _registry(trial_id: str) -> str:
@@ -133,7 +114,6 @@ def all_disagreements(
     store: Store, watches: Sequence[Watch], rules: LinkRules
 ) -> list[Disagreement]:
     """Every pair of watched registrations of one trial that disagree, each pair once."""
-    watches = with_record_facts(store, watches)
     by_family = _watched_family(watches)
     out: list[Disagreement] = []
     seen: set[frozenset[str]] = set()

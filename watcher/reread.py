@@ -22,7 +22,7 @@ from watcher.core.lenient import take_warnings
 from watcher.core.model import Fetched
 from watcher.errors import WatcherError
 from watcher.sources.base import Source, parser_id
-from watcher.store import Store, VersionConflict
+from watcher.store import Store, retrying
 from watcher.store.protocol import Reread
 
 log = logging.getLogger(__name__)
@@ -44,12 +44,8 @@ class Rereading:
 def reread(store: Store, adapters: Adapters, trial_id: str, rules: DiffRules) -> Rereading:
     """Read every stored version of a trial again with the current parsers and store what
     differs (one transaction; running it twice changes nothing the second time)."""
-    for _ in range(3):
-        try:
-            return _reread(store, adapters, trial_id, rules)
-        except VersionConflict:
-            continue  # a check stored a version meanwhile: read the history again
-    raise VersionConflict(f"{trial_id}: versions kept being stored by another process")
+    # A check that stores a version meanwhile: read the history again.
+    return retrying(trial_id, lambda _n: _reread(store, adapters, trial_id, rules))
 
 
 def _reread(store: Store, adapters: Adapters, trial_id: str, rules: DiffRules) -> Rereading:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from watcher.core.flags import RedFlag
 from watcher.core.lenient import ParseWarning
@@ -36,6 +37,14 @@ class CheckResult:
     @property
     def failed(self) -> list[CheckOutcome]:
         return [o for o in self.outcomes if o.kind == "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cycle:
+    """One daemon cycle: the checks of the trials that were due."""
+
+    checked: int
+    outcomes: tuple[CheckOutcome, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +92,37 @@ class Status:
     failing: tuple[Watch, ...]
     stale: tuple[Watch, ...]
     queued_messages: int
+
+    def to_json(self) -> dict[str, Any]:
+        """`status --json`, and the body of the web view's ``/healthz``."""
+        state, run = self.daemon, self.last_run
+        return {
+            "healthy": self.healthy,
+            "last_cycle_at": _iso(self.last_cycle_at),
+            "daemon": None
+            if state is None
+            else {
+                "started_at": _iso(state.started_at),
+                "pid": state.pid,
+                "host": state.host,
+                "cycles": state.cycles,
+            },
+            "last_checks": None
+            if run is None
+            else {
+                "started_at": _iso(run.started_at),
+                "finished_at": _iso(run.finished_at),
+                "checked": run.checked,
+                "changed": run.changed,
+                "failed": run.failed,
+            },
+            "watched": self.watched,
+            "due": self.due,
+            "failing": [w.trial_id for w in self.failing],
+            "stale": [w.trial_id for w in self.stale],
+            "queued_messages": self.queued_messages,
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

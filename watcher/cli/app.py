@@ -16,8 +16,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from watcher import __version__
-from watcher.errors import ConfigError, InputError, InvalidTrialId, UnknownTrial, WatcherError
-from watcher.sources import SOURCES, UnknownSource
+from watcher.errors import (
+    ConfigError,
+    InputError,
+    InvalidTrialId,
+    UnknownSource,
+    UnknownTrial,
+    WatcherError,
+)
+from watcher.registers import SOURCES
 
 if TYPE_CHECKING:
     from watcher.config import Settings

@@ -11,7 +11,6 @@ from watcher.cli.app import (
     App,
     cli,
     echo_json,
-    iso,
     json_option,
     pass_app,
     progress,
@@ -86,11 +85,13 @@ def _print_outcomes(outcomes: Sequence[CheckOutcome], titles: Mapping[str, str])
 @pass_app
 def run(app: App) -> None:
     """The daemon: check every watched trial on schedule and send the digest, until SIGTERM."""
+    # One line per check for journald (it adds the time), even without -v.
+    from watcher.daemon import Daemon
     from watcher.logs import configure_logging
 
-    # One line per check for journald (it adds the time), even without -v.
     configure_logging(max(app.verbose, 1))
-    app.service.run()
+    app.service.open()
+    Daemon(app.service).run()
 
 
 @cli.command()
@@ -104,34 +105,7 @@ def status(app: App, as_json: bool) -> None:
     s = app.service.status()
     state, run = s.daemon, s.last_run
     if as_json:
-        echo_json(
-            {
-                "healthy": s.healthy,
-                "last_cycle_at": iso(s.last_cycle_at),
-                "daemon": None
-                if state is None
-                else {
-                    "started_at": iso(state.started_at),
-                    "pid": state.pid,
-                    "host": state.host,
-                    "cycles": state.cycles,
-                },
-                "last_checks": None
-                if run is None
-                else {
-                    "started_at": iso(run.started_at),
-                    "finished_at": iso(run.finished_at),
-                    "checked": run.checked,
-                    "changed": run.changed,
-                    "failed": run.failed,
-                },
-                "watched": s.watched,
-                "due": s.due,
-                "failing": [w.trial_id for w in s.failing],
-                "stale": [w.trial_id for w in s.stale],
-                "queued_messages": s.queued_messages,
-            }
-        )
+        echo_json(s.to_json())
     else:
         if state is None:
             click.echo("The daemon has never completed a cycle (is `watcher run` running?).")

@@ -13,7 +13,7 @@ from watcher.cli.app import App, cli, echo_json, iso, json_option, pass_app, pro
 if TYPE_CHECKING:
     from watcher.core.model import CheckOutcome, Watch
     from watcher.results import Added
-from watcher.sources import SOURCES
+from watcher.registers import SOURCES
 
 
 def members_line(o: CheckOutcome) -> str:
@@ -156,9 +156,7 @@ def list_(app: App, as_json: bool, tag: str | None) -> None:
 
     watches = app.service.watches(tag=tag)
     schedule = app.settings.schedule
-    intervals = {
-        w.trial_id: format_duration(schedule.interval_for(w.every, w.tags)) for w in watches
-    }
+    intervals = {w.trial_id: format_duration(schedule.interval_of(w)) for w in watches}
     if as_json:
         echo_json([_watch_json(w, intervals[w.trial_id]) for w in watches])
         return

@@ -17,4 +17,4 @@ def serve(app: App, host: str | None, port: int | None) -> None:
     from watcher.web.server import serve as run
 
     configure_logging(max(app.verbose, 1))
-    run(app.settings, host, port)
+    run(app.service, host, port)

@@ -11,7 +11,7 @@ import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,9 @@ from watcher.config.values import db_url
 from watcher.core.fields import DiffRules
 from watcher.core.flags import FlagRules
 from watcher.core.links import LinkRules
-from watcher.core.model import Significance
+from watcher.core.model import SIGNIFICANCES, Significance, Watch
 from watcher.errors import ConfigError
-from watcher.sources import SOURCES
+from watcher.registers import SOURCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,19 @@ class ScheduleSettings:
         own = [every] if every is not None else []
         own += [self.tags[t] for t in tags if t in self.tags]
         return min(own) if own else self.check_interval
+
+    def interval_of(self, watch: Watch) -> timedelta:
+        """The check interval of a watched trial (see ``interval_for``)."""
+        return self.interval_for(watch.every, watch.tags)
+
+    def failing(self, watch: Watch) -> bool:
+        """Whether a trial is reported as failing: its last ``failures_before_alert`` checks
+        or more failed in a row."""
+        return watch.is_failing(self.failures_before_alert)
+
+    def stale(self, watch: Watch, now: datetime) -> bool:
+        """Whether a trial is stale: no successful check for two of its intervals."""
+        return watch.is_stale(now, self.interval_of(watch))
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +238,7 @@ def _source(name: str, v: Mapping[str, Any], origin: str, env: Mapping[str, str]
 
 def _diff_rules(v: Mapping[str, Any], origin: str) -> DiffRules:
     significance: dict[str, Significance] = {}
-    for level in ("major", "minor", "metadata"):
+    for level in SIGNIFICANCES:
         for name in v[f"diff.{level}"]:
             if name in significance:
                 raise ConfigError(

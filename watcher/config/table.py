@@ -27,7 +27,7 @@ from watcher.config.values import (
     tag_recipients,
     url,
 )
-from watcher.sources import SOURCES
+from watcher.registers import SOURCES
 
 
 def source_name(value: object) -> str:

@@ -20,7 +20,7 @@ import orjson
 from watcher.core.display import plain, shown
 from watcher.core.fields import FIELDS, DiffRules, FieldInfo, field_info
 from watcher.core.matching import OUTCOME_FIELDS, item_changes, outcome_changes
-from watcher.core.model import RECORD_KEYS, ChangeKind, FieldChange, Record
+from watcher.core.model import RECORD_KEYS, SIGNIFICANCES, ChangeKind, FieldChange, Record
 from watcher.core.normalize import as_date
 from watcher.core.textdiff import counts, word_diff, words
 
@@ -309,7 +309,7 @@ def since_start(
 
 def summarize(changes: Sequence[FieldChange]) -> dict[str, int]:
     """How many changes of each significance."""
-    out = {"major": 0, "minor": 0, "metadata": 0}
+    out: dict[str, int] = dict.fromkeys(SIGNIFICANCES, 0)
     for change in changes:
         out[change.significance] += 1
     return out

@@ -5,13 +5,13 @@ Pure: data only, no I/O. ORM rows never leave ``watcher.store``; these types cro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-# A normalized record is plain JSON data (docs/contract.md §3), kept as a dict so that it round-trips
-# through the database and `--json` without a schema layer in between.
+# A normalized record is plain JSON data (docs/contract.md §3), kept as a dict so that it
+# round-trips through the database and `--json` without a schema layer in between.
 Record = dict[str, Any]
 
 # Contract §3, in the order a person reads them. Registers may add keys after these.
@@ -87,6 +87,8 @@ STATUSES: frozenset[str] = frozenset(
 )
 
 Significance = Literal["major", "minor", "metadata"]
+# The order of significance, most significant first: how every list of changes is ranked.
+SIGNIFICANCES: tuple[Significance, ...] = ("major", "minor", "metadata")
 OutcomeKind = Literal["baseline", "changed", "unchanged", "failed"]
 
 
@@ -222,6 +224,11 @@ class FieldChange:
         return out
 
 
+def by_significance(changes: Iterable[FieldChange]) -> list[FieldChange]:
+    """Changes ranked most significant first (the order within one significance kept)."""
+    return sorted(changes, key=lambda c: SIGNIFICANCES.index(c.significance))
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """A register's answer for one trial: the raw payload and where it came from."""
@@ -243,6 +250,17 @@ class Expanded:
     trial_id: str
     source: str
     members: tuple[str, ...]
+
+
+class Latest(NamedTuple):
+    """What the store holds of a trial's latest version, without its record: what a check is
+    decided on (``watcher.core.decide``)."""
+
+    version: int
+    content_hash: str
+    payload_hash: str | None
+    parser: str | None = None  # what read the record ("ictrp:2"); None: before versioning
+    source: str | None = None  # the adapter that fetched it
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from watcher.daemon.scheduler import Daemon, spread
+from watcher.daemon.scheduler import Daemon
 
-__all__ = ["Daemon", "spread"]
+__all__ = ["Daemon"]

@@ -13,15 +13,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from watcher import __version__
 from watcher.core.diff import diff_records, summarize
 from watcher.core.display import plain
 from watcher.core.flags import red_flags
 from watcher.core.links import linked_ids
-from watcher.core.model import CheckOutcome, CheckRun, FieldChange, Version, Watch
+from watcher.core.model import (
+    SIGNIFICANCES,
+    CheckOutcome,
+    CheckRun,
+    FieldChange,
+    Version,
+    Watch,
+    by_significance,
+)
 from watcher.core.timeline import Point, svg
+from watcher.pages import page_url
 from watcher.report.views import (
     ChangeView,
     DisagreementView,
@@ -37,8 +45,6 @@ if TYPE_CHECKING:
 
 # A trial's public page on its register (None when its source is gone from the config).
 UrlFor = Callable[[Watch], "str | None"]
-
-SIGNIFICANCES = ("major", "minor", "metadata")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +127,7 @@ def _trial(
         tags=watch.tags,
         version_from=v_from,
         version_to=v_to,
-        changes=tuple(
-            change_view(c)
-            for c in sorted(changes, key=lambda c: SIGNIFICANCES.index(c.significance))
-        ),
+        changes=tuple(change_view(c) for c in by_significance(changes)),
         counts=summarize(changes),
         flags=tuple(flags),
         results_posted=_results_posted(changes),
@@ -136,8 +139,7 @@ def _trial(
 
 def web_page(settings: Settings, trial_id: str) -> str | None:
     """A trial's page in the web view (`watcher serve`), when ``serve.public_url`` is set."""
-    base = settings.serve.public_url
-    return f"{base}/trial/{quote(trial_id)}" if base else None
+    return page_url(settings.serve.public_url, "trial", trial_id=trial_id)
 
 
 def _name(watch: Watch) -> str | None:
@@ -286,13 +288,8 @@ def period_context(
                 web_page(settings, watch.trial_id),
             )
         )
-    threshold = settings.schedule.failures_before_alert
-    failing = [_problem(w) for w in watches if w.is_failing(threshold)]
-    stale = [
-        _problem(w)
-        for w in watches
-        if w.is_stale(until, settings.schedule.interval_for(w.every, w.tags))
-    ]
+    failing = [_problem(w) for w in watches if settings.schedule.failing(w)]
+    stale = [_problem(w) for w in watches if settings.schedule.stale(w, until)]
     title = ("Weekly digest" if kind == "digest" else "Changes") + (
         f" {since:%Y-%m-%d} to {until:%Y-%m-%d}"
     )

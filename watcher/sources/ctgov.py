@@ -226,7 +226,8 @@ class CtGov:
 
 
 def _json(response: httpx.Response, source: str, trial_id: str | None) -> Any:
-    from watcher.sources.http import content_type, redact
+    from watcher.logs import redact
+    from watcher.sources.http import content_type
 
     try:
         return orjson.loads(response.content)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email.utils
 import logging
-import re
 import socket
 import threading
 import time
@@ -24,6 +23,7 @@ import httpx
 from watcher import __version__
 from watcher.config import HttpSettings
 from watcher.errors import AnswerCutShort, FetchError, RecordNotFound
+from watcher.logs import redact
 
 log = logging.getLogger(__name__)
 
@@ -262,14 +262,6 @@ class Body:
 def content_type(response: httpx.Response) -> str:
     """The media type an answer says it is, for messages ("text/html")."""
     return response.headers.get("Content-Type", "").split(";")[0] or "no content type"
-
-
-_SECRET = re.compile(r"((?:password|passwd|token|apikey|api_key)=)[^&\s]*", re.IGNORECASE)
-
-
-def redact(url: object) -> str:
-    """A URL fit for messages and logs: credentials in its query are starred out."""
-    return _SECRET.sub(r"\1***", str(url))
 
 
 def _origin(url: str) -> str:

@@ -199,7 +199,8 @@ def _prospective(row: formats.Row) -> bool | None:
 
 
 def record_from_row(row: formats.Row, source: str = "ictrp") -> Record:
-    """The normalized record (docs/contract.md §3) of one ICTRP row, whatever format it came from."""
+    """The normalized record (docs/contract.md §3) of one ICTRP row, whatever format it came
+    from."""
     raw_id = _text(row, "trialid")
     if raw_id is None:
         raise NormalizeError(source, None, "a record without a TrialID")

@@ -16,12 +16,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from watcher.store.protocol import CheckLogEntry, Latest, Store, Unchanged, VersionConflict
+from watcher.core.model import Latest
+from watcher.errors import VersionConflict
+from watcher.store.protocol import CheckLogEntry, Store, Unchanged, retrying
 
 if TYPE_CHECKING:
     from watcher.store.sql import SqlStore
 
-__all__ = ["CheckLogEntry", "Latest", "Store", "Unchanged", "VersionConflict", "open_store"]
+__all__ = [
+    "CheckLogEntry",
+    "Latest",
+    "Store",
+    "Unchanged",
+    "VersionConflict",
+    "open_store",
+    "retrying",
+]
 
 
 def open_store(url: str) -> SqlStore:

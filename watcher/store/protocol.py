@@ -1,39 +1,44 @@
 """The store's interface: what the application asks of the database, by aggregate.
 
-``SqlStore`` (``store.sql``) implements it on SQLite and PostgreSQL; the service, the check
-pipeline and the daemon know only this protocol. Every method takes and returns
+``SqlStore`` (``store.sql``) implements it on SQLite and PostgreSQL; the service and the check
+pipeline know only this protocol. Every method takes and returns
 ``watcher.core.model`` types; an unknown trial raises ``UnknownTrial``, a database that
 refuses raises ``StoreError``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import Protocol, TypeVar
 
 from watcher.core.model import (
     CheckRun,
     DaemonState,
     Fetched,
+    Latest,
     Message,
     Queued,
     Record,
     Version,
     Watch,
 )
-from watcher.errors import StoreError
+from watcher.errors import VersionConflict
+
+T = TypeVar("T")
 
 
-class Latest(NamedTuple):
-    """What an unchanged check is decided on, without loading the record."""
-
-    version: int
-    content_hash: str
-    payload_hash: str | None
-    parser: str | None = None  # what read the record ("ictrp:2"); None: before versioning
-    source: str | None = None  # the adapter that fetched it
+def retrying(trial_id: str, attempt: Callable[[int], T], tries: int = 3) -> T:
+    """``attempt(n)`` (n from 0), again while it raises ``VersionConflict``: another process
+    (the daemon, a second CLI) stored a version of the trial meanwhile, so the attempt reads
+    the latest version again and compares with that one, never doubling a version."""
+    for n in range(tries):
+        try:
+            return attempt(n)
+        except VersionConflict:
+            continue
+    raise VersionConflict(f"{trial_id}: versions kept being stored by another process")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +88,6 @@ class CheckLogEntry:
     count: int
     version: int | None
     error: str | None
-
-
-class VersionConflict(StoreError):
-    """Another process stored a version of the same trial in the meantime."""
 
 
 class Store(Protocol):
@@ -156,11 +157,6 @@ class Store(Protocol):
         """Store the version after ``previous`` (``VersionConflict`` if one came first)."""
         ...
 
-    def set_record_facts(self, facts: dict[str, tuple[list[str], str | None, str | None]]) -> None:
-        """Keep what each trial's latest record names (links), is called, says of status."""
-        ...
-
-    # -- the review trail (store.reviews) --------------------------------------------------------
     def review(self, trial_ids: Sequence[str], by: str, at: datetime, note: str | None) -> int:
         """Mark the versions with changes not reviewed yet as reviewed; how many."""
         ...

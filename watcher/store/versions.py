@@ -11,12 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from watcher.core.links import linked_ids
-from watcher.core.model import Fetched, OutcomeKind, Record, Version, Watch, record_title
-from watcher.errors import StoreError, UnknownTrial
+from watcher.core.model import Fetched, Latest, OutcomeKind, Record, Version, Watch, record_title
+from watcher.errors import StoreError, UnknownTrial, VersionConflict
 from watcher.store import codec
 from watcher.store.base import StoreBase, to_watch
 from watcher.store.checks import LogEntry, success_values, write_log
-from watcher.store.protocol import Latest, Reading, Reread, VersionConflict
+from watcher.store.protocol import Reading, Reread
 from watcher.store.tables import CheckLogRow, SnapshotRow, WatchRow
 
 
@@ -224,14 +224,6 @@ class VersionsMixin(StoreBase):
         except IntegrityError:
             raise VersionConflict(f"{trial_id}: version {number} stored meanwhile") from None
         return number
-
-    def set_record_facts(self, facts: dict[str, tuple[list[str], str | None, str | None]]) -> None:
-        """Keep what each trial's latest record names (other registrations), is called (its
-        title) and says of recruitment, read once for a database that predates them."""
-        with self._session() as session:
-            for tid, (links, title, status) in facts.items():
-                row = self._row(session, tid)
-                row.links, row.record_title, row.record_status = list(links), title, status
 
     def readings(self, trial_id: str) -> list[Reading]:
         """Every version with its raw payload, oldest first: what a re-reading starts from."""

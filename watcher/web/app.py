@@ -4,7 +4,6 @@ the feed, the review form's post, and ``/healthz``. No page changes anything on 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
 from starlette.applications import Starlette
@@ -16,11 +15,13 @@ from starlette.routing import Route
 from watcher import __version__
 from watcher.core.display import plain
 from watcher.core.ids import parse_trial_id
+from watcher.core.model import by_significance
 from watcher.errors import InvalidTrialId, UnknownTrial
-from watcher.report.context import SIGNIFICANCES, change_view
+from watcher.pages import PAGES, page_path
+from watcher.registers import SOURCES
+from watcher.report.context import change_view
 from watcher.report.render import environment, render_atom
 from watcher.service import Service
-from watcher.sources import SOURCES
 
 PAGE_SIZE = 100
 
@@ -28,6 +29,7 @@ PAGE_SIZE = 100
 def make_app(service: Service) -> Starlette:
     """The pages of one service (one database)."""
     env = environment(service.settings)
+    env.globals["page"] = page_path
 
     def page(template: str, request: Request, status: int = 200, **values: Any) -> HTMLResponse:
         csrftoken = request.scope.get("csrftoken")
@@ -50,15 +52,14 @@ def make_app(service: Service) -> Starlette:
             {
                 "watch": w,
                 "status": plain("recruitment_status", w.record_status) or "",
-                "failing": w.is_failing(schedule.failures_before_alert),
-                "stale": w.is_stale(now, schedule.interval_for(w.every, w.tags)),
+                "failing": schedule.failing(w),
+                "stale": schedule.stale(w, now),
             }
             for w in found
         ]
 
         def link(n: int) -> str:
-            query = {k: v for k, v in (("tag", tag), ("register", source)) if v}
-            return "/?" + urlencode({**query, "page": n})
+            return page_path("trials", {"tag": tag, "register": source, "page": n})
 
         pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
         return page(
@@ -79,7 +80,7 @@ def make_app(service: Service) -> Starlette:
         trial_id = request.path_params["trial_id"]
         try:
             ctx = service.report(trial=trial_id)
-            stored = service.store.watch(parse_trial_id(trial_id).value)
+            stored = service.watch(trial_id)
         except (UnknownTrial, InvalidTrialId) as e:
             return page("missing.html.j2", request, 404, message=str(e))
         return page(
@@ -107,10 +108,7 @@ def make_app(service: Service) -> Starlette:
             request,
             d=d,
             # Major first, as in the e-mails and on the trial page.
-            changes=[
-                change_view(c)
-                for c in sorted(d.changes, key=lambda c: SIGNIFICANCES.index(c.significance))
-            ],
+            changes=[change_view(c) for c in by_significance(d.changes)],
             trial_id=d.new.trial_id,
         )
 
@@ -123,7 +121,8 @@ def make_app(service: Service) -> Starlette:
             await run_in_threadpool(service.review, [trial_id], request.state.user, note)
         except (UnknownTrial, InvalidTrialId) as e:
             return page("missing.html.j2", request, 404, message=str(e))
-        return RedirectResponse(f"/trial/{quote(trial_id)}?reviewed=1", status_code=303)
+        where = page_path("trial", {"reviewed": 1}, trial_id=trial_id)
+        return RedirectResponse(where, status_code=303)
 
     def export(request: Request) -> Response:
         trial_id = request.path_params["trial_id"]
@@ -142,23 +141,21 @@ def make_app(service: Service) -> Starlette:
 
     def healthz(_request: Request) -> Response:
         status = service.status()
-        body = {
-            "healthy": status.healthy,
-            "last_cycle_at": status.last_cycle_at.isoformat() if status.last_cycle_at else None,
-            "watched": status.watched,
-            "failing": len(status.failing),
-        }
-        return JSONResponse(body, status_code=200 if status.healthy else 503)
+        return JSONResponse(status.to_json(), status_code=200 if status.healthy else 503)
 
+    endpoints: dict[str, Any] = {
+        "trials": trials,
+        "diff": diff,
+        "export": export,
+        "trial": trial,
+        "review": review,
+        "feed": feed,
+        "healthz": healthz,
+    }
     return Starlette(
         routes=[
-            Route("/", trials),
-            Route("/trial/{trial_id:path}/diff", diff),
-            Route("/trial/{trial_id:path}/export.csv", export),
-            Route("/trial/{trial_id:path}", trial),
-            Route("/review", review, methods=["POST"]),
-            Route("/feed.atom", feed),
-            Route("/healthz", healthz),
+            Route(path, endpoints[name], name=name, methods=["POST"] if name == "review" else None)
+            for name, path in PAGES.items()
         ]
     )
 

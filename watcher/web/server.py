@@ -7,9 +7,12 @@ import logging
 import secrets
 import signal
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from watcher.config import Settings
 from watcher.errors import ConfigError
+
+if TYPE_CHECKING:
+    from watcher.service import Service
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +26,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+def serve(service: Service, host: str | None = None, port: int | None = None) -> None:
     """Serve the web view on ``host:port`` (the config's by default) until SIGTERM. Anywhere
     but loopback it needs ``serve.password_file``: every page but ``/healthz`` then asks for
     HTTP Basic credentials."""
     import uvicorn
 
-    from watcher.service import Service
     from watcher.web.app import make_app
     from watcher.web.guard import protect, read_credentials
 
+    settings = service.settings
     host = host or settings.serve.host
     port = port or settings.serve.port
     path = settings.serve.password_file
@@ -44,22 +47,18 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
             "credentials for every page); set serve.password_file, or serve on 127.0.0.1",
         )
     credentials = read_credentials(path, settings.origin) if path else None
-    service = Service(settings)
-    try:
-        service.store  # noqa: B018 - open the database (and bring its schema up) before serving
-        app = protect(
-            make_app(service), credentials, settings.serve.default_reviewer, secrets.token_hex(32)
-        )
-        log.info("watcher serve on http://%s:%d/", host, port)
-        # uvicorn stops gracefully on SIGTERM, then raises the signal again for the handler
-        # it found; that handler must end quietly for systemd to see exit 0, not 143.
-        for stop in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(stop, _stopped)
-        uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
-        ).run()
-    finally:
-        service.close()
+    service.open()
+    app = protect(
+        make_app(service), credentials, settings.serve.default_reviewer, secrets.token_hex(32)
+    )
+    log.info("watcher serve on http://%s:%d/", host, port)
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again for the handler it
+    # found; that handler must end quietly for systemd to see exit 0, not 143.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, _stopped)
+    uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
+    ).run()
 
 
 def _stopped(signum: int, _frame: FrameType | None) -> None:

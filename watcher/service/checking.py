@@ -1,0 +1,57 @@
+"""Checking trials now: `watcher check`, and reading stored history again (`reparse`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from watcher.core.ids import parse_trial_id
+from watcher.core.model import CheckOutcome, CheckRun
+from watcher.results import CheckResult
+from watcher.service.base import Progress
+from watcher.service.history import Reading
+
+if TYPE_CHECKING:
+    from watcher.notify.outbox import Delivery
+    from watcher.reread import Rereading
+
+
+class Checking(Reading):
+    def check(self, ids: Sequence[str] = (), progress: Progress | None = None) -> CheckResult:
+        """Send what is queued, check these trials (all when no ID), store, alert."""
+        not_sent = self.deliver().errors
+        if ids:
+            watches = [self._store.watch(parse_trial_id(text).value) for text in ids]
+        else:
+            watches = self._store.watches()
+        started = self.clock()
+        outcomes = self._checks().check(watches, progress=progress)
+        delivery = self._checked("cli", started, outcomes)
+        titles = {w.trial_id: w.title for w in self._store.watches(include_removed=True)}
+        return CheckResult(
+            tuple(outcomes), not_sent + (delivery.errors if delivery else ()), titles
+        )
+
+    def _checked(
+        self, trigger: str, started: datetime, outcomes: Sequence[CheckOutcome]
+    ) -> Delivery | None:
+        """What follows every run of checks, from the CLI or the daemon: the run is recorded
+        (for `status` and the digest's count of cycles), then its changes are alerted."""
+        self._store.record_run(CheckRun.of(trigger, started, self.clock(), outcomes))
+        return self.alert(outcomes)
+
+    def reparse(self, ids: Sequence[str] = ()) -> list[Rereading]:
+        """Read the stored history of these trials (every trial ever watched when no ID is
+        given) again with the current parsers, so that history shows register changes only.
+        One transaction a trial: safe to interrupt, and to run twice."""
+        from watcher.reread import reread
+
+        if ids:
+            trial_ids = [parse_trial_id(text).value for text in ids]
+            for tid in trial_ids:
+                self._store.watch(tid)  # an unknown ID is an error before anything is done
+        else:
+            trial_ids = [w.trial_id for w in self._store.watches(include_removed=True)]
+        adapter, rules = self._checks().adapter, self.settings.diff
+        return [reread(self._store, adapter, tid, rules) for tid in trial_ids]

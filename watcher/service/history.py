@@ -1,0 +1,72 @@
+"""Reading a trial's history: its versions, what changed between two, the review trail, the
+change log for filing; and saved payloads read offline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from watcher.core.ids import parse_trial_id
+from watcher.core.model import Version
+from watcher.results import Comparison, DiffResult, Parsed
+from watcher.service.messages import Messaging
+
+
+class Reading(Messaging):
+    def version(self, trial: str, number: int | None = None) -> Version:
+        return self._store.version(parse_trial_id(trial).value, number)
+
+    def history(self, trial: str) -> list[Version]:
+        return self._store.history(parse_trial_id(trial).value)
+
+    def diff(self, trial: str, from_: int | None = None, to: int | None = None) -> DiffResult:
+        """Field changes between two versions (default: the last two), and red flags, where
+        the trial's other watched registrations disagree with it among them."""
+        from watcher.core.diff import diff_records, since_start
+        from watcher.core.flags import red_flags
+        from watcher.registrations import flags_for
+
+        trial_id = parse_trial_id(trial).value
+        new = self._store.version(trial_id, to)
+        old = self._store.version(trial_id, from_ if from_ is not None else max(new.version - 1, 1))
+        rules = self.settings.diff
+        versions = [v for v in self._store.history(trial_id) if v.version <= new.version]
+        first = versions[0]
+        today = self.clock().date()
+        return DiffResult(
+            old,
+            new,
+            first,
+            tuple(diff_records(old.record, new.record, rules)),
+            tuple(red_flags([v.record for v in versions], today, self.settings.flags))
+            + tuple(flags_for(self._store, new.record, self.watches(), self.settings.links)),
+            tuple(since_start(first.record, new.record, rules)) if old.version > 1 else (),
+        )
+
+    def review(self, ids: Sequence[str], by: str, note: str | None = None) -> int:
+        """Mark every change of these trials found so far reviewed (by, now, note); how many."""
+        trial_ids = [parse_trial_id(text).value for text in ids]
+        return self._store.review(trial_ids, by, self.clock(), note)
+
+    def export(self, trial: str, fmt: str = "csv") -> str:
+        """A trial's whole change log for filing: CSV, or a printable HTML page."""
+        from watcher.report.export import change_rows, to_csv, to_html
+
+        watch = self.watch(trial)
+        rows = change_rows(self._store.history(watch.trial_id), self.settings.diff)
+        if fmt == "csv":
+            return to_csv(rows)
+        name = watch.title if watch.title != watch.trial_id else None
+        return to_html(rows, watch.trial_id, name, self.url_for(watch), self.settings, self.clock())
+
+    def parse_file(self, path: str, source: str) -> Parsed:
+        """Normalize a saved register payload; no database. A value the parser does not
+        understand is kept as its text and named in ``warnings``."""
+        from watcher.offline import parse_file
+
+        return parse_file(self.settings, path, source)
+
+    def compare_files(self, old: str, new: str, source: str) -> Comparison:
+        """Two saved payloads of one source, record by record; no database."""
+        from watcher.offline import compare_files
+
+        return compare_files(self.settings, old, new, source)

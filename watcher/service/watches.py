@@ -1,0 +1,106 @@
+"""The watch list: adding, importing and removing trials, and reading the list back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from watcher.core.ids import TrialId, parse_trial_id
+from watcher.core.model import CheckOutcome, Watch
+from watcher.results import Added
+from watcher.service.base import Progress, ServiceBase
+from watcher.sources import source_for
+
+if TYPE_CHECKING:
+    from watcher.registrations import Linked
+
+
+class Watching(ServiceBase):
+    def _watches_for(
+        self,
+        ids: Sequence[TrialId],
+        source: str | None,
+        label: str | None,
+        tags: Sequence[str],
+        every: timedelta | None = None,
+    ) -> list[Watch]:
+        return [
+            Watch(
+                tid.value,
+                tid.registry,
+                source_for(tid.value, tid.registry, source, self.settings).name,
+                label,
+                tuple(tags),
+                every=every,
+            )
+            for tid in ids
+        ]
+
+    def add(
+        self,
+        ids: Sequence[str],
+        *,
+        source: str | None = None,
+        label: str | None = None,
+        tags: Sequence[str] = (),
+        every: timedelta | None = None,
+    ) -> Added:
+        """Watch trials (``every``: on an interval of their own); every ID is checked before
+        any is stored."""
+        watches = self._watches_for([parse_trial_id(t) for t in ids], source, label, tags, every)
+        added = self._store.add_watches(watches, self.clock())
+        return Added(tuple(watches), tuple(added))
+
+    def import_file(
+        self, path: str, *, source: str | None = None, tags: Sequence[str] = ()
+    ) -> Added:
+        """Watch every trial ID of a text list, CSV/TSV or ICTRP XML export (all or nothing)."""
+        from watcher.importing import read_trial_ids
+
+        watches = self._watches_for(read_trial_ids(path), source, None, tags)
+        return Added(tuple(watches), tuple(self._store.add_watches(watches, self.clock())))
+
+    def remove(self, ids: Sequence[str]) -> list[str]:
+        """Stop watching trials (all or nothing); their history is kept."""
+        trial_ids = [parse_trial_id(text).value for text in ids]
+        self._store.remove(trial_ids, self.clock())
+        return trial_ids
+
+    def watch(self, trial: str) -> Watch:
+        """One watched (or once watched) trial; ``UnknownTrial`` when it never was."""
+        return self._store.watch(parse_trial_id(trial).value)
+
+    def watches(self, tag: str | None = None, *, include_removed: bool = False) -> list[Watch]:
+        """The watched trials, with titles, linked registrations and unreviewed counts."""
+        from watcher.registrations import with_unreviewed
+
+        found = self._store.watches(tag=tag, include_removed=include_removed)
+        return with_unreviewed(self._store, found)
+
+    def add_linked(self, trial_ids: Sequence[str]) -> Added:
+        """Watch the registrations these trials' records name that nobody watches yet."""
+        from watcher.registrations import unwatched_links
+
+        wanted = unwatched_links(self.watches(), trial_ids)
+        return self.add(wanted) if wanted else Added((), ())
+
+    def watches_page(
+        self, page: int, size: int, tag: str | None = None, source: str | None = None
+    ) -> tuple[list[Watch], int]:
+        """Page ``page`` (from 1) of the watched trials, the last changed first; and how many."""
+        return self._store.watches_page((page - 1) * size, size, tag=tag, source=source)
+
+    def linked(self, trial_id: str, links: Sequence[str]) -> list[Linked]:
+        """The other registrations of a trial, and whether each is watched."""
+        from watcher.registrations import linked
+
+        known = self._store.watched_links().items()  # (not all watches: a page needs this fast)
+        return linked(trial_id, links, [Watch(t, "", "", links=v) for t, v in known])
+
+    def baseline(
+        self, trial_ids: Sequence[str], progress: Progress | None = None
+    ) -> list[CheckOutcome]:
+        """Fetch the first version of trials just added."""
+        watches = [self._store.watch(tid) for tid in trial_ids]
+        return self._checks().check(watches, progress=progress)
