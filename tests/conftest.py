@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import text
@@ -18,6 +18,9 @@ from tests.registry_server import RegistryServer, RegistryState, load_study
 from watcher.config import Settings, from_mapping
 from watcher.store.db import make_engine
 from watcher.store.sql import SqlStore, open_store
+
+if TYPE_CHECKING:
+    from click.testing import Result
 
 NCT = "NCT04267848"
 
@@ -127,6 +130,21 @@ def run_watcher(
         env=full_env,
         timeout=120,
     )
+
+
+def watcher_cli(config: Path, *args: str, expect: int | None = 0) -> Result:
+    """The command, in this process (where the process itself is not the point): its exit
+    code is checked against ``expect`` (None: not checked), its output returned."""
+    from click.testing import CliRunner
+
+    from watcher.cli import cli
+
+    result = CliRunner().invoke(cli, ["--config", str(config), *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    if expect is not None:
+        assert result.exit_code == expect, (args, result.output)
+    return result
 
 
 @pytest.fixture

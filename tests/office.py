@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import NCT, run_watcher, write_config
+from tests.conftest import NCT, watcher_cli, write_config
 from tests.registry_server import Fault, RegistryServer, RegistryState, load_study, study_as
 
 QUIET, FAILING = "NCT00000102", "NCT00000105"
@@ -35,12 +35,11 @@ def office(directory: Path) -> Iterator[Office]:
         db_url = f"sqlite:///{directory / 'watcher.db'}"
         config = write_config(directory / "watcher.toml", server.url, db_url)
         for ids, tag in (([NCT, FAILING], "oncology"), ([QUIET], "cardiology")):
-            added = run_watcher(["add", *ids, "--tag", tag], config)
-            assert added.returncode == 0, added.stderr
+            watcher_cli(config, "add", *ids, "--tag", tag)
         ps = state.studies[NCT]["protocolSection"]
         ps["statusModule"]["overallStatus"] = "ACTIVE_NOT_RECRUITING"
         ps["identificationModule"]["briefTitle"] = MARKUP_TITLE
         state.faults[FAILING] = Fault(status=500)
         for _ in range(3):  # failing three times in a row: marked failing
-            run_watcher(["check"], config)
+            watcher_cli(config, "check", expect=1)
         yield Office(config, db_url, server)

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -115,11 +115,12 @@ class RegistryState:
     """What the server answers; tests change it between checks."""
 
     # CT.gov studies by NCT ID: as JSON data (tests edit them), or as their JSON bytes.
-    studies: Mapping[str, Any] = field(default_factory=dict)
-    ictrp_pages: Mapping[str, bytes] = field(default_factory=dict)  # Trial2.aspx, by TrialID
+    studies: MutableMapping[str, Any] = field(default_factory=dict)
+    # Trial2.aspx pages, by TrialID
+    ictrp_pages: MutableMapping[str, bytes] = field(default_factory=dict)
     ictrp_service: dict[str, bytes] = field(default_factory=dict)  # GetTrialDetails answers
     euctr_download: str = ""  # the text download the EUCTR queries are answered from...
-    euctr_answers: Mapping[str, bytes] = field(default_factory=dict)  # ...unless one is here
+    euctr_answers: MutableMapping[str, bytes] = field(default_factory=dict)  # ...unless one is here
     ctis: dict[str, Any] = field(default_factory=dict)  # CTIS retrieve answers, by EU CT number
     isrctn: dict[str, bytes] = field(default_factory=dict)  # ISRCTN WHO-format <trial>, by ID
     aliases: dict[str, str] = field(default_factory=dict)

@@ -22,7 +22,7 @@ class _Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(message)  # type: ignore[arg-type]
+        self.messages.append(message)
         self.raw.append(envelope.content)  # as it came over the wire
         self.envelopes.append(list(envelope.rcpt_tos))
         return "250 OK"

@@ -269,10 +269,10 @@ def _original(path: Path, at: Any) -> str:
         return str(el.text)
     if path.suffix == ".csv":
         rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
-        return rows[at[0]][at[1]]
+        return str(rows[at[0]][at[1]])
     if path.suffix == ".html":
         page = etree.fromstring(path.read_bytes(), etree.HTMLParser())
         (el,) = page.getroottree().xpath(at)
         return str(el.text)
-    line = path.read_bytes().decode("utf-8").split("\n")[at]
+    line: str = path.read_bytes().decode("utf-8").split("\n")[at]
     return line.split(": ", 1)[1]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +13,25 @@ from click.testing import CliRunner, Result
 from tests.conftest import NCT, write_config
 from tests.registry_server import RegistryServer
 from watcher.cli import cli
-from watcher.core.flags import red_flags
 
 DATA = Path(__file__).parent / "data" / "ctgov"
+TODAY = "2027-03-01T08:00:00+00:00"
+# On that clock, and only on it (the real today is before the trial's results are due), the
+# versions compared raise this flag: a diff that dropped its flags, or took another clock,
+# fails.
+EXPECTED_FLAGS = [
+    {
+        "code": "results_missing",
+        "message": "No results 14 months after the end of the trial (2025-12-15)",
+    }
+]
 
 
 @pytest.fixture
 def invoke(server: RegistryServer, db_url: str, tmp_path: Path) -> Iterator[Any]:
     config = write_config(tmp_path / "watcher.toml", server.url, db_url)
-    runner = CliRunner()
+    # The commands' clock: a fixed moment (honoured only under the tests, see watcher.clock).
+    runner = CliRunner(env={"WATCHER_TEST_NOW": TODAY})
 
     def run(*args: str) -> Result:
         return runner.invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
@@ -71,10 +80,8 @@ def test_add_check_history_diff_list(invoke: Any, server: RegistryServer) -> Non
             "summary": "Recruitment status: Recruiting → Completed",
         }
     ]
-    # The flags depend on today's date (their rules are tested in test_flags): here, that the
-    # diff reports exactly the flags of the versions it compares.
-    records = [_json(invoke("show", NCT, "--version", str(n), "--json")) for n in (1, 2)]
-    assert diff["flags"] == [f.to_json() for f in red_flags(records, date.today())]
+    # The flags of the versions compared, on the commands' clock (their rules: test_flags).
+    assert diff["flags"] == EXPECTED_FLAGS
     text = invoke("diff", NCT).stdout
     assert "\n! Recruitment status: Recruiting → Completed\n" in text
     assert text.splitlines()[0].endswith(": 1 major, 0 minor, 0 metadata")
@@ -244,3 +251,14 @@ def test_diff_shows_what_changed_since_we_started_watching(
     assert "SUSPENDED" not in since  # made and reverted: it cancels out
     assert "Target sample size cut by 34% since we started watching (1210 → 800)" in text
     assert _json(invoke("diff", NCT, "--from", "1", "--json"))["since_start"] == []
+
+
+def test_the_test_clock_is_honoured_only_under_the_tests() -> None:
+    """``$WATCHER_TEST_NOW`` moves the commands' clock only while pytest runs a test: a
+    variable left in an office's environment never does."""
+    from watcher.clock import clock_from, utcnow
+
+    moment = {"WATCHER_TEST_NOW": TODAY}
+    assert clock_from(moment) is utcnow
+    fixed = clock_from({**moment, "PYTEST_CURRENT_TEST": "tests/test_cli.py::x (call)"})
+    assert fixed().isoformat() == TODAY

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,12 @@ from tests.smtp import SmtpServer
 
 pytestmark = pytest.mark.e2e
 SMALL = Path(__file__).parent / "data" / "ctgov" / "biomcp_get_nct02576665_20260811.json"
+
+
+def _plain(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None, message["Subject"]
+    return str(body.get_content())
 
 
 def wait_for(condition: Callable[[], Any], deadline: float = 60.0, what: str = "") -> Any:
@@ -185,15 +192,13 @@ def test_cycles_with_every_fault_lose_nothing_and_stop_on_sigterm(
 
     # Each failing trial was reported once, in the alert of the check that made it failing.
     failing_sections = [
-        m.get_body(("plain",)).get_content().split("Now failing", 1)[1]
-        for m in smtp.messages
-        if "failing" in m["Subject"]
+        _plain(m).split("Now failing", 1)[1] for m in smtp.messages if "failing" in m["Subject"]
     ]
     for tid in PERSISTENT:
         assert sum(tid in section for section in failing_sections) == 1, tid
     assert any("record no longer found" in s for s in failing_sections)
     # The changes were alerted too, one message per check run.
-    alerted = " ".join(m.get_body(("plain",)).get_content() for m in smtp.messages)
+    alerted = " ".join(_plain(m) for m in smtp.messages)
     assert all(t in alerted for t in changed)
 
 

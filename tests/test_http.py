@@ -38,10 +38,12 @@ def _fetcher(
 def test_user_agent_names_watcher_its_version_and_the_contact() -> None:
     fetcher, seen = _fetcher([httpx.Response(200, text="ok")])
     fetcher.get("http://r.test/x")
-    assert seen[0].headers["User-Agent"] == user_agent("office@example.org")
-    assert f"watcher/{__version__}" in user_agent("x") and "+office@example.org" in user_agent(
-        "office@example.org"
+    # What a register's operator reads in its logs, written out: who we are, which release,
+    # and whom to write to instead of blocking us.
+    assert seen[0].headers["User-Agent"] == (
+        f"watcher/{__version__} (clinical-trial registry watcher; +office@example.org)"
     )
+    assert user_agent("") == f"watcher/{__version__} (clinical-trial registry watcher)"
 
 
 def test_5xx_and_timeouts_are_retried_with_doubling_backoff() -> None:

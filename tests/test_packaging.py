@@ -51,7 +51,7 @@ def test_the_distribution_is_not_named_watcher_and_carries_its_licence(wheel: Pa
     assert meta["Version"] == __version__
     assert meta["License-Expression"] == "MIT"
     assert licence.startswith("MIT License")
-    assert "Programming Language :: Python :: 3.11" in meta.get_all("Classifier")
+    assert "Programming Language :: Python :: 3.11" in (meta.get_all("Classifier") or [])
     assert "watcher = watcher.cli:main" in entry_points
     # What an installed watcher loads from its package: migrations and templates.
     assert "watcher/_data/migrations/env.py" in names

@@ -15,8 +15,8 @@ from tests.golden import check_golden
 from tests.registry_server import FULL_STUDY, load_study, study_as
 from watcher.core.hashing import content_hash
 from watcher.core.lenient import take_warnings
-from watcher.core.model import Fetched
-from watcher.errors import FetchError, InputError, NormalizeError, RecordNotFound
+from watcher.core.model import Expanded, Fetched
+from watcher.errors import FetchError, InputError, NormalizeError, RecordNotFound, WatcherError
 from watcher.sources.ctgov import CtGov
 from watcher.sources.ctgov_study import normalize_study, split_criteria
 from watcher.sources.http import Fetcher
@@ -271,7 +271,7 @@ class FakeApi:
 
 def _fetch(
     api: FakeApi, ids: list[str], **source: Any
-) -> tuple[dict[str, Fetched | Exception], CtGov]:
+) -> tuple[dict[str, Fetched | Expanded | WatcherError], CtGov]:
     adapter = _adapter(**source)
     settings = settings_for("http://registry.test", retries=0)
     client = httpx.Client(
@@ -440,7 +440,7 @@ def test_an_alias_id_is_followed_through_its_301_and_recorded() -> None:
     assert alias.redirected_to == "NCT00000002"
     assert adapter.normalize(alias)["trial_id"] == "NCT09999999"
     assert isinstance(results["NCT00000001"], Fetched)
-    assert results["NCT00000001"].redirected_to is None  # type: ignore[union-attr]
+    assert results["NCT00000001"].redirected_to is None
 
 
 def test_a_record_the_register_does_not_have_is_record_not_found() -> None:

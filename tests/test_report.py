@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.conftest import NCT, run_watcher, write_config
+from tests.conftest import NCT, run_watcher, watcher_cli, write_config
 from tests.machine import program
 from tests.registry_server import RegistryServer
 from watcher.report.context import ReportContext
@@ -28,12 +28,12 @@ def test_the_context_fields_are_the_documented_ones() -> None:
 def watched(server: RegistryServer, tmp_path: Path) -> Path:
     """A trial with three versions: status, then target size changed."""
     config = write_config(tmp_path / "watcher.toml", server.url, f"sqlite:///{tmp_path / 'w.db'}")
-    run_watcher(["add", NCT, "--label", "ACCIO"], config)
+    watcher_cli(config, "add", NCT, "--label", "ACCIO")
     ps = server.state.studies[NCT]["protocolSection"]
     ps["statusModule"]["overallStatus"] = "ACTIVE_NOT_RECRUITING"
-    run_watcher(["check"], config)
+    assert "1 changed" in watcher_cli(config, "check").output
     ps["designModule"]["enrollmentInfo"]["count"] = 800
-    run_watcher(["check"], config)
+    assert "1 changed" in watcher_cli(config, "check").output
     return config
 
 
@@ -121,8 +121,8 @@ def test_the_digest_renders_in_a_real_browser(watched: Path, tmp_path: Path) -> 
 
 def test_period_report_with_nothing_changed(server: RegistryServer, tmp_path: Path) -> None:
     config = write_config(tmp_path / "watcher.toml", server.url, f"sqlite:///{tmp_path / 'w.db'}")
-    run_watcher(["add", NCT], config)
-    text = run_watcher(["report"], config).stdout
+    watcher_cli(config, "add", NCT)
+    text = watcher_cli(config, "report").stdout
     assert "No changes in this period; 1 of 1 watched trials were checked." in text
 
 

@@ -149,7 +149,7 @@ def test_a_cycle_claims_a_page_at_a_time_and_alerts_once(repo: SqlStore) -> None
         claims.append(len(claimed))
         return claimed
 
-    repo.claim = recording_claim  # type: ignore[method-assign]
+    repo.claim = recording_claim  # type: ignore[method-assign,assignment]
     seen: list[list[str]] = []
     with _five_trials(repo, page_size=2) as settings, make_client(settings.http) as client:
         daemon = make_daemon(

@@ -222,9 +222,15 @@ def test_failures_count_up_and_a_success_resets(repo: SqlStore) -> None:
     assert (watch.status, watch.consecutive_failures, watch.last_error) == ("ok", 0, None)
 
 
-def test_check_runs(repo: SqlStore) -> None:
-    repo.record_run(CheckRun("cli", T0, T0 + timedelta(seconds=5), 3, 1, 1))
+def test_a_check_run_is_read_back_as_it_was_recorded(repo: SqlStore) -> None:
+    run = CheckRun("cli", T0, T0 + timedelta(seconds=5), 3, 1, 1)
+    repo.record_run(run)
     assert repo.count_rows()["check_run"] == 1
+    assert repo.last_run("cli") == run
+    assert repo.last_run("daemon") is None  # the CLI's run is not the daemon's cycle
+    # A run belongs to the period it finished in.
+    assert repo.runs_between(T0, T0 + timedelta(seconds=5)) == [run]
+    assert repo.runs_between(T0 + timedelta(seconds=5), T0 + timedelta(hours=1)) == []
 
 
 def test_the_last_cycle_and_the_cycles_of_a_period_are_read_back(repo: SqlStore) -> None:

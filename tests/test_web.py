@@ -133,7 +133,9 @@ def test_beyond_loopback_only_with_a_password(trials_office: Office, tmp_path: P
             assert answer.status_code == 401, path
             assert answer.headers["www-authenticate"].startswith("Basic")
         assert httpx.get(web.url + "/", auth=("alice", "wrong")).status_code == 401
-        assert httpx.get(web.url + "/healthz").status_code in (200, 503)
+        # Open without a password, for monitoring; no daemon ran here, so it says unhealthy.
+        health = httpx.get(web.url + "/healthz")
+        assert health.status_code == 503 and health.json()["healthy"] is False
         with httpx.Client(base_url=web.url, auth=("alice", "correct horse")) as http:
             page = http.get(f"/trial/{NCT}")
             assert page.status_code == 200 and "signed in as alice" in page.text
@@ -156,10 +158,13 @@ def test_healthz_answers_as_status_exits(trials_office: Office) -> None:
         assert run_watcher(["status"], trials_office.config).returncode == 0
         well = httpx.get(web.url + "/healthz")
         assert well.status_code == 200
-        assert well.json() == {
+        # The body is `watcher status --json`, one shape for both.
+        status = run_watcher(["status", "--json"], trials_office.config)
+        assert well.json() == orjson.loads(status.stdout)
+        assert {k: well.json()[k] for k in ("healthy", "last_cycle_at", "watched")} == {
             "healthy": True,
             "last_cycle_at": now.isoformat(),
             "watched": 3,
-            "failing": 1,
         }
+        assert len(well.json()["failing"]) == 1
     assert web.returncode == 0, web.stderr

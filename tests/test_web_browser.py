@@ -11,6 +11,12 @@ from pathlib import Path
 
 import orjson
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver import Chrome
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as arrived
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.conftest import NCT, run_watcher
 from tests.machine import program
@@ -19,15 +25,9 @@ from tests.web import Served
 
 pytestmark = pytest.mark.e2e
 
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions as arrived  # noqa: E402
-from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
-
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+def browser(tmp_path: Path) -> Iterator[Chrome]:
     chromium = program("chromium", package="chromium")
     driver = program("chromedriver", package="chromium-driver")
     options = webdriver.ChromeOptions()
@@ -52,7 +52,7 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         chrome.quit()
 
 
-def _shot(browser: webdriver.Chrome, directory: Path, name: str) -> None:
+def _shot(browser: Chrome, directory: Path, name: str) -> None:
     path = directory / f"{name}.png"
     assert browser.save_screenshot(str(path))
     assert path.stat().st_size > 10_000  # a page was drawn, not a blank
@@ -61,9 +61,7 @@ def _shot(browser: webdriver.Chrome, directory: Path, name: str) -> None:
         shutil.copy(path, keep)
 
 
-def test_the_office_reviews_a_change_in_the_browser(
-    browser: webdriver.Chrome, tmp_path: Path
-) -> None:
+def test_the_office_reviews_a_change_in_the_browser(browser: Chrome, tmp_path: Path) -> None:
     with office(tmp_path) as o, Served(o.config) as web:
         browser.get(web.url + "/")
         table = browser.find_element(By.ID, "trials")

@@ -73,6 +73,7 @@ class Checker:
                 self.settings.http,
                 RateLimiter(source.requests_per_minute, clock=self.monotonic, sleep=self.sleep),
                 sleep=self.sleep,
+                clock=self.clock,
                 throttle_statuses=source.throttle_statuses,
             )
         return self._sources[name], self._fetchers[name]

@@ -63,9 +63,10 @@ class App:
     @property
     def service(self) -> Service:
         if self._service is None:
+            from watcher.clock import clock_from
             from watcher.service import Service
 
-            self._service = Service(self.settings)
+            self._service = Service(self.settings, clock=clock_from())
         return self._service
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 import httpx
 
 from watcher import __version__
+from watcher.clock import utcnow
 from watcher.config import HttpSettings
 from watcher.errors import AnswerCutShort, FetchError, RecordNotFound
 from watcher.logs import redact
@@ -68,7 +69,7 @@ class RateLimiter:
             self.sleep(start - now)
 
 
-def retry_after(response: httpx.Response, now: datetime | None = None) -> float | None:
+def retry_after(response: httpx.Response, now: datetime) -> float | None:
     """Seconds the register asks us to wait, from ``Retry-After`` (seconds or an HTTP date)."""
     value = response.headers.get("Retry-After")
     if not value:
@@ -82,7 +83,7 @@ def retry_after(response: httpx.Response, now: datetime | None = None) -> float 
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, (when - now).total_seconds())
 
 
 @dataclass
@@ -94,6 +95,8 @@ class Fetcher:
     settings: HttpSettings
     limiter: RateLimiter | None = None
     sleep: Callable[[float], None] = time.sleep
+    # The one clock (watcher.clock): what a Retry-After date is counted from.
+    clock: Callable[[], datetime] = utcnow
     # Statuses beyond RETRY_STATUSES by which this register throttles (CTIS: 403).
     throttle_statuses: frozenset[int] = frozenset()
 
@@ -180,7 +183,7 @@ class Fetcher:
                     retryable=retryable,
                     status=response.status_code,
                 )
-                wait = retry_after(response)
+                wait = retry_after(response, self.clock())
                 if not retryable:
                     raise error
             if attempt == attempts:
