@@ -25,6 +25,36 @@ if TYPE_CHECKING:
 NCT = "NCT04267848"
 
 
+# A test that starts a process (the real command, a browser, a server, a tool) is marked
+# e2e, so that the fast loop (-m "not e2e and not postgres") stays fast: a test that spawns
+# one unmarked fails here, naming the command.
+_popen_init = subprocess.Popen.__init__
+# What libraries run once to find a shared library (ctypes.util): not a test's process.
+_PROBES = {"ldconfig", "uname", "gcc", "cc"}
+
+
+@pytest.fixture(autouse=True)
+def _processes_only_in_e2e_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("e2e") is not None:
+        yield
+        return
+
+    def refused(self: subprocess.Popen[Any], args: Any, *rest: Any, **kw: Any) -> None:
+        program = Path(str(args[0] if isinstance(args, list | tuple) else args).split()[0])
+        if program.name in _PROBES:
+            return _popen_init(self, args, *rest, **kw)
+        raise AssertionError(
+            f"{request.node.nodeid} starts a process ({args!r}): mark it e2e, or run the "
+            "command in this process (tests.conftest.run_cli)"
+        )
+
+    subprocess.Popen.__init__ = refused  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        subprocess.Popen.__init__ = _popen_init  # type: ignore[method-assign]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",
@@ -130,6 +160,24 @@ def run_watcher(
         env=full_env,
         timeout=120,
     )
+
+
+def run_cli(
+    args: Sequence[str], config: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The command in this process, answered as ``run_watcher`` answers: for the tests of
+    what a command prints and exits with, where no process is needed."""
+    from click.testing import CliRunner
+
+    from watcher.cli import cli
+
+    full_env = dict(env or {})
+    if config is not None:
+        full_env["WATCHER_CONFIG"] = str(config)
+    result = CliRunner(env=full_env).invoke(cli, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
 def watcher_cli(config: Path, *args: str, expect: int | None = 0) -> Result:

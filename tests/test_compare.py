@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from tests.conftest import run_watcher
+from tests.conftest import run_cli
 
 CSV = Path(__file__).parent / "data" / "ictrp-versions" / "ictrp-covid19-csv"
 OLD, NEW = CSV / "2020-04-07.csv", CSV / "2020-04-15.csv"
@@ -84,7 +84,7 @@ REORDERED_ONLY = [
 
 
 def _compare() -> dict[str, object]:
-    result = run_watcher(["compare", str(OLD), str(NEW), "--source", "ictrp", "--json"])
+    result = run_cli(["compare", str(OLD), str(NEW), "--source", "ictrp", "--json"])
     assert result.returncode == 0, result.stderr
     document: dict[str, object] = orjson.loads(result.stdout)
     return document
@@ -142,13 +142,13 @@ def test_contacts_are_compared_by_who_they_are() -> None:
 
 
 def test_compare_for_a_person(tmp_path: Path) -> None:
-    result = run_watcher(["compare", str(OLD), str(NEW), "--source", "ictrp"])
+    result = run_cli(["compare", str(OLD), str(NEW), "--source", "ictrp"])
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert "NCT04226157: removed (not in" in result.stdout
     assert lines[-1].startswith(
         f"51 records in {OLD}, 49 in {NEW}: 36 changed, 0 added, 2 removed."
     )
-    refused = run_watcher(["compare", str(OLD), str(tmp_path / "none.csv"), "--source", "ictrp"])
+    refused = run_cli(["compare", str(OLD), str(tmp_path / "none.csv"), "--source", "ictrp"])
     assert refused.returncode == 2
     assert refused.stderr.startswith(f"Error: {tmp_path / 'none.csv'}: cannot read it")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 
-from tests.conftest import run_watcher
+from tests.conftest import run_cli
 from watcher.core.lenient import Notes, take_warnings
 
 DATA = Path(__file__).parent / "data"
@@ -32,7 +32,7 @@ def _with_ethics(first: str, second: str) -> bytes:
 def test_several_ethics_approvals_are_read_as_reviews(tmp_path: Path) -> None:
     path = tmp_path / "export.xml"
     path.write_bytes(_with_ethics("01/03/2021;06/05/2021", "24/04/2019;24/04/2019"))
-    result = run_watcher(["parse", str(path), "--source", "ictrp"])
+    result = run_cli(["parse", str(path), "--source", "ictrp"])
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     records = orjson.loads(result.stdout)
@@ -50,7 +50,7 @@ def test_several_ethics_approvals_are_read_as_reviews(tmp_path: Path) -> None:
 def test_an_unreadable_value_is_kept_as_text_with_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "export.xml"
     path.write_bytes(_with_ethics("sometime in spring", "31/02/2019"))
-    result = run_watcher(["parse", str(path), "--source", "ictrp"])
+    result = run_cli(["parse", str(path), "--source", "ictrp"])
     assert result.returncode == 0, result.stderr
     records = orjson.loads(result.stdout)
     assert len(records) == 48
@@ -65,7 +65,7 @@ def test_an_unreadable_value_is_kept_as_text_with_a_warning(tmp_path: Path) -> N
     assert records[1]["ethics_review"]["approval_date"] == "31/02/2019"
     assert "_warnings" not in records[0]
     # Everything else is read as from the real file.
-    real = orjson.loads(run_watcher(["parse", str(EXPORT), "--source", "ictrp"]).stdout)
+    real = orjson.loads(run_cli(["parse", str(EXPORT), "--source", "ictrp"]).stdout)
     assert [{k: v for k, v in r.items() if k != "ethics_review"} for r in records] == [
         {k: v for k, v in r.items() if k != "ethics_review"} for r in real
     ]
@@ -74,7 +74,7 @@ def test_an_unreadable_value_is_kept_as_text_with_a_warning(tmp_path: Path) -> N
 def test_compare_warns_and_goes_on(tmp_path: Path) -> None:
     path = tmp_path / "export.xml"
     path.write_bytes(_with_ethics("01/03/2021;06/05/2021", "not yet"))
-    result = run_watcher(["compare", str(EXPORT), str(path), "--source", "ictrp", "--json"])
+    result = run_cli(["compare", str(EXPORT), str(path), "--source", "ictrp", "--json"])
     assert result.returncode == 0, result.stderr
     assert ": ethics_review.approval_date: not a date: 'not yet'" in result.stderr
     changed = {c["trial_id"] for c in orjson.loads(result.stdout)["changed"]}

@@ -111,12 +111,14 @@ def _loaded(args: list[str], modules: tuple[str, ...]) -> list[str]:
     return out.rsplit("LOADED:", 1)[1].split()
 
 
+@pytest.mark.e2e  # a fresh interpreter: what a command loads
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["list", "--help"]])
 def test_help_loads_no_database_http_or_templates(args: list[str]) -> None:
     """`watcher --help` starts at once: no database, HTTP, diff or template library."""
     assert _loaded(args, (*NO_DATABASE, "deepdiff", "jinja2", "lxml")) == []
 
 
+@pytest.mark.e2e
 def test_parse_and_compare_load_no_database_or_http(tmp_path: Path) -> None:
     assert _loaded(["parse", str(STUDY), "--source", "ctgov"], NO_DATABASE) == []
     args = ["compare", str(STUDY), str(STUDY), "--source", "ctgov"]

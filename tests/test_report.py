@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.conftest import NCT, run_watcher, watcher_cli, write_config
+from tests.conftest import NCT, run_cli, watcher_cli, write_config
 from tests.machine import program
 from tests.registry_server import RegistryServer
 from watcher.report.context import ReportContext
@@ -39,7 +39,7 @@ def watched(server: RegistryServer, tmp_path: Path) -> Path:
 
 def test_a_trials_history_is_one_self_contained_page(watched: Path, tmp_path: Path) -> None:
     out = tmp_path / "history.html"
-    result = run_watcher(["report", "--trial", NCT, "--format", "html", "--out", str(out)], watched)
+    result = run_cli(["report", "--trial", NCT, "--format", "html", "--out", str(out)], watched)
     assert result.returncode == 0, result.stderr
     page = out.read_text(encoding="utf-8")
     assert page.count("<svg") == 1 and "</svg>" in page
@@ -50,10 +50,10 @@ def test_a_trials_history_is_one_self_contained_page(watched: Path, tmp_path: Pa
 
 
 def test_text_and_atom_reports(watched: Path) -> None:
-    text = run_watcher(["report"], watched).stdout
+    text = run_cli(["report"], watched).stdout
     assert "1 trials changed: 2 major, 0 minor, 0 metadata changes." in text
     assert "[major] Recruitment status: Recruiting → Active, not recruiting" in text
-    atom = run_watcher(["report", "--format", "atom"], watched).stdout
+    atom = run_cli(["report", "--format", "atom"], watched).stdout
     feed = ElementTree.fromstring(atom.encode())
     ns = {"a": "http://www.w3.org/2005/Atom"}
     [entry] = feed.findall("a:entry", ns)
@@ -72,7 +72,7 @@ def test_a_templates_dir_overrides_a_template(watched: Path, tmp_path: Path) -> 
     )
     with watched.open("a") as f:
         f.write(f'\n[report]\ntemplates_dir = "{custom}"\n')
-    assert run_watcher(["report"], watched).stdout == f"1 changed; first: {NCT}\n"
+    assert run_cli(["report"], watched).stdout == f"1 changed; first: {NCT}\n"
 
 
 def _render(browser: str, page: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -102,10 +102,11 @@ def _render(browser: str, page: Path, *args: str) -> subprocess.CompletedProcess
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.mark.e2e  # Chromium
 def test_the_digest_renders_in_a_real_browser(watched: Path, tmp_path: Path) -> None:
     browser = program("chromium", "chromium-browser", package="chromium")
     page = tmp_path / "digest.html"
-    assert run_watcher(["digest", "--out", str(page)], watched).returncode == 0
+    assert run_cli(["digest", "--out", str(page)], watched).returncode == 0
     dom = _render(browser, page, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     visible = re.sub(r"<[^>]+>", " ", dom.stdout)
@@ -126,16 +127,14 @@ def test_period_report_with_nothing_changed(server: RegistryServer, tmp_path: Pa
     assert "No changes in this period; 1 of 1 watched trials were checked." in text
 
 
+@pytest.mark.e2e  # Chromium
 def test_the_change_log_prints_on_a4_in_a_real_browser(watched: Path, tmp_path: Path) -> None:
     """`export --format html` is one page to file: Chromium prints it to an A4 PDF; the
     table is laid out to the page's width (fixed layout, wrapping cells), so no column is
     cut (looked at as PNG pages when it was made)."""
     browser = program("chromium", "chromium-browser", package="chromium")
     page = tmp_path / "log.html"
-    assert (
-        run_watcher(["export", NCT, "--format", "html", "--out", str(page)], watched).returncode
-        == 0
-    )
+    assert run_cli(["export", NCT, "--format", "html", "--out", str(page)], watched).returncode == 0
     html = page.read_text(encoding="utf-8")
     assert "table-layout: fixed" in html and "@page { size: A4" in html
     pdf = tmp_path / "log.pdf"
@@ -173,12 +172,12 @@ def test_the_timeline_writes_each_size_beside_its_point() -> None:
 
 def test_the_digest_links_each_trial_to_its_web_page(watched: Path, tmp_path: Path) -> None:
     page = f"https://trials.example.org/watcher/trial/{NCT}"
-    assert page not in run_watcher(["digest"], watched).stdout  # no public_url: no link
+    assert page not in run_cli(["digest"], watched).stdout  # no public_url: no link
     with watched.open("a", encoding="utf-8") as f:
         f.write('\n[serve]\npublic_url = "https://trials.example.org/watcher/"\n')
-    text = run_watcher(["digest"], watched)
+    text = run_cli(["digest"], watched)
     assert text.returncode == 0, text.stderr
     assert f"  Review: {page}\n" in text.stdout
     out = tmp_path / "digest.html"
-    run_watcher(["digest", "--out", str(out)], watched)
+    run_cli(["digest", "--out", str(out)], watched)
     assert f'<a href="{page}"' in out.read_text(encoding="utf-8")

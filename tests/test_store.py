@@ -223,7 +223,7 @@ def test_failures_count_up_and_a_success_resets(repo: SqlStore) -> None:
 
 
 def test_a_check_run_is_read_back_as_it_was_recorded(repo: SqlStore) -> None:
-    run = CheckRun("cli", T0, T0 + timedelta(seconds=5), 3, 1, 1)
+    run = CheckRun("cli", T0, T0 + timedelta(seconds=5), 3, 2, 1)  # each count its own
     repo.record_run(run)
     assert repo.count_rows()["check_run"] == 1
     assert repo.last_run("cli") == run

@@ -16,6 +16,7 @@ UNIT = UNITS / "watcher.service"
 SERVE = UNITS / "watcher-serve.service"
 
 
+@pytest.mark.e2e  # systemd-analyze
 @pytest.mark.parametrize("name", ["watcher.service", "watcher-serve.service"])
 def test_the_unit_files_verify_without_a_warning(tmp_path: Path, name: str) -> None:
     analyze = program("systemd-analyze", package="systemd")
