@@ -26,7 +26,7 @@ NCT = "NCT04267848"
 
 
 # A test that starts a process (the real command, a browser, a server, a tool) is marked
-# e2e, so that the fast loop (-m "not e2e and not postgres") stays fast: a test that spawns
+# e2e (or postgres, whose server is one), so that the fast loop (-m "not e2e and not postgres") stays fast: a test that spawns
 # one unmarked fails here, naming the command.
 _popen_init = subprocess.Popen.__init__
 # What libraries run once to find a shared library (ctypes.util): not a test's process.
@@ -35,8 +35,8 @@ _PROBES = {"ldconfig", "uname", "gcc", "cc"}
 
 @pytest.fixture(autouse=True)
 def _processes_only_in_e2e_tests(request: pytest.FixtureRequest) -> Iterator[None]:
-    if request.node.get_closest_marker("e2e") is not None:
-        yield
+    if any(request.node.get_closest_marker(m) for m in ("e2e", "postgres")):
+        yield  # (a PostgreSQL test starts the throwaway server when it is first needed)
         return
 
     def refused(self: subprocess.Popen[Any], args: Any, *rest: Any, **kw: Any) -> None:
