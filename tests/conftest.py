@@ -26,8 +26,8 @@ NCT = "NCT04267848"
 
 
 # A test that starts a process (the real command, a browser, a server, a tool) is marked
-# e2e (or postgres, whose server is one), so that the fast loop (-m "not e2e and not postgres") stays fast: a test that spawns
-# one unmarked fails here, naming the command.
+# e2e (or postgres, whose server is one), so that the fast loop (-m "not e2e and not
+# postgres") stays fast: a test that spawns one unmarked fails here, naming the command.
 _popen_init = subprocess.Popen.__init__
 # What libraries run once to find a shared library (ctypes.util): not a test's process.
 _PROBES = {"ldconfig", "uname", "gcc", "cc"}

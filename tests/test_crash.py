@@ -1,6 +1,7 @@
 """Crash safety: `watcher run` killed with SIGKILL at a random moment, many times in a row
-(``$WATCHER_TEST_CRASH_ROUNDS``: 10 by default, 50 in CI), while the register changes. After each kill the SQLite file passes its integrity check, no
-version is half-written or doubled, and the next run completes its cycle."""
+(``$WATCHER_TEST_CRASH_ROUNDS``: 10 by default, 50 in CI), while the register changes.
+After each kill the SQLite file passes its integrity check, no version is half-written or
+doubled, and the next run completes its cycle."""
 
 from __future__ import annotations
 
