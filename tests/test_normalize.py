@@ -106,3 +106,14 @@ def test_finish_record_puts_every_contract_key_and_no_empty_strings() -> None:
 def test_control_characters_are_dropped() -> None:
     assert clean_line("a\x00b\x07c") == "abc"
     assert clean_block("a\x00\nb") == "a\nb"
+
+
+def test_the_typed_record_has_every_key_of_the_field_table() -> None:
+    """``TrialRecord`` (what mypy checks the adapters' keys against), the field table (how
+    each key is compared) and the contract's keys are one set."""
+    from watcher.core.fields import FIELDS
+    from watcher.core.model import RECORD_KEYS
+    from watcher.core.record import TrialRecord
+
+    assert set(TrialRecord.__annotations__) == set(FIELDS)
+    assert set(RECORD_KEYS) <= set(TrialRecord.__annotations__)

@@ -19,6 +19,7 @@ from watcher.core.normalize import (
     unescape_markdown,
     unique,
 )
+from watcher.core.record import fill
 from watcher.errors import NormalizeError
 
 PUBLIC_BASE = "https://clinicaltrials.gov"
@@ -218,7 +219,8 @@ def _normalize(
     inclusion, exclusion = split_criteria(eligibility.get("eligibilityCriteria"))
     has_results = study.get("hasResults")
     phases = design.get("phases") or []
-    record.update(
+    fill(
+        record,
         url=f"{PUBLIC_BASE}/study/{tid}",
         last_updated=notes.date("last_updated", _get(status, "lastUpdatePostDateStruct", "date")),
         registration_date=registered,

@@ -17,6 +17,7 @@ from typing import Any
 from watcher.core.lenient import Notes
 from watcher.core.model import Record, empty_record
 from watcher.core.normalize import clean_block, clean_line, finish_record, unique
+from watcher.core.record import fill
 from watcher.errors import NormalizeError
 
 PUBLIC_BASE = "https://euclinicaltrials.eu"
@@ -192,7 +193,8 @@ def _retrieve(data: dict[str, Any], trial_id: str, notes: Notes) -> Record:
     status_text = clean_line(data.get("ctStatus"))
     record = empty_record(trial_id, "ctis", "ctis")
     initial = _list(application, "applicationInfo")
-    record.update(
+    fill(
+        record,
         url=page_url(number),
         last_updated=_day(data.get("publishDate"), notes, "last_updated"),
         registration_date=_day(initial[0].get("submissionDate"), notes, "registration_date")
@@ -299,7 +301,8 @@ def normalize_search_item(item: dict[str, Any]) -> Record:
     record = empty_record(f"CTIS{number}", "ctis", "ctis")
     code = item.get("ctStatus")
     size = str(item.get("totalNumberEnrolled") or "").strip()
-    record.update(
+    fill(
+        record,
         url=page_url(number),
         last_updated=notes.date("last_updated", item.get("lastUpdated")),
         public_title=clean_line(item.get("ctTitle")),

@@ -22,6 +22,7 @@ from watcher.core.normalize import (
     parse_int,
     unique,
 )
+from watcher.core.record import fill
 from watcher.errors import InputError, NormalizeError
 from watcher.sources.euctr_format import EuctrRecord
 
@@ -263,7 +264,8 @@ def _normalize(record: EuctrRecord, trial_id: str, duplicates: int, notes: Notes
             record.first("N.", "Date of Competent Authority Decision"),
         ),
     }
-    out.update(
+    fill(
+        out,
         url=page_url(trial_id),
         registration_date=notes.date(
             "registration_date",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from watcher.core.model import Fetched, Record
+from watcher.core.record import fill
 from watcher.errors import InputError, NormalizeError, RecordNotFound
 from watcher.sources import ictrp_formats as formats
 from watcher.sources import ictrp_page as page
@@ -107,8 +108,7 @@ class Ictrp:
             raise NormalizeError(
                 self.name, tid, f"the register answered with another trial, {record['trial_id']}"
             )
-        record["trial_id"] = tid
-        return record
+        return fill(record, trial_id=tid)
 
     def parse_file(self, data: bytes, name: str) -> list[Record]:
         """Every trial of an XML export or CSV download, or the one of a trial page or

@@ -21,6 +21,7 @@ from watcher.core.normalize import (
     parse_int,
     unique,
 )
+from watcher.core.record import fill
 from watcher.errors import InvalidTrialId, NormalizeError
 from watcher.sources import ictrp_formats as formats
 from watcher.sources import ictrp_page as page
@@ -263,7 +264,8 @@ def _record(row: formats.Row, trial_id: str, source: str, notes: Notes) -> Recor
         "registration_date", _text(row, "date_registration")
     )
     results_url = _text(row, "results_url_link")
-    record.update(
+    fill(
+        record,
         url=_text(row, "web_address"),
         last_refreshed=notes.date("last_refreshed", _text(row, "last_refreshed_on")),
         registration_date=registered,

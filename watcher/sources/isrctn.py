@@ -16,6 +16,7 @@ from lxml import etree
 from watcher.core.lenient import Notes
 from watcher.core.model import Fetched, Record
 from watcher.core.normalize import clean_line, finish_record
+from watcher.core.record import fill
 from watcher.errors import InputError, NormalizeError, RecordNotFound
 from watcher.sources import isrctn_formats as formats
 from watcher.sources.base import FetchResult, one_by_one
@@ -122,19 +123,22 @@ def record_of(row: Row) -> Record:
     if reviews:
         days = sorted(r["approval_date"] for r in reviews if r["approval_date"])
         statuses = {r["status"] for r in reviews if r["status"]}
-        record["ethics_review"] = {
-            "status": statuses.pop()
-            if len(statuses) == 1
-            else "; ".join(r["status"] or "" for r in reviews),
-            "approval_date": days[0] if days else None,
-            "reviews": reviews,
-        }
-    record["contacts"] = _people(row.get("contacts") or [])
+        fill(
+            record,
+            ethics_review={
+                "status": statuses.pop()
+                if len(statuses) == 1
+                else "; ".join(r["status"] or "" for r in reviews),
+                "approval_date": days[0] if days else None,
+                "reviews": reviews,
+            },
+        )
+    fill(record, contacts=_people(row.get("contacts") or []))
     kind = _ENROLMENT_TYPES.get((row.get("type_enrolment") or "").strip().lower())
     if kind and record["target_sample_size"] is not None:
-        record["target_sample_size_type"] = kind
+        fill(record, target_sample_size_type=kind)
     if updated := row.get("isrctn_last_updated"):
-        record["last_updated"] = notes.date("last_updated", str(updated)[:10])
+        fill(record, last_updated=notes.date("last_updated", str(updated)[:10]))
     warnings = record.pop("_warnings", [])
     record = finish_record(record)
     notes.warnings[:0] = [(w["field"], w["why"]) for w in warnings]
