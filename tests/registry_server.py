@@ -26,6 +26,9 @@ import orjson
 
 DATA = Path(__file__).parent / "data"
 FULL_STUDY = DATA / "ctgov" / "ctgov_v2_study_NCT04267848_full_raw.json"
+# A real study of 10 KB, for tests of many trials that read none of their content (the full
+# one is 360 KB: parsing it dominated such tests).
+SMALL_STUDY = DATA / "ctgov" / "biomcp_get_nct02576665_20260811.json"
 
 
 def load_study(path: Path = FULL_STUDY) -> dict[str, Any]:

@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import NCT
-from tests.registry_server import Fault, RegistryServer, RegistryState, load_study, study_as
+from tests.registry_server import (
+    SMALL_STUDY,
+    Fault,
+    RegistryServer,
+    RegistryState,
+    load_study,
+    study_as,
+)
 from watcher.config import Settings
 from watcher.core.model import CheckOutcome, Watch
 from watcher.pipeline import Checker
@@ -69,7 +76,7 @@ def test_one_failing_trial_never_stops_the_others(
 ) -> None:
     ids = ["NCT00000001", "NCT00000002", "NCT00000003"]
     for tid in ids:
-        ctgov_state.studies[tid] = study_as(load_study(), tid)
+        ctgov_state.studies[tid] = study_as(load_study(SMALL_STUDY), tid)
     _watch(repo, *ids, "NCT00000404")
     ctgov_state.faults["NCT00000002"] = Fault(500)
     outcomes = {o.trial_id: o for o in _check(settings, repo)}
@@ -105,7 +112,7 @@ def test_requests_are_batched_and_carry_the_user_agent(
 ) -> None:
     ids = [f"NCT{i:08d}" for i in range(1, 31)]
     for tid in ids:
-        ctgov_state.studies[tid] = study_as(load_study(), tid)
+        ctgov_state.studies[tid] = study_as(load_study(SMALL_STUDY), tid)
     ctgov_state.page_limit = 20
     with RegistryServer(ctgov_state) as srv:
         from tests.conftest import settings_for

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import NCT, settings_for
-from tests.registry_server import RegistryServer, RegistryState, load_study, study_as
+from tests.registry_server import SMALL_STUDY, RegistryServer, RegistryState, load_study, study_as
 from watcher.config import Settings
 from watcher.core.model import CheckOutcome, Watch
 from watcher.core.schedule import spread
@@ -110,7 +110,7 @@ def test_the_offsets_are_the_same_in_another_process() -> None:
 
 def test_a_cycle_checks_what_is_due_and_schedules_the_next(repo: SqlStore) -> None:
     ids = [f"NCT{i:08d}" for i in range(1, 6)]
-    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
+    state = RegistryState(studies={t: study_as(load_study(SMALL_STUDY), t) for t in ids})
     clock = Clock()
     with RegistryServer(state) as srv:
         repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], T0)
@@ -138,7 +138,7 @@ FIVE = [f"NCT{i:08d}" for i in range(1, 6)]
 def _five_trials(repo: SqlStore, **ctgov: Any) -> Iterator[Settings]:
     """Five CT.gov trials never checked, served locally; settings with ``ctgov`` for its
     source (a page size, a budget)."""
-    state = RegistryState(studies={t: study_as(load_study(), t) for t in FIVE})
+    state = RegistryState(studies={t: study_as(load_study(SMALL_STUDY), t) for t in FIVE})
     with RegistryServer(state) as srv:
         repo.add_watches([Watch(t, "ctgov", "ctgov") for t in FIVE], T0)
         settings = settings_for(srv.url)
@@ -226,7 +226,7 @@ def test_trials_added_with_a_baseline_take_their_place_in_the_spread(repo: SqlSt
 
 def test_a_stop_between_two_trials_leaves_the_rest_due(repo: SqlStore) -> None:
     ids = [f"NCT{i:08d}" for i in range(1, 4)]
-    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
+    state = RegistryState(studies={t: study_as(load_study(SMALL_STUDY), t) for t in ids})
     with RegistryServer(state) as srv:
         repo.add_watches([Watch(t, "ctgov", "ctgov") for t in ids], T0)
         clock = Clock()
@@ -284,7 +284,7 @@ def test_sd_notify_reaches_a_real_socket(tmp_path: Any, monkeypatch: Any) -> Non
 
 def test_trials_added_and_removed_while_running_are_picked_up(repo: SqlStore) -> None:
     ids = [f"NCT{i:08d}" for i in range(1, 4)]
-    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
+    state = RegistryState(studies={t: study_as(load_study(SMALL_STUDY), t) for t in ids})
     clock = Clock()
     with RegistryServer(state) as srv:
         repo.add_watches([Watch(ids[0], "ctgov", "ctgov")], T0)
@@ -326,7 +326,7 @@ def test_a_trial_on_its_own_interval_is_checked_on_it(repo: SqlStore) -> None:
     """`add --every 7d`: that trial is not checked again before 7 days, while the others are
     checked on the global interval (24h); a tag's interval applies as well."""
     ids = ["NCT00000001", "NCT00000002", "NCT00000003"]
-    state = RegistryState(studies={t: study_as(load_study(), t) for t in ids})
+    state = RegistryState(studies={t: study_as(load_study(SMALL_STUDY), t) for t in ids})
     clock = Clock()
     with RegistryServer(state) as srv:
         settings = settings_for(srv.url)
