@@ -108,8 +108,8 @@ def test_reparse_keeps_the_review_trail(upgraded: Any) -> None:
 
 
 def test_the_web_view_of_an_upgraded_database_reads_each_status_once(upgraded: Any) -> None:
-    """The watch rows of an older release have no status: the first page reads it from each
-    trial's latest record, and keeps it."""
+    """The watch rows of an older release have no status: migration 0009 reads it once from
+    each trial's latest record, and every page shows it."""
     import httpx
 
     from tests.web import Served
@@ -121,3 +121,35 @@ def test_the_web_view_of_an_upgraded_database_reads_each_status_once(upgraded: A
         statuses = re.findall(r'<td class="status">([^<]*)</td>', listing)
         assert len(statuses) == len(WATCHED) and all(statuses), statuses
     assert web.returncode == 0, web.stderr
+
+
+def test_reading_an_upgraded_database_writes_nothing(tmp_path: Path) -> None:
+    """Migration 0009 reads each trial's title, status and other registrations once; after
+    it, the watch list, a page of it, a trial's history and a period's report only read."""
+    from sqlalchemy import event
+
+    from watcher.config import from_mapping
+    from watcher.service import Service
+
+    db = tmp_path / "watcher.db"
+    shutil.copyfile(FIXTURE, db)
+    settings = from_mapping({"database": {"url": f"sqlite:///{db}"}}, "test", env={})
+    with Service(settings) as service:
+        service.open()  # migrated here
+        writes: list[str] = []
+
+        def written(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+                writes.append(statement)
+
+        engine = service._store.engine  # type: ignore[attr-defined]
+        event.listen(engine, "before_cursor_execute", written)
+        watches = service.watches()
+        assert {w.trial_id for w in watches} == {tid for tid, _source in WATCHED}
+        assert all(w.record_title and w.record_status for w in watches), watches
+        assert all(w.links is not None for w in watches)
+        service.watches_page(1, 100)
+        for w in watches:
+            service.history(w.trial_id)
+        service.render(service.report(), "html")
+        assert writes == []
