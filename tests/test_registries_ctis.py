@@ -13,8 +13,8 @@ import pytest
 from tests.conftest import settings_for
 from tests.golden import check_golden
 from watcher.core.diff import diff_records
-from watcher.core.lenient import take_warnings
-from watcher.sources import get
+from watcher.core.lenient import Notes, take_warnings
+from watcher.sources import ctis_record, get
 
 DATA = Path(__file__).parent / "data" / "ctis"
 RETRIEVE = DATA / "ctis_retrieve_2022-501417-31-00.json"
@@ -89,3 +89,35 @@ def test_a_new_translation_is_no_change() -> None:
         )
 
     assert diff_records(before, _edited(translate)) == []
+
+
+VERSIONS = sorted((DATA.parent / "ctis-versions").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", VERSIONS, ids=lambda p: p.name[:40])
+def test_every_capture_of_every_ctis_format_parses(path: Path) -> None:
+    """Real retrieve answers of 2023 and 2024 (before CTIS's June 2024 relaunch), 2024 and
+    2026 (after it; in 2026 ``ctStatus`` is the public status code, a number): each reads
+    into one record, its status in the portal's words."""
+    (record,) = CTIS.parse_file(path.read_bytes(), path.name)
+    assert record["trial_id"] == f"CTIS{path.name.split('__')[0]}"
+    assert record["recruitment_status"] in ctis_record.STATUS_CODES.values() or (
+        record["recruitment_status"] == "Authorised"
+    )
+    assert record["status"] not in (None, "unknown")
+
+
+def test_the_2026_status_code_reads_as_the_portal_labels_it() -> None:
+    statuses = {
+        p.name.split("__imported-")[1][:4]: CTIS.parse_file(p.read_bytes(), p.name)[0][
+            "recruitment_status"
+        ]
+        for p in VERSIONS
+        if p.name.startswith("2023-505613-24-00")
+    }
+    assert statuses == {"2024": "Authorised", "2026": "Ongoing, recruiting"}
+    notes = Notes()
+    assert ctis_record.status_label(4, notes, "x") == "Ongoing, recruiting"
+    assert ctis_record.status_label("11", notes, "x") == "Not authorised"
+    assert ctis_record.status_label(99, notes, "x") == "CTIS status code 99"
+    assert [w[0] for w in notes.warnings] == ["x"]  # the unknown code, kept with a warning

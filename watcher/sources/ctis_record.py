@@ -48,6 +48,23 @@ STATUS_MAP = {
     "cancelled": "withdrawn",
     "lapsed": "withdrawn",
 }
+# CTIS's public status codes, as its public portal labels them (docs/registers.md §4): the
+# search answer's ``ctStatus``, the retrieve answer's ``ctPublicStatusCode``, and, since 2026,
+# the ``ctStatus`` of a retrieve answer too. The portal may add codes without notice.
+STATUS_CODES = {
+    1: "Under evaluation",
+    2: "Authorised, recruitment pending",
+    3: "Authorised, recruiting",
+    4: "Ongoing, recruiting",
+    5: "Ongoing, recruitment ended",
+    6: "Temporarily halted",
+    7: "Suspended",
+    8: "Ended",
+    9: "Expired",
+    10: "Revoked",
+    11: "Not authorised",
+    12: "Cancelled",
+}
 # Part I ``trialPhase`` codes, as CTIS's search answer spells the same phases.
 PHASES = {
     "1": "Human Pharmacology (Phase I) - First administration to humans",
@@ -81,6 +98,21 @@ def _numbered(items: list[dict[str, Any]], key: str) -> list[str]:
     """Items in their ``number`` order, their text only."""
     ordered = sorted(items, key=lambda i: i.get("number") or 0)
     return unique(clean_block(i.get(key)) for i in ordered)
+
+
+def status_label(value: Any, notes: Notes, name: str) -> str | None:
+    """A CTIS status as a person reads it: a label as written, a public status code (a number,
+    or a number written as text) as the portal labels it; a code not in the table is kept as
+    "CTIS status code N", with a warning."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        code = int(value)
+        if code in STATUS_CODES:
+            return STATUS_CODES[code]
+        notes.warn(name, f"a status code CTIS has not used before ({code}): kept as the code")
+        return f"CTIS status code {code}"
+    return clean_line(value) if isinstance(value, str) else clean_line(str(value))
 
 
 def _status(text: str | None, notes: Notes, name: str) -> str | None:
@@ -190,7 +222,9 @@ def _retrieve(data: dict[str, Any], trial_id: str, notes: Notes) -> Record:
     counts = [n for n in [*planned, outside] if isinstance(n, int)]
     events = _events(data)
     eudract = _get(application, "eudraCt") or {}
-    status_text = clean_line(data.get("ctStatus"))
+    status_text = status_label(
+        data.get("ctStatus", data.get("ctPublicStatusCode")), notes, "recruitment_status"
+    )
     record = empty_record(trial_id, "ctis", "ctis")
     initial = _list(application, "applicationInfo")
     fill(
@@ -299,7 +333,7 @@ def normalize_search_item(item: dict[str, Any]) -> Record:
         raise NormalizeError("ctis", None, "a search answer item without an EU CT number")
     notes = Notes()
     record = empty_record(f"CTIS{number}", "ctis", "ctis")
-    code = item.get("ctStatus")
+    label = status_label(item.get("ctStatus"), notes, "recruitment_status")
     size = str(item.get("totalNumberEnrolled") or "").strip()
     fill(
         record,
@@ -307,9 +341,9 @@ def normalize_search_item(item: dict[str, Any]) -> Record:
         last_updated=notes.date("last_updated", item.get("lastUpdated")),
         public_title=clean_line(item.get("ctTitle")),
         acronym=clean_line(item.get("shortTitle")),
-        # The search answer gives the status as a code only.
-        recruitment_status=f"CTIS status code {code}" if code is not None else None,
-        status="unknown" if code is not None else None,
+        # The search answer gives the status as a code only: read through the portal's labels.
+        recruitment_status=label,
+        status=_status(label, notes, "recruitment_status"),
         primary_sponsor=clean_line(item.get("sponsor")),
         phase=clean_line(item.get("trialPhase")),
         conditions=unique([item.get("conditions")]),
