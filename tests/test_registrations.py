@@ -13,6 +13,8 @@ import pytest
 from tests.conftest import run_watcher, write_config
 from tests.registry_server import RegistryServer, RegistryState, load_study
 from watcher.core.links import LinkRules, disagreements, linked_ids
+from watcher.core.model import Watch
+from watcher.registrations import linked, linked_index
 
 DATA = Path(__file__).parent / "data"
 DOWNLOAD = DATA / "euctr" / "euctr_fulltext_download_2022-002568-62_2021-002179-21_10records.txt"
@@ -78,6 +80,25 @@ def _json(result: Any) -> Any:
 pytestmark = pytest.mark.e2e
 
 
+def test_the_linked_index_finds_what_linked_finds_for_each_trial() -> None:
+    """``linked_index`` (every trial at once, `list --json`) agrees with ``linked`` (one
+    trial, `show`): what a record names, who names it, who names the same registration."""
+    watches = [
+        Watch("NCT04267848", "ctgov", "ctgov", links=("EUCTR2022-002568-62",)),
+        Watch("EUCTR2022-002568-62-ES", "euctr", "euctr", links=()),
+        Watch("EUCTR2022-002568-62-SE", "euctr", "euctr", links=None),
+        Watch("ISRCTN12345678", "isrctn", "isrctn", links=("EUCTR2022-002568-62",)),
+        Watch("NCT00000102", "ctgov", "ctgov", links=("DRKS00012345",)),
+        Watch("DRKS00012345", "ictrp", "ictrp", links=()),
+    ]
+    index = linked_index(watches)
+    for w in watches:
+        assert index[w.trial_id] == [x.trial_id for x in linked(w.trial_id, w.links or (), watches)]
+    assert index["EUCTR2022-002568-62-ES"] == ["ISRCTN12345678", "NCT04267848"]
+    assert index["NCT04267848"] == ["EUCTR2022-002568-62", "ISRCTN12345678"]
+    assert index["DRKS00012345"] == ["NCT00000102"]
+
+
 def test_linked_registrations_are_shown_watched_and_flagged_when_they_disagree(
     linked_registers: RegistryServer, tmp_path: Path
 ) -> None:
@@ -90,6 +111,8 @@ def test_linked_registrations_are_shown_watched_and_flagged_when_they_disagree(
     assert f"{EU}: baseline version 1 stored." in added.stdout
     listed = {w["trial_id"]: w for w in _json(run_watcher(["list", "--json"], config))}
     assert EU in listed and listed[NCT]["linked"] == ["EUCTR2022-002568-62"]
+    # Both ways, as in `show`: the EUCTR records do not name the NCT number, it names them.
+    assert NCT in listed[EU]["linked"]
     shown = _json(run_watcher(["show", NCT, "--json"], config))
     assert shown["linked"] == [
         {"trial_id": "EUCTR2022-002568-62", "registry": "euctr", "watched": True}

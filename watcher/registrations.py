@@ -77,6 +77,27 @@ def linked(trial_id: str, links: Sequence[str], watches: Sequence[Watch]) -> lis
     return [Linked(t, _registry(t), t in by_family) for t in sorted(found)]
 
 
+def linked_index(watches: Sequence[Watch]) -> dict[str, list[str]]:
+    """Each watched trial's other registrations, as ``linked`` finds them for one (those its
+    record names, and the watched trials that name it or one of the same registrations), for
+    all at once: one pass to index what each names, one to read the index, so that a list of
+    10,000 trials costs twice 10,000 steps, not 10,000 times 10,000."""
+    named: dict[str, set[str]] = {}  # a registration -> the families that name it or are it
+    for w in watches:
+        own = family(w.trial_id)
+        for key in {own, *(w.links or ())}:
+            named.setdefault(key, set()).add(own)
+    out: dict[str, list[str]] = {}
+    for w in watches:
+        own = family(w.trial_id)
+        found = set(w.links or ())
+        for key in {own, *(w.links or ())}:
+            found |= named.get(key, set())
+        found.discard(own)
+        out[w.trial_id] = sorted(found)
+    return out
+
+
 def unwatched_links(watches: Sequence[Watch], trial_ids: Sequence[str]) -> list[str]:
     """The other registrations of these trials that nobody watches yet, in order, once."""
     wanted = [

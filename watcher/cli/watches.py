@@ -124,7 +124,7 @@ def remove(app: App, ids: tuple[str, ...]) -> None:
         click.echo(f"Stopped watching {tid} (history kept).")
 
 
-def _watch_json(w: Watch, interval: str) -> dict[str, Any]:
+def _watch_json(w: Watch, interval: str, linked: list[str]) -> dict[str, Any]:
     return {
         "trial_id": w.trial_id,
         "source": w.source,
@@ -141,7 +141,7 @@ def _watch_json(w: Watch, interval: str) -> dict[str, Any]:
         "consecutive_failures": w.consecutive_failures,
         "last_error": w.last_error,
         "redirected_to": w.redirected_to,
-        "linked": list(w.links or ()),
+        "linked": linked,
     }
 
 
@@ -158,7 +158,8 @@ def list_(app: App, as_json: bool, tag: str | None) -> None:
     schedule = app.settings.schedule
     intervals = {w.trial_id: format_duration(schedule.interval_of(w)) for w in watches}
     if as_json:
-        echo_json([_watch_json(w, intervals[w.trial_id]) for w in watches])
+        linked = app.service.linked_ids(watches)
+        echo_json([_watch_json(w, intervals[w.trial_id], linked[w.trial_id]) for w in watches])
         return
     if not watches:
         click.echo("No trials watched. Start with: watcher add NCT04267848")

@@ -91,6 +91,16 @@ class Watching(ServiceBase):
         """Page ``page`` (from 1) of the watched trials, the last changed first; and how many."""
         return self._store.watches_page((page - 1) * size, size, tag=tag, source=source)
 
+    def linked_ids(self, watches: Sequence[Watch]) -> dict[str, list[str]]:
+        """Each of these trials' other registrations, both ways: those its record names and
+        the watched trials (of the whole list) whose records name it (`list --json`
+        ``linked``, as `show` gives them)."""
+        from watcher.registrations import linked_index
+
+        known = self._store.watched_links().items()
+        index = linked_index([Watch(t, "", "", links=v) for t, v in known])
+        return {w.trial_id: index.get(w.trial_id, list(w.links or ())) for w in watches}
+
     def linked(self, trial_id: str, links: Sequence[str]) -> list[Linked]:
         """The other registrations of a trial, and whether each is watched."""
         from watcher.registrations import linked
