@@ -59,7 +59,6 @@ def test_no_results_a_year_after_the_end() -> None:
         "results": {
             "available": True,
             "date_posted": "2026-01-01",
-            "date_completed": None,
             "url": None,
         }
     }

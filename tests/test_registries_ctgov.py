@@ -196,7 +196,6 @@ def test_contacts_and_results(record: dict[str, Any]) -> None:
     assert record["results"] == {
         "available": False,
         "date_posted": None,
-        "date_completed": None,
         "url": None,
     }
 

@@ -157,7 +157,6 @@ def test_n_and_p_review_and_end_of_trial(es: dict[str, Any]) -> None:
     assert es["results"] == {
         "available": False,
         "date_posted": None,
-        "date_completed": None,
         "url": None,
     }
 

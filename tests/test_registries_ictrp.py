@@ -226,7 +226,6 @@ def test_page_results_and_ethics(page: dict[str, Any]) -> None:
     assert page["results"] == {
         "available": None,
         "date_posted": None,
-        "date_completed": None,
         "url": None,
     }
     assert page["ethics_review"] is None

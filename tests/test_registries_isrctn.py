@@ -53,7 +53,8 @@ def test_the_who_format() -> None:
     assert [(c["name"], c["role"]) for c in first["contacts"]] == [
         ("Sophie Thornton", "Public; Scientific")
     ]
-    assert (first["target_sample_size"], first["target_sample_size_type"]) == (42, "actual")
+    # ISRCTN's "Actual" enrolment is the number enrolled, not a plan.
+    assert (first["target_sample_size"], first["actual_enrolment"]) == (None, 42)
 
 
 def test_the_default_format_cut_short_gives_its_whole_trial() -> None:

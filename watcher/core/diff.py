@@ -49,6 +49,7 @@ def diff_records(old: Record, new: Record, rules: DiffRules = DEFAULT_RULES) -> 
         if found:
             changed.add(key)
             changes.extend(found)
+    changes = _enrolment_reported(old, new, changes)
     out = []
     why = new.get("why_stopped")
     for change in changes:
@@ -64,6 +65,33 @@ def diff_records(old: Record, new: Record, rules: DiffRules = DEFAULT_RULES) -> 
         )
         out.append(replace(change, significance=override) if override else change)
     return out
+
+
+def _enrolment_reported(old: Record, new: Record, changes: list[FieldChange]) -> list[FieldChange]:
+    """A register that gives the number enrolled where it gave the plan (CT.gov at a trial's
+    end) reports its enrolment; it has not cut its target: one change, in those words."""
+    plan, actual = old.get("target_sample_size"), new.get("actual_enrolment")
+    if not (
+        isinstance(plan, int)
+        and isinstance(actual, int)
+        and new.get("target_sample_size") is None
+        and old.get("actual_enrolment") is None
+    ):
+        return changes
+    share = f" ({round(100 * actual / plan)} %)" if plan > 0 else ""
+    reported = FieldChange(
+        "actual_enrolment",
+        FIELDS["actual_enrolment"].label,
+        None,
+        actual,
+        "major",
+        "added",
+        f"Actual enrolment reported: {actual} of {plan} planned{share}",
+    )
+    folded = ("target_sample_size", "target_sample_size_type")
+    return [
+        reported if c.field == "actual_enrolment" else c for c in changes if c.field not in folded
+    ]
 
 
 def _same(a: Any, b: Any) -> bool:

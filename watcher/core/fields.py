@@ -55,7 +55,10 @@ FIELDS: dict[str, FieldInfo] = {
     # Shown with the status change it explains: one edit, one line.
     "why_stopped": FieldInfo("Why stopped", "major", derived_from="recruitment_status"),
     "first_enrolment_date": FieldInfo("Date of first enrolment", "major"),
+    # The plan, and the number enrolled: a register that reports the actual number in place
+    # of the plan has not cut its target (docs/contract.md §3).
     "target_sample_size": FieldInfo("Target sample size", "major"),
+    "actual_enrolment": FieldInfo("Actual enrolment", "major"),
     "target_sample_size_type": FieldInfo("Sample size type", "minor"),
     "target_sample_size_text": FieldInfo("Target sample size (as written)", "minor"),
     "study_type": FieldInfo("Study type", "minor"),
@@ -107,7 +110,6 @@ ORDERLESS: frozenset[str] = frozenset(
 SUBFIELD_LABELS: dict[str, str] = {
     "available": "available",
     "date_posted": "date posted",
-    "date_completed": "date completed",
     "url": "link",
     "status": "status",
     "approval_date": "approval date",

@@ -4,7 +4,9 @@ Pure: does not interact with any dependencies, only processes data.
 
 - the enrolment start moved after the registration date (a retrospective registration made to
   look prospective);
-- the target sample size cut by more than a share of its first value;
+- the target sample size (the plan, never the number enrolled) cut by more than a share of
+  its first value;
+- a trial stopped early with fewer participants than planned;
 - a status still "recruiting" (or another not-ended status) long after the completion date;
 - no results a year (configurable) after the trial ended.
 """
@@ -29,6 +31,10 @@ NOT_ENDED = frozenset(
         "authorised",
     }
 )
+
+
+# A trial that stopped before its plan was done.
+STOPPED_EARLY = frozenset({"terminated", "suspended", "halted", "withdrawn"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +66,7 @@ def red_flags(
     """The flags raised by a trial's versions, oldest first."""
     if not records:
         return []
-    first, latest = records[0], records[-1]
+    latest = records[-1]
     flags: list[RedFlag] = []
 
     registered = _end_day(latest.get("registration_date"))
@@ -78,8 +84,10 @@ def red_flags(
                 )
             )
 
-    was, now = first.get("target_sample_size"), latest.get("target_sample_size")
-    if isinstance(was, int) and isinstance(now, int) and was > 0 and now < was:
+    # The plan only: a register that shows the number enrolled instead has not cut it.
+    plans = [p for r in records if isinstance(p := r.get("target_sample_size"), int)]
+    was, now = (plans[0], plans[-1]) if plans else (None, None)
+    if was is not None and now is not None and was > 0 and now < was:
         cut = (was - now) / was
         if cut > rules.target_cut:
             flags.append(
@@ -90,9 +98,23 @@ def red_flags(
                 )
             )
 
-    end = _end_day(latest.get("completion_date")) or _end_day(
-        (latest.get("results") or {}).get("date_completed")
-    )
+    enrolled = latest.get("actual_enrolment")
+    if (
+        latest.get("status") in STOPPED_EARLY
+        and isinstance(enrolled, int)
+        and now is not None
+        and now > 0
+        and enrolled < now
+    ):
+        flags.append(
+            RedFlag(
+                "ended_short_of_enrolment",
+                f"Ended with {round(100 * enrolled / now)} % of its planned enrolment "
+                f"({enrolled} of {now})",
+            )
+        )
+
+    end = _end_day(latest.get("completion_date"))
     status = latest.get("status")
     if end and status in NOT_ENDED and today - end > rules.status_stale_after:
         flags.append(

@@ -69,7 +69,7 @@ def _ended(record: Record) -> bool | None:
 
 
 def _end(record: Record) -> str | None:
-    value = record.get("completion_date") or (record.get("results") or {}).get("date_completed")
+    value = record.get("completion_date")
     return value if isinstance(value, str) else None
 
 

@@ -47,6 +47,7 @@ RECORD_KEYS: tuple[str, ...] = (
     "why_stopped",
     "first_enrolment_date",
     "target_sample_size",
+    "actual_enrolment",
     "target_sample_size_type",
     "target_sample_size_text",
     "study_type",
@@ -99,7 +100,7 @@ def empty_record(trial_id: str, registry: str, source: str) -> Record:
         trial_id=trial_id,
         registry=registry,
         source=source,
-        results={"available": None, "date_posted": None, "date_completed": None, "url": None},
+        results={"available": None, "date_posted": None, "url": None},
     )
     return record
 

@@ -42,6 +42,7 @@ class TrialRecord(TypedDict, total=False):
     why_stopped: str | None
     first_enrolment_date: str | None
     target_sample_size: int | str | None
+    actual_enrolment: int | str | None
     target_sample_size_type: str | None
     target_sample_size_text: str | None
     study_type: str | None

@@ -40,7 +40,7 @@ class CtGov:
     name = "ctgov"
     # Raise it whenever a payload reads differently (1: first versioned; 2: why_stopped).
     throttle_statuses: frozenset[int] = frozenset()
-    parser_version = 2
+    parser_version = 3  # 3: the actual enrolment apart from the plan; completion not a result
 
     def __init__(self, settings: SourceSettings) -> None:
         self.base_url = settings.base_url

@@ -212,6 +212,8 @@ def _normalize(
     completion = notes.date("completion_date", _get(status, "completionDateStruct", "date"))
     enrollment = _get(design, "enrollmentInfo") or {}
     count = enrollment.get("count")
+    number = count if isinstance(count, int) and not isinstance(count, bool) else None
+    kind = SAMPLE_SIZE_TYPES.get(str(enrollment.get("type") or "").upper())
     collaborators = [
         c.get("name") for c in sponsors.get("collaborators") or [] if isinstance(c, dict)
     ]
@@ -240,10 +242,10 @@ def _normalize(
         status=STATUS_MAP.get(overall or "", "unknown") if overall else None,
         why_stopped=_text(status.get("whyStopped")),
         first_enrolment_date=started,
-        target_sample_size=count
-        if isinstance(count, int) and not isinstance(count, bool)
-        else None,
-        target_sample_size_type=SAMPLE_SIZE_TYPES.get(str(enrollment.get("type") or "").upper()),
+        # CT.gov keeps one number: the plan until the trial ends, then the number enrolled.
+        target_sample_size=number if kind != "actual" else None,
+        actual_enrolment=number if kind == "actual" else None,
+        target_sample_size_type=kind if kind != "actual" else None,
         study_type=_text(design.get("studyType")),
         study_design=_design(design),
         phase="/".join(p for p in phases if isinstance(p, str)) or None,
@@ -270,9 +272,6 @@ def _normalize(
             "date_posted": notes.date(
                 "results.date_posted", _get(status, "resultsFirstPostDateStruct", "date")
             ),
-            "date_completed": completion
-            if _get(status, "completionDateStruct", "type") == "ACTUAL"
-            else None,
             "url": f"{PUBLIC_BASE}/study/{tid}?tab=results" if has_results else None,
         },
         primary_completion_date=notes.date(

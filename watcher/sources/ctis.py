@@ -27,7 +27,7 @@ class Ctis:
 
     name = "ctis"
     # Raise it whenever a payload reads differently (2: why_stopped).
-    parser_version = 2
+    parser_version = 3  # 3: the completion date a date of the trial, not of its results
     # CTIS answers 403 when it throttles a client.
     throttle_statuses = frozenset({403})
 

@@ -288,7 +288,6 @@ def _retrieve(data: dict[str, Any], trial_id: str, notes: Notes) -> Record:
         results={
             "available": bool(data.get("results")),
             "date_posted": None,
-            "date_completed": None,
             "url": f"{page_url(number)}#results" if data.get("results") else None,
         },
         member_states=sorted(

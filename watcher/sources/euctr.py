@@ -44,7 +44,7 @@ class Euctr:
     name = "euctr"
     # Raise it whenever a payload reads differently (1: first versioned; 2: why_stopped).
     throttle_statuses: frozenset[int] = frozenset()
-    parser_version = 2
+    parser_version = 3  # 3: the completion date a date of the trial, not of its results
 
     def __init__(self, settings: SourceSettings) -> None:
         self.base_url = settings.base_url

@@ -325,13 +325,14 @@ def _normalize(record: EuctrRecord, trial_id: str, duplicates: int, notes: Notes
         results={
             "available": record.results_link,
             "date_posted": None,
-            "date_completed": notes.date(
-                "results.date_completed", record.first("P.", "Date of the global end of the trial")
-            ),
             "url": f"{PUBLIC_BASE}/ctr-search/trial/{number}/results"
             if record.results_link
             else None,
         },
+        # The end of the trial is a date of the trial, not of its results.
+        completion_date=notes.date(
+            "completion_date", record.first("P.", "Date of the global end of the trial")
+        ),
         # EUCTR's own fields that a trials office reads, beside the contract's keys.
         member_state=authority,
         target_sample_size_member_state=member_state,

@@ -297,12 +297,11 @@ def _record(row: formats.Row, trial_id: str, source: str, notes: Notes) -> Recor
         secondary_outcomes=_items(row.get("secondary_outcome"), outcomes=True),
         contacts=_contacts(row),
         ethics_review=_ethics(row, notes),
+        # ICTRP files the trial's completion under its results: a date of the trial.
+        completion_date=notes.date("completion_date", _text(row, "results_date_completed")),
         results={
             "available": _yes_no(_text(row, "results_yes_no")),
             "date_posted": notes.date("results.date_posted", _text(row, "results_date_posted")),
-            "date_completed": notes.date(
-                "results.date_completed", _text(row, "results_date_completed")
-            ),
             "url": results_url,
             **_results_details(row, notes),
         },

@@ -36,7 +36,7 @@ class Isrctn:
 
     name = "isrctn"
     # Raise it whenever a payload reads differently (2: why_stopped).
-    parser_version = 2
+    parser_version = 3  # 3: the actual enrolment apart from the plan; completion not a result
     throttle_statuses: frozenset[int] = frozenset()
 
     def __init__(self, settings: SourceSettings) -> None:
@@ -135,7 +135,14 @@ def record_of(row: Row) -> Record:
         )
     fill(record, contacts=_people(row.get("contacts") or []))
     kind = _ENROLMENT_TYPES.get((row.get("type_enrolment") or "").strip().lower())
-    if kind and record["target_sample_size"] is not None:
+    if kind == "actual":  # the number enrolled, given where the plan was
+        fill(
+            record,
+            actual_enrolment=record["target_sample_size"],
+            target_sample_size=None,
+            target_sample_size_type=None,
+        )
+    elif kind and record["target_sample_size"] is not None:
         fill(record, target_sample_size_type=kind)
     if updated := row.get("isrctn_last_updated"):
         fill(record, last_updated=notes.date("last_updated", str(updated)[:10]))
