@@ -22,7 +22,7 @@ TODAY = "2027-03-01T08:00:00+00:00"
 EXPECTED_FLAGS = [
     {
         "code": "results_missing",
-        "message": "No results 14 months after the end of the trial (2025-12-15)",
+        "message": "No results 14 months after the primary completion (2025-12-15)",
     }
 ]
 

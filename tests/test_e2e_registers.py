@@ -266,7 +266,7 @@ def test_an_isrctn_trial_is_watched_on_isrctn(eu_registers: RegistryServer, tmp_
     assert added.returncode == 0, added.stderr
     assert "Watching ISRCTN13555554 (isrctn)." in added.stdout
     shown = _json(run_watcher(["show", "ISRCTN13555554", "--json"], config))
-    assert (shown["source"], shown["target_sample_size"]) == ("isrctn", 42)
+    assert (shown["source"], shown["actual_enrolment"]) == ("isrctn", 42)  # "Actual" there
     unknown = run_watcher(["add", "ISRCTN00000000"], config)
     assert "ISRCTN00000000: no baseline yet: isrctn 'ISRCTN00000000'" in unknown.stderr
 

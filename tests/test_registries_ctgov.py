@@ -197,6 +197,8 @@ def test_contacts_and_results(record: dict[str, Any]) -> None:
         "available": False,
         "date_posted": None,
         "url": None,
+        "date_submitted": None,
+        "events": [],
     }
 
 

@@ -181,9 +181,54 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+# What a results event means to the office that submitted them.
+_RESULTS_EVENTS = {
+    "submitted": "Results submitted to the register",
+    "returned": "Results returned with comments by the register's quality control",
+    "withdrawn": "Results submission withdrawn",
+    "posted": "Results posted",
+}
+# Said by the events themselves when they come with them.
+_SAID_BY_EVENTS = frozenset({"available", "date_posted", "date_submitted"})
+
+
+def _results_events(old: list[Any], new: list[Any]) -> list[FieldChange]:
+    """Each results event that is new, in words (events are only ever appended; one that
+    disappeared is said too)."""
+    out = []
+    info = field_info("results.events")
+    gone: tuple[ChangeKind, list[Any]] = ("removed", [e for e in old if e not in new])
+    came: tuple[ChangeKind, list[Any]] = ("added", [e for e in new if e not in old])
+    for kind, items in (gone, came):
+        for event in items:
+            if not isinstance(event, dict):
+                continue
+            words = _RESULTS_EVENTS.get(str(event.get("type")), f"Results: {event.get('type')}")
+            when = f" on {event['date']}" if event.get("date") else " (no date given)"
+            summary = f"{words}{when}" if kind == "added" else f"No longer listed: {words}{when}"
+            out.append(
+                FieldChange(
+                    "results.events",
+                    info.label,
+                    event if kind == "removed" else None,
+                    event if kind == "added" else None,
+                    "major",
+                    kind,
+                    summary,
+                )
+            )
+    return out
+
+
 def _object(key: str, old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
     out = []
+    events = key == "results" and old.get("events") != new.get("events")
     for sub in [*old, *(k for k in new if k not in old)]:
+        if events and sub == "events":
+            out += _results_events(old.get("events") or [], new.get("events") or [])
+            continue
+        if events and sub in _SAID_BY_EVENTS:
+            continue
         if old.get(sub) != new.get(sub):
             sub_info = field_info(f"{key}.{sub}")
             out.append(_value(f"{key}.{sub}", sub_info, old.get(sub), new.get(sub)))

@@ -111,6 +111,8 @@ SUBFIELD_LABELS: dict[str, str] = {
     "available": "available",
     "date_posted": "date posted",
     "url": "link",
+    "date_submitted": "date first submitted",
+    "events": "events",
     "status": "status",
     "approval_date": "approval date",
 }

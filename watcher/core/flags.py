@@ -8,7 +8,7 @@ Pure: does not interact with any dependencies, only processes data.
   its first value;
 - a trial stopped early with fewer participants than planned;
 - a status still "recruiting" (or another not-ended status) long after the completion date;
-- no results a year (configurable) after the trial ended.
+- no results a year (configurable) after the primary completion (else the end of the trial).
 """
 
 from __future__ import annotations
@@ -125,17 +125,23 @@ def red_flags(
                 f"after the completion date ({end.isoformat()})",
             )
         )
+    # Results are due a year after the primary completion (FDAAA 801, EU Regulation 536/2014);
+    # a register that gives no primary completion: after the end of the trial.
+    primary = _end_day(latest.get("primary_completion_date"))
+    due_from, what = (
+        (primary, "the primary completion") if primary else (end, "the end of the trial")
+    )
     if (
-        end
-        and today - end > rules.results_due_after
+        due_from
+        and today - due_from > rules.results_due_after
         and status not in NOT_ENDED
         and not ((latest.get("results") or {}).get("available"))
     ):
         flags.append(
             RedFlag(
                 "results_missing",
-                f"No results {(today - end).days // 30} months after the end of the trial "
-                f"({end.isoformat()})",
+                f"No results {(today - due_from).days // 30} months after {what} "
+                f"({due_from.isoformat()})",
             )
         )
     return flags

@@ -157,6 +157,34 @@ def _prospective(registered: str | None, started: str | None) -> bool | None:
     return None if r == s else r < s
 
 
+# CT.gov's QC round trips before results are posted (docs/registers.md §3), in the record's
+# words: what an office hears of its own submission.
+_UNPOSTED = {"RELEASE": "submitted", "RESET": "returned", "UNRELEASE": "withdrawn"}
+
+
+def _results_events(study: dict[str, Any], status: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """When results were first submitted, and each submission, QC return, withdrawal and the
+    posting, oldest first, as ``{"type", "date"}`` (``date`` None where CT.gov gives none)."""
+    events: list[dict[str, Any]] = []
+    unposted = _get(study, "annotationSection", "annotationModule", "unpostedAnnotation")
+    for event in (unposted or {}).get("unpostedEvents") or []:
+        if not isinstance(event, dict):
+            continue
+        kind = _UNPOSTED.get(str(event.get("type") or "").upper())
+        if kind is None:
+            notes.warn("results.events", f"an event CT.gov has not used before: {event!r}")
+            continue
+        events.append({"type": kind, "date": notes.date("results.events", event.get("date"))})
+    first = notes.date("results.date_submitted", status.get("resultsFirstSubmitDate"))
+    if first and not any(e["type"] == "submitted" for e in events):
+        events.insert(0, {"type": "submitted", "date": first})
+    posted = notes.date("results.date_posted", _get(status, "resultsFirstPostDateStruct", "date"))
+    if posted:
+        events.append({"type": "posted", "date": posted})
+    submitted = [e["date"] for e in events if e["type"] == "submitted"]
+    return {"date_submitted": first or (submitted[0] if submitted else None), "events": events}
+
+
 def normalize_study(study: dict[str, Any], trial_id: str | None = None) -> Record:
     """The normalized record (docs/contract.md §3) of one API v2 study object."""
     ps = study.get("protocolSection") or {}
@@ -273,6 +301,7 @@ def _normalize(
                 "results.date_posted", _get(status, "resultsFirstPostDateStruct", "date")
             ),
             "url": f"{PUBLIC_BASE}/study/{tid}?tab=results" if has_results else None,
+            **_results_events(study, status, notes),
         },
         primary_completion_date=notes.date(
             "primary_completion_date", _get(status, "primaryCompletionDateStruct", "date")

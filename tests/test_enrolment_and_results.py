@@ -1,9 +1,11 @@
-"""Planned and actual enrolment apart, on real daily pairs of CT.gov records
+"""Planned and actual enrolment apart, and results as an office needs them, on real CT.gov
+records. Enrolment, on real daily pairs
 (tests/data/ctgov-versions): at a trial's end CT.gov replaces the plan by the number enrolled,
 which is a report of the enrolment, never a cut of the target."""
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -68,4 +70,44 @@ def test_a_plan_cut_before_the_end_is_still_a_cut() -> None:
     flags = {f.code: f.message for f in red_flags([before, cut, after], TODAY)}
     assert flags["target_size_cut"] == (
         "Target sample size cut by 43% since we started watching (263 → 150)"
+    )
+
+
+RESULTS = (
+    Path(__file__).parent / "data" / "ctgov" / "NCT01916382__trial-results-tracker_fixture.json"
+)
+
+
+def test_results_submitted_and_returned_twice_are_four_events_each_said_in_words() -> None:
+    """NCT01916382 submitted its results twice and QC returned them twice; none was posted.
+    An office hears each, and most of all that its own submission came back."""
+    (record,) = CTGOV.parse_file(RESULTS.read_bytes(), RESULTS.name)
+    events = record["results"]["events"]
+    assert [(e["type"], e["date"]) for e in events] == [
+        ("submitted", "2020-02-13"),
+        ("returned", "2020-02-28"),
+        ("submitted", "2025-02-19"),
+        ("returned", "2025-03-11"),
+    ]
+    assert record["results"]["date_submitted"] == "2020-02-13"
+    earlier = copy.deepcopy(record)
+    earlier["results"]["events"] = events[:2]
+    changes = diff_records(earlier, record)
+    assert [(c.field, c.significance, c.summary) for c in changes] == [
+        ("results.events", "major", "Results submitted to the register on 2025-02-19"),
+        (
+            "results.events",
+            "major",
+            "Results returned with comments by the register's quality control on 2025-03-11",
+        ),
+    ]
+
+
+def test_results_are_overdue_a_year_after_the_primary_completion() -> None:
+    (record,) = CTGOV.parse_file(RESULTS.read_bytes(), RESULTS.name)
+    ended = record | {"status": "completed"}
+    flags = {f.code: f.message for f in red_flags([ended], TODAY)}
+    assert record["primary_completion_date"] == "2016-02"
+    assert flags["results_missing"] == (
+        "No results 131 months after the primary completion (2016-02-29)"
     )
