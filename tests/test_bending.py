@@ -191,7 +191,9 @@ def samples() -> Iterator[Sample]:
     for path in sorted(DATA.glob("ictrp*/**/*.xml")):
         if "_ws_" not in path.name and "CONSTRUCTED" not in path.name:
             yield _xml_sample(path)
-    for path in sorted((DATA / "ctis").glob("*.json")):
+    for path in sorted((DATA / "ctis").glob("*.json")) + sorted(
+        (DATA / "ctis-versions").glob("*.json")
+    ):
         if not path.name.endswith(".expected.json"):
             yield _json_sample(path, "ctis")
     yield _xml_sample(DATA / "isrctn" / "isrctn_api_who_format_3trials.xml", "isrctn")
@@ -276,3 +278,71 @@ def _original(path: Path, at: Any) -> str:
         return str(el.text)
     line: str = path.read_bytes().decode("utf-8").split("\n")[at]
     return line.split(": ", 1)[1]
+
+
+# A register that changes a value's type (CTIS's ``ctStatus``, a label in 2024, a number in
+# 2026): a number where text was, text where a number was, a list where one value was, an
+# object, null.
+RETYPED: list[Callable[[Any], Any]] = [
+    lambda _v: 4,
+    lambda _v: 12.5,
+    lambda _v: True,
+    lambda v: str(v),
+    lambda v: [v],
+    lambda v: [v, v],
+    lambda v: {"value": v},
+    lambda _v: None,
+    lambda _v: [],
+    lambda _v: {},
+]
+JSON_SAMPLES = [s for s in SAMPLES if s.path.suffix == ".json"]
+
+
+def _typed_leaves(path: Path) -> list[tuple[Any, ...]]:
+    """Every value of a JSON payload but those naming the trial: strings, numbers, booleans."""
+    found: list[tuple[Any, ...]] = []
+
+    def walk(node: Any, at: tuple[Any, ...]) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, (*at, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*at, i))
+        elif not (isinstance(node, str) and IDENTITY.search(node)) and "derivedSection" not in at:
+            found.append(at)
+
+    walk(orjson.loads(path.read_bytes()), ())
+    return found
+
+
+def _retyped(path: Path, at: tuple[Any, ...], make: Callable[[Any], Any]) -> bytes:
+    doc = orjson.loads(path.read_bytes())
+    node = doc
+    for step in at[:-1]:
+        node = node[step]
+    node[at[-1]] = make(node[at[-1]])
+    return orjson.dumps(doc)
+
+
+@pytest.mark.parametrize("sample", JSON_SAMPLES, ids=lambda s: s.path.name)
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_a_value_of_another_type_bends_its_record_and_nothing_else(
+    sample: Sample, data: Any
+) -> None:
+    """Any one value given another JSON type never fails the file, keeps every record, and
+    changes no more than the few fields of its own record that it feeds."""
+    leaves = _typed_leaves(sample.path)
+    at = data.draw(st.sampled_from(leaves), label="value")
+    make = data.draw(st.sampled_from(RETYPED), label="type")
+    baseline = _parse(sample.source, sample.path.read_bytes(), sample.path.name)
+    bent = _parse(sample.source, _retyped(sample.path, at, make), sample.path.name)
+    assert [r["trial_id"] for r in bent] == [r["trial_id"] for r in baseline]
+    changed = [b for b, a in zip(baseline, bent, strict=True) if b != a]
+    assert len(changed) <= 1

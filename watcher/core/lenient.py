@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from watcher.core.model import Record
-from watcher.core.normalize import clean_line, iso_date
+from watcher.core.normalize import as_text, clean_line, iso_date
 
 WARNINGS = "_warnings"
 # Several values in one cell: ICTRP joins them with ";" (two ethics committees' dates).
@@ -56,8 +56,17 @@ class Notes:
     def dates(self, name: str, text: Any, *, dayfirst: bool = True) -> list[str]:
         """Every date of a value that may hold several (``01/03/2021;06/05/2021``), each ISO,
         or kept as its text with a warning."""
-        if text is None or not isinstance(text, str):
-            value = iso_date(text, dayfirst=dayfirst) if text is not None else None
+        if text is None or isinstance(text, bool) or text == [] or text == {}:
+            return []
+        if isinstance(text, list | tuple | dict):
+            text = as_text(text) or ""  # several values where one was: read each
+        elif not isinstance(text, str):
+            try:
+                value = iso_date(text, dayfirst=dayfirst)
+            except (ValueError, TypeError):
+                # A number where a date was: its text, with a warning.
+                value = as_text(text)
+                self.warn(name, f"not a date ({text!r}): kept as text")
             return [value] if value else []
         out = []
         for part in _SEVERAL.split(text):

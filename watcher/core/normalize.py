@@ -48,17 +48,37 @@ def _decode(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def clean_line(text: str | None) -> str | None:
+def as_text(value: Any) -> str | None:
+    """A register's value as text, whatever JSON type it came as: a register that starts
+    sending a number, a list or an object where it sent text (CTIS's ``ctStatus`` became a
+    number in 2026) is read, never a crash: items joined with "; ", an object's values too."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        parts = [t for t in (as_text(v) for v in value) if t and t.strip()]
+        return "; ".join(parts) or None
+    return str(value)
+
+
+def clean_line(text: Any) -> str | None:
     """One-line text: entities decoded, every whitespace run collapsed to one space."""
+    text = as_text(text)
     if text is None:
         return None
     value = _ANY_SPACE.sub(" ", _decode(text)).strip()
     return value or None
 
 
-def clean_block(text: str | None) -> str | None:
+def clean_block(text: Any) -> str | None:
     """Multi-line text: line breaks kept as ``\\n``, indentation kept, trailing blanks and
     runs of blank lines folded, so that reflowed whitespace is no change."""
+    text = as_text(text)
     if text is None:
         return None
     lines = []
@@ -72,8 +92,9 @@ def clean_block(text: str | None) -> str | None:
     return value if value.strip() else None
 
 
-def unescape_markdown(text: str | None) -> str | None:
+def unescape_markdown(text: Any) -> str | None:
     r"""CT.gov escapes markdown punctuation in free text (``\>=``, ``\[``); drop the escapes."""
+    text = as_text(text)
     if text is None:
         return None
     return _MD_ESCAPE.sub(r"\1", text)

@@ -13,6 +13,7 @@ from typing import Any
 from watcher.core.lenient import Notes
 from watcher.core.model import Record, empty_record
 from watcher.core.normalize import (
+    as_text,
     clean_block,
     clean_line,
     finish_record,
@@ -61,17 +62,19 @@ def _text(value: Any) -> str | None:
     return clean_line(unescape_markdown(value)) if isinstance(value, str) else None
 
 
-def _words(enum: str | None) -> str | None:
+def _words(enum: Any) -> str | None:
     """``DIETARY_SUPPLEMENT`` as ``Dietary Supplement``."""
-    return enum.replace("_", " ").title() if enum else None
+    text = as_text(enum)
+    return text.replace("_", " ").title() if text else None
 
 
 def _camel_words(key: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r" \1", key).lower().capitalize()
 
 
-def split_criteria(text: str | None) -> tuple[str | None, str | None]:
+def split_criteria(text: Any) -> tuple[str | None, str | None]:
     """CT.gov's one eligibility text as (inclusion, exclusion), split at its headings."""
+    text = as_text(text)
     if not text:
         return None, None
     # Markup (the site's history pages keep the text as HTML) first: its headings are lines.

@@ -16,7 +16,7 @@ from typing import Any
 
 from watcher.core.lenient import Notes
 from watcher.core.model import Record, empty_record
-from watcher.core.normalize import clean_block, clean_line, finish_record, unique
+from watcher.core.normalize import as_text, clean_block, clean_line, finish_record, unique
 from watcher.core.record import fill
 from watcher.errors import NormalizeError
 
@@ -94,9 +94,17 @@ def _list(data: Any, *path: str) -> list[Any]:
     return [x for x in found if isinstance(x, dict)] if isinstance(found, list) else []
 
 
+def _order(item: dict[str, Any]) -> float:
+    """An item's place by its ``number`` (one that is not a number goes last)."""
+    number = item.get("number")
+    if isinstance(number, int | float) and not isinstance(number, bool):
+        return float(number)
+    return float("inf")
+
+
 def _numbered(items: list[dict[str, Any]], key: str) -> list[str]:
     """Items in their ``number`` order, their text only."""
-    ordered = sorted(items, key=lambda i: i.get("number") or 0)
+    ordered = sorted(items, key=_order)
     return unique(clean_block(i.get(key)) for i in ordered)
 
 
@@ -248,7 +256,11 @@ def _retrieve(data: dict[str, Any], trial_id: str, notes: Notes) -> Record:
             [
                 _get(secondary, "whoUniversalTrialNumber", "number"),
                 *(
-                    " ".join(p for p in (r.get("otherRegistryName"), r.get("number")) if p)
+                    " ".join(
+                        t
+                        for t in (as_text(r.get("otherRegistryName")), as_text(r.get("number")))
+                        if t
+                    )
                     for r in _list(secondary, "additionalRegistries")
                 ),
                 eudract.get("eudraCtCode") or eudract.get("eudraCtNumber"),
@@ -319,7 +331,7 @@ def _product(product: dict[str, Any]) -> str | None:
 
 
 def _criteria(eligibility: dict[str, Any], key: str) -> str | None:
-    items = sorted(_list(eligibility, key), key=lambda i: i.get("number") or 0)
+    items = sorted(_list(eligibility, key), key=_order)
     lines = [f"{i.get('number')}. {clean_line(i.get(key))}" for i in items if i.get(key)]
     return clean_block("\n".join(lines)) if lines else None
 
