@@ -137,6 +137,24 @@ def test_a_bare_eudract_number_watches_every_member_state(
         ("target_sample_size_member_state", 5, 3),
     ]
 
+    # The whole-trial ID the user typed: its row stands for its member states, a review of
+    # it reviews them, and a command that needs one record names them.
+    whole = _json(run_watcher(["list", "--json"], config))
+    assert [w["members"] for w in whole if w["trial_id"] == "EUCTR2022-002568-62"] == [
+        ["EUCTR2022-002568-62-ES", "EUCTR2022-002568-62-SE"]
+    ]
+    listed = run_watcher(["list"], config).stdout
+    assert "2 member states" in listed
+    reviewed = run_watcher(["review", "EUCTR2022-002568-62", "--by", "Ana"], config)
+    assert reviewed.returncode == 0, reviewed.stderr
+    history = _json(run_watcher(["history", "EUCTR2022-002568-62-ES", "--json"], config))
+    assert history[-1]["reviewed_by"] == "Ana"
+    shown = run_watcher(["show", "EUCTR2022-002568-62"], config)
+    assert shown.returncode == 2
+    assert "its 2 member state(s) have, EUCTR2022-002568-62-ES, EUCTR2022-002568-62-SE" in (
+        shown.stderr
+    )
+
 
 def test_import_of_an_ictrp_export_routes_each_register(tmp_path: Path) -> None:
     config = write_config(

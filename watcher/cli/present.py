@@ -90,13 +90,17 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [fmt.format(*header).rstrip(), *(fmt.format(*r).rstrip() for r in rows)]
 
 
-def watch_table(watches: Sequence[Watch], intervals: Mapping[str, str]) -> list[str]:
+def watch_table(
+    watches: Sequence[Watch], intervals: Mapping[str, str], members: Mapping[str, list[str]]
+) -> list[str]:
+    """One row a watch; a whole EUCTR trial says how many member states it stands for
+    (their records, and versions, are in their own rows)."""
     rows = [
         [
             w.trial_id,
             w.source,
-            w.status,
-            str(w.versions),
+            f"{len(members[w.trial_id])} member states" if w.trial_id in members else w.status,
+            "" if w.trial_id in members else str(w.versions),
             str(w.unreviewed) if w.unreviewed else "",
             intervals.get(w.trial_id, ""),
             when(w.last_changed_at),

@@ -124,8 +124,10 @@ def remove(app: App, ids: tuple[str, ...]) -> None:
         click.echo(f"Stopped watching {tid} (history kept).")
 
 
-def _watch_json(w: Watch, interval: str, linked: list[str]) -> dict[str, Any]:
+def _watch_json(w: Watch, interval: str, linked: list[str], members: list[str]) -> dict[str, Any]:
     return {
+        # A whole EUCTR trial: its member-state records, listed in their own rows.
+        "members": members,
         "trial_id": w.trial_id,
         "source": w.source,
         "label": w.label,
@@ -159,10 +161,18 @@ def list_(app: App, as_json: bool, tag: str | None) -> None:
     intervals = {w.trial_id: format_duration(schedule.interval_of(w)) for w in watches}
     if as_json:
         linked = app.service.linked_ids(watches)
-        echo_json([_watch_json(w, intervals[w.trial_id], linked[w.trial_id]) for w in watches])
+        members = app.service.whole_trials(watches)
+        echo_json(
+            [
+                _watch_json(
+                    w, intervals[w.trial_id], linked[w.trial_id], members.get(w.trial_id, [])
+                )
+                for w in watches
+            ]
+        )
         return
     if not watches:
         click.echo("No trials watched. Start with: watcher add NCT04267848")
         return
-    for line in watch_table(watches, intervals):
+    for line in watch_table(watches, intervals, app.service.whole_trials(watches)):
         click.echo(line)

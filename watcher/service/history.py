@@ -13,10 +13,10 @@ from watcher.service.messages import Messaging
 
 class Reading(Messaging):
     def version(self, trial: str, number: int | None = None) -> Version:
-        return self._store.version(parse_trial_id(trial).value, number)
+        return self._store.version(self._one_record(trial), number)
 
     def history(self, trial: str) -> list[Version]:
-        return self._store.history(parse_trial_id(trial).value)
+        return self._store.history(self._one_record(trial))
 
     def diff(self, trial: str, from_: int | None = None, to: int | None = None) -> DiffResult:
         """Field changes between two versions (default: the last two), and red flags, where
@@ -25,7 +25,7 @@ class Reading(Messaging):
         from watcher.core.flags import red_flags
         from watcher.registrations import flags_for
 
-        trial_id = parse_trial_id(trial).value
+        trial_id = self._one_record(trial)
         new = self._store.version(trial_id, to)
         old = self._store.version(trial_id, from_ if from_ is not None else max(new.version - 1, 1))
         rules = self.settings.diff
@@ -43,15 +43,19 @@ class Reading(Messaging):
         )
 
     def review(self, ids: Sequence[str], by: str, note: str | None = None) -> int:
-        """Mark every change of these trials found so far reviewed (by, now, note); how many."""
+        """Mark every change of these trials found so far reviewed (by, now, note); how many.
+        A whole EUCTR trial's ID reviews its member states."""
         trial_ids = [parse_trial_id(text).value for text in ids]
-        return self._store.review(trial_ids, by, self.clock(), note)
+        for tid in trial_ids:
+            self._store.watch(tid)  # an unknown ID is an error before anything is marked
+        expanded = [m for tid in trial_ids for m in (self.members(tid) or [tid])]
+        return self._store.review(list(dict.fromkeys(expanded)), by, self.clock(), note)
 
     def export(self, trial: str, fmt: str = "csv") -> str:
         """A trial's whole change log for filing: CSV, or a printable HTML page."""
         from watcher.report.export import change_rows, to_csv, to_html
 
-        watch = self.watch(trial)
+        watch = self.watch(self._one_record(trial))
         rows = change_rows(self._store.history(watch.trial_id), self.settings.diff)
         if fmt == "csv":
             return to_csv(rows)

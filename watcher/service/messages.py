@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from watcher.clock import midnight
-from watcher.core.ids import parse_trial_id
 from watcher.core.model import CheckOutcome, Watch
 from watcher.errors import ConfigError, WatcherError
 from watcher.service.watches import Watching
@@ -113,7 +112,7 @@ class Messaging(Watching):
         if trial is not None:
             from watcher.report.context import history_context
 
-            trial_id = parse_trial_id(trial).value
+            trial_id = self._one_record(trial)
             watch, versions = self._store.watch(trial_id), self._store.history(trial_id)
             return history_context(watch, versions, self.settings, now, self.url_for)
         start = midnight(since) if since else now - timedelta(days=7)

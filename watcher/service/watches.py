@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from watcher.core.ids import TrialId, parse_trial_id
 from watcher.core.model import CheckOutcome, Watch
+from watcher.errors import UnknownTrial
 from watcher.results import Added
 from watcher.service.base import Progress, ServiceBase
 from watcher.sources import source_for
@@ -66,6 +67,45 @@ class Watching(ServiceBase):
         trial_ids = [parse_trial_id(text).value for text in ids]
         self._store.remove(trial_ids, self.clock())
         return trial_ids
+
+    def members(self, trial_id: str) -> list[str]:
+        """The member-state records watched for a whole EUCTR trial (``EUCTR2021-002179-21``),
+        in order; none for any other ID."""
+        from watcher.core.links import family
+
+        if family(trial_id) != trial_id or not trial_id.startswith("EUCTR"):
+            return []
+        return sorted(
+            w.trial_id
+            for w in self._store.watches(include_removed=True)
+            if w.trial_id != trial_id and family(w.trial_id) == trial_id
+        )
+
+    def _one_record(self, trial: str) -> str:
+        """The ID of a trial that has records of its own; a whole EUCTR trial has none (its
+        member states have), and is refused naming them."""
+        trial_id = parse_trial_id(trial).value
+        members = self.members(trial_id)
+        if members:
+            raise UnknownTrial(
+                trial_id,
+                f"a whole EUCTR trial has no record of its own: its {len(members)} member "
+                f"state(s) have, {', '.join(members)}; name one of them",
+            )
+        return trial_id
+
+    def whole_trials(self, watches: Sequence[Watch]) -> dict[str, list[str]]:
+        """Of these watches, the whole EUCTR trials and the member-state records watched for
+        each (one pass over the list)."""
+        from watcher.core.links import family
+
+        ids = {w.trial_id for w in watches}
+        out: dict[str, list[str]] = {}
+        for w in watches:
+            whole = family(w.trial_id)
+            if whole != w.trial_id and whole in ids:
+                out.setdefault(whole, []).append(w.trial_id)
+        return {k: sorted(v) for k, v in out.items()}
 
     def watch(self, trial: str) -> Watch:
         """One watched (or once watched) trial; ``UnknownTrial`` when it never was."""
