@@ -30,6 +30,7 @@ from watcher.core.model import (
 )
 from watcher.core.timeline import Point, svg
 from watcher.pages import page_url
+from watcher.report.grouping import one_card_per_trial
 from watcher.report.views import (
     ChangeView,
     DisagreementView,
@@ -163,8 +164,9 @@ def _context(
     trials: list[TrialView],
     **more: object,
 ) -> ReportContext:
-    """The one place a context is put together: its trials ranked, their counts and results."""
-    ordered = _order(trials)
+    """The one place a context is put together: one card per trial (the member states of one
+    EUCTR trial together), ranked, their counts and results."""
+    ordered = _order(one_card_per_trial(trials))
     return ReportContext(
         kind=kind,
         title=title,
