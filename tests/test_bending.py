@@ -52,26 +52,25 @@ class Sample:
     write: Callable[[Any, str], bytes]
 
 
-def _json_sample(path: Path, source: str = "ctgov") -> Sample:
-    doc = orjson.loads(path.read_bytes())
-    leaves: list[tuple[Any, ...]] = []
+def _json_leaves(path: Path) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Where each value of a JSON payload is, and the value, but those naming the trial and
+    those never read (CT.gov's ``derivedSection``: nothing to bend)."""
 
-    def walk(node: Any, at: tuple[Any, ...]) -> None:
+    def walk(node: Any, at: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
         if isinstance(node, dict):
             for k, v in node.items():
-                walk(v, (*at, k))
+                yield from walk(v, (*at, k))
         elif isinstance(node, list):
             for i, v in enumerate(node):
-                walk(v, (*at, i))
-        elif (
-            isinstance(node, str)
-            and node.strip()
-            and not IDENTITY.search(node)
-            and "derivedSection" not in at  # never read: nothing to bend
-        ):
-            leaves.append(at)
+                yield from walk(v, (*at, i))
+        elif not (isinstance(node, str) and IDENTITY.search(node)) and "derivedSection" not in at:
+            yield at, node
 
-    walk(doc, ())
+    yield from walk(orjson.loads(path.read_bytes()), ())
+
+
+def _json_sample(path: Path, source: str = "ctgov") -> Sample:
+    leaves = [at for at, v in _json_leaves(path) if isinstance(v, str) and v.strip()]
 
     def write(at: tuple[Any, ...], value: str) -> bytes:
         copy = orjson.loads(path.read_bytes())
@@ -300,20 +299,7 @@ JSON_SAMPLES = [s for s in SAMPLES if s.path.suffix == ".json"]
 
 def _typed_leaves(path: Path) -> list[tuple[Any, ...]]:
     """Every value of a JSON payload but those naming the trial: strings, numbers, booleans."""
-    found: list[tuple[Any, ...]] = []
-
-    def walk(node: Any, at: tuple[Any, ...]) -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, (*at, k))
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, (*at, i))
-        elif not (isinstance(node, str) and IDENTITY.search(node)) and "derivedSection" not in at:
-            found.append(at)
-
-    walk(orjson.loads(path.read_bytes()), ())
-    return found
+    return [at for at, _v in _json_leaves(path)]
 
 
 def _retyped(path: Path, at: tuple[Any, ...], make: Callable[[Any], Any]) -> bytes:
