@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from watcher.core.lenient import take_warnings
 from watcher.sources import get
 
 DATA = Path(__file__).parent / "data"
+# Cases per payload: 20 in the edit loop, 50 in CI ($WATCHER_TEST_EXAMPLES, set by .ci/run).
+EXAMPLES = int(os.environ.get("WATCHER_TEST_EXAMPLES", "20"))
 ODD: list[Callable[[str], str]] = [
     lambda v: f"{v};{v}",
     lambda v: f"{v};Other value",
@@ -230,7 +233,7 @@ def _parse(source: str, data: bytes, name: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: s.path.name)
 @settings(
-    max_examples=50,
+    max_examples=EXAMPLES,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
@@ -313,7 +316,7 @@ def _retyped(path: Path, at: tuple[Any, ...], make: Callable[[Any], Any]) -> byt
 
 @pytest.mark.parametrize("sample", JSON_SAMPLES, ids=lambda s: s.path.name)
 @settings(
-    max_examples=25,
+    max_examples=max(EXAMPLES // 2, 10),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
