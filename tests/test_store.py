@@ -114,6 +114,29 @@ def test_the_raw_payload_is_kept_compressed(repo: SqlStore) -> None:
 REAL = Path(__file__).parent / "data" / "ctgov" / "ctgov_v2_study_NCT04267848_full_raw.json"
 
 
+def test_a_payload_too_short_to_be_a_dictionary_is_stored_on_its_own(repo: SqlStore) -> None:
+    """An answer of a few bytes (``{}``) cannot serve as the zstd dictionary of the next
+    version's payload: the next version is stored whole, and every check after it works."""
+    _add(repo, "NCT01234567")
+    for n, payload in enumerate([b"{}", b'{"x": 1}', b'{"x": 2}']):
+        record = empty_record("NCT01234567", "ctgov", "ctgov") | {"acronym": f"A{n}"}
+        repo.add_version(
+            "NCT01234567",
+            at=T0 + timedelta(days=n),
+            fetched=_fetched(payload),
+            record=record,
+            content_hash=content_hash(record),
+            previous=n,
+            changes=1,
+        )
+    assert [repo.raw_payload("NCT01234567", n)[0] for n in (1, 2, 3)] == [
+        b"{}",
+        b'{"x": 1}',
+        b'{"x": 2}',
+    ]
+    assert repo.version("NCT01234567").record["acronym"] == "A2"
+
+
 def test_a_version_is_stored_against_the_one_before_and_reads_back_exactly(
     repo: SqlStore,
 ) -> None:

@@ -29,9 +29,15 @@ def is_keyframe(version: int) -> bool:
     return version % KEYFRAME_EVERY == 1
 
 
-def codec_for(version: int, previous: bytes | None) -> str:
-    """How version ``version`` is stored, given the bytes of the version before (if any)."""
-    if previous is None or len(previous) < _MIN_DICTIONARY or is_keyframe(version):
+def codec_for(version: int, previous: tuple[bytes, bytes] | None) -> str:
+    """How version ``version`` is stored, given the version before (its record and raw
+    payload, packed against theirs with the one codec), if any: on its own when either is too
+    short to serve as a dictionary (an empty answer of a few bytes)."""
+    if (
+        previous is None
+        or any(len(blob) < _MIN_DICTIONARY for blob in previous)
+        or is_keyframe(version)
+    ):
         return FULL
     return DELTA
 

@@ -195,7 +195,7 @@ class VersionsMixin(StoreBase):
                 # A keyframe is compressed on its own: no need to unpack the version before.
                 wanted = previous and not codec.is_keyframe(number)
                 before = self._snapshot(session, row, previous)[1:] if wanted else None
-                how = codec.codec_for(number, before[0] if before else None)
+                how = codec.codec_for(number, before)
                 session.add(
                     SnapshotRow(
                         watch_id=row.id,
@@ -263,7 +263,7 @@ class VersionsMixin(StoreBase):
             before: tuple[bytes, bytes] | None = None
             for number, reread in enumerate(kept, 1):
                 packed = orjson.dumps(reread.record)
-                how = codec.codec_for(number, before[0] if before else None)
+                how = codec.codec_for(number, before)
                 session.add(
                     SnapshotRow(
                         watch_id=row.id,
