@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 NONE = "(none)"
 
@@ -78,3 +79,12 @@ def plain(name: str, value: Any) -> Any:
 def when(value: datetime | None) -> str:
     """A stored time (UTC) to the minute, or ``never``."""
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+
+
+def web_link(url: Any) -> str | None:
+    """A register's URL fit to be a link: http or https to a host, else None (a record whose
+    URL field reads ``javascript:…`` or ``data:…`` is shown, never made clickable)."""
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from watcher import __version__
 from watcher.core.diff import diff_records, summarize
-from watcher.core.display import plain
+from watcher.core.display import plain, web_link
 from watcher.core.flags import red_flags
 from watcher.core.links import linked_ids
 from watcher.core.model import (
@@ -123,7 +123,7 @@ def _trial(
     return TrialView(
         trial_id=watch.trial_id,
         label=_name(watch),
-        url=url,
+        url=web_link(url),
         registry=watch.registry,
         tags=watch.tags,
         version_from=v_from,
@@ -273,7 +273,7 @@ def period_context(
         if not changes:
             continue  # only a first version: nothing to compare it with yet
         flags = [f.message for f in red_flags([v.record for v in versions], today, settings.flags)]
-        url = versions[-1].record.get("url") or url_for(watch)
+        url = web_link(versions[-1].record.get("url")) or url_for(watch)
         came = sorted(set(linked_ids(versions[-1].record)) - set(linked_ids(versions[0].record)))
         first, last = versions[0].version, versions[-1].version
         found = versions[-1].fetched_at
