@@ -210,10 +210,42 @@ def test_an_outcome_reworded_is_one_change_with_its_words() -> None:
     _, changes = _changed(edit)
     [c] = changes
     assert (c.field, c.kind, c.significance) == ("secondary_outcomes", "reworded", "minor")
-    assert c.summary == "Secondary outcome 1 reworded: Overall survival (OS) at 5 years"
+    assert c.summary == "Secondary outcome 1: measure changed: Overall survival (OS) at 5 years"
+    assert c.aspects == ("measure",)
     assert [(p["op"], p["text"]) for p in c.detail if p["op"] != "equal"] == [
         ("insert", "at 5 years")
     ]
+
+
+def test_a_primary_outcome_written_otherwise_is_a_minor_rewording() -> None:
+    """Case, punctuation and spacing (a title cased at results entry) leave the outcome the
+    same: a minor "rewording of the same outcome", with its word diff, never major."""
+
+    def edit(ps: dict[str, Any]) -> None:
+        first = _outcomes(ps)["primaryOutcomes"][0]
+        first["measure"] = first["measure"].title().replace(" ", "  ")
+
+    _, changes = _changed(edit)
+    [c] = changes
+    assert (c.field, c.kind, c.significance, c.aspects) == (
+        "primary_outcomes",
+        "reworded",
+        "minor",
+        ("wording",),
+    )
+    assert c.summary == "Primary outcome 1: rewording of the same outcome"
+    assert c.to_json()["aspects"] == ["wording"]
+
+
+def test_a_primary_outcome_time_frame_changed_is_said_in_words() -> None:
+    def edit(ps: dict[str, Any]) -> None:
+        _outcomes(ps)["primaryOutcomes"][0]["timeFrame"] = "24 months"
+
+    _, changes = _changed(edit)
+    [c] = changes
+    old_frame = STUDY["protocolSection"]["outcomesModule"]["primaryOutcomes"][0]["timeFrame"]
+    assert (c.significance, c.aspects) == ("major", ("time_frame",))
+    assert c.summary == f"Primary outcome 1: time frame changed ({old_frame} → 24 months)"
 
 
 def test_a_primary_outcome_reworded_is_major() -> None:

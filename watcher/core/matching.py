@@ -15,6 +15,7 @@ from typing import Any
 from watcher.core.display import shown
 from watcher.core.fields import FIELDS, FieldInfo
 from watcher.core.model import FieldChange, Record
+from watcher.core.outcomes import WORDING, aspects, said
 from watcher.core.textdiff import similarity, word_diff
 
 OUTCOME_FIELDS = ("primary_outcomes", "secondary_outcomes")
@@ -83,22 +84,28 @@ def _first_line(text: str) -> str:
 
 
 def _reworded(key: str, info: FieldInfo, o: _Item, n: _Item) -> FieldChange:
-    pieces = word_diff(o.text, n.text)
+    pieces = tuple(p.to_json() for p in word_diff(o.text, n.text))
+    if key not in OUTCOME_FIELDS:
+        summary = f"{info.item} {n.index} reworded: {_first_line(n.text)}"
+        return FieldChange(
+            key, info.label, o.text, n.text, info.significance, "reworded", summary, pieces
+        )
+    # An outcome: what changed, as meta-research raters say it; the same outcome written
+    # otherwise is a rewording, never a major change (watcher/core/outcomes.py).
+    found = aspects(o.text, n.text)
+    summary = said(info.item, n.index, found, o.text, n.text)
+    if "measure" in found:
+        summary += f": {_first_line(n.text)}"
+    significance = "minor" if found == (WORDING,) else info.significance
     return FieldChange(
-        key,
-        info.label,
-        o.text,
-        n.text,
-        info.significance,
-        "reworded",
-        f"{info.item} {n.index} reworded: {_first_line(n.text)}",
-        tuple(p.to_json() for p in pieces),
+        key, info.label, o.text, n.text, significance, "reworded", summary, pieces, found
     )
 
 
 def _leftovers(
     key: str, info: FieldInfo, gone: list[_Item], came: list[_Item]
 ) -> list[FieldChange]:
+    outcome = key in OUTCOME_FIELDS
     out = [
         FieldChange(
             key,
@@ -108,6 +115,7 @@ def _leftovers(
             info.significance,
             "removed",
             f"{info.item} removed: {_first_line(o.text)}",
+            aspects=("omitted",) if outcome else (),
         )
         for o in gone
     ]
@@ -120,6 +128,7 @@ def _leftovers(
             info.significance,
             "added",
             f"{info.item} {n.index} added: {_first_line(n.text)}",
+            aspects=("new",) if outcome else (),
         )
         for n in came
     ]
@@ -168,6 +177,7 @@ def outcome_changes(old: Record, new: Record, threshold: float) -> list[FieldCha
                     f"{FIELDS[o.field].item} {o.index} moved to the {where} outcomes"
                     f"{' and reworded' if pieces else ''}: {_first_line(n.text)}",
                     tuple(p.to_json() for p in pieces),
+                    ("moved",),
                 )
             )
         elif o.words != n.words:

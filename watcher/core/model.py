@@ -209,6 +209,8 @@ class FieldChange:
     kind: ChangeKind = "changed"
     summary: str = ""
     detail: tuple[dict[str, str], ...] = ()
+    # For an outcome: what changed in meta-research raters' terms (``core.outcomes``).
+    aspects: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -222,6 +224,8 @@ class FieldChange:
         }
         if self.detail:
             out["detail"] = list(self.detail)
+        if self.aspects:
+            out["aspects"] = list(self.aspects)
         return out
 
 

@@ -1,0 +1,41 @@
+"""What changed in an outcome, in meta-research raters' terms (watcher.core.outcomes)."""
+
+from __future__ import annotations
+
+from watcher.core.outcomes import aspects, parts, said
+
+CTGOV = "Overall survival\nTime frame: 12 months\nDescription: From randomization to death."
+
+
+def test_the_parts_of_an_outcome_in_each_register_form() -> None:
+    assert parts(CTGOV).time_frame == "12 months"
+    assert parts(CTGOV).measure == "Overall survival"
+    assert parts(CTGOV).description == "From randomization to death."
+    ictrp = parts("Overall survival [Time Frame: 12 months]")
+    assert (ictrp.measure, ictrp.time_frame) == ("Overall survival", "12 months")
+    plain = parts("Overall survival at one year")
+    assert (plain.measure, plain.time_frame, plain.description) == (
+        "Overall survival at one year",
+        "",
+        "",
+    )
+
+
+def test_case_punctuation_and_spacing_are_wording() -> None:
+    assert aspects(CTGOV, CTGOV.replace("Overall survival", "Overall  Survival.")) == ("wording",)
+    assert said("Primary outcome", 1, ("wording",), "", "") == (
+        "Primary outcome 1: rewording of the same outcome"
+    )
+
+
+def test_each_part_that_changed_is_named() -> None:
+    assert aspects(CTGOV, CTGOV.replace("12 months", "24 months")) == ("time_frame",)
+    assert aspects(CTGOV, CTGOV.replace("Overall survival", "Progression-free survival")) == (
+        "measure",
+    )
+    bare = "Overall survival\nTime frame: 12 months"
+    assert aspects(bare, CTGOV) == ("detail_added",)
+    assert aspects(CTGOV, bare) == ("detail_omitted",)
+    assert said(
+        "Primary outcome", 2, ("time_frame",), CTGOV, CTGOV.replace("12 months", "24 months")
+    ) == ("Primary outcome 2: time frame changed (12 months → 24 months)")
