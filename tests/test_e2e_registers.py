@@ -149,11 +149,29 @@ def test_a_bare_eudract_number_watches_every_member_state(
     assert reviewed.returncode == 0, reviewed.stderr
     history = _json(run_watcher(["history", "EUCTR2022-002568-62-ES", "--json"], config))
     assert history[-1]["reviewed_by"] == "Ana"
-    shown = run_watcher(["show", "EUCTR2022-002568-62"], config)
-    assert shown.returncode == 2
-    assert "its 2 member state(s) have, EUCTR2022-002568-62-ES, EUCTR2022-002568-62-SE" in (
-        shown.stderr
-    )
+    shown = _json(run_watcher(["show", "EUCTR2022-002568-62", "--json"], config))
+    assert shown["trial_id"] == "EUCTR2022-002568-62"
+    assert [r["trial_id"] for r in shown["members"]] == [
+        "EUCTR2022-002568-62-ES",
+        "EUCTR2022-002568-62-SE",
+    ]
+    history = _json(run_watcher(["history", "EUCTR2022-002568-62", "--json"], config))
+    assert [(h["trial_id"], h["version"]) for h in history] == [
+        ("EUCTR2022-002568-62-ES", 1),
+        ("EUCTR2022-002568-62-ES", 2),
+        ("EUCTR2022-002568-62-SE", 1),
+    ]
+    whole_diff = _json(run_watcher(["diff", "EUCTR2022-002568-62", "--json"], config))
+    assert [d["trial_id"] for d in whole_diff["members"]] == [
+        "EUCTR2022-002568-62-ES",
+        "EUCTR2022-002568-62-SE",
+    ]
+    assert whole_diff["members"][0]["changes"] == diff["changes"]
+    text = run_watcher(["diff", "EUCTR2022-002568-62"], config).stdout
+    assert "EUCTR2022-002568-62-SE: only one version stored so far." in text
+    exported = run_watcher(["export", "EUCTR2022-002568-62"], config)
+    assert exported.returncode == 2
+    assert "EUCTR2022-002568-62-ES, EUCTR2022-002568-62-SE" in exported.stderr
 
 
 def test_import_of_an_ictrp_export_routes_each_register(tmp_path: Path) -> None:

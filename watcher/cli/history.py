@@ -15,15 +15,48 @@ from watcher.core.ids import parse_trial_id
 @json_option
 @pass_app
 def show(app: App, trial: str, number: int | None, as_json: bool) -> None:
-    """A stored normalized record."""
+    """A stored normalized record (a whole EUCTR trial: each of its member states')."""
+    members = _members(app, trial, number)
+    if as_json:
+        shown = [_record_json(app, tid, number) for tid in members or [trial]]
+        echo_json({"trial_id": _whole(trial), "members": shown} if members else shown[0])
+        return
+    for i, tid in enumerate(members or [trial]):
+        if i:
+            click.echo("")
+        _show_one(app, tid, number)
+
+
+def _whole(trial: str) -> str:
+    return parse_trial_id(trial).value
+
+
+def _members(app: App, trial: str, number: int | None = None) -> list[str]:
+    """The member-state records of a whole EUCTR trial (none for any other ID); a version
+    number belongs to one record, so it asks for one of them."""
+    members = app.service.members(_whole(trial))
+    if members and number is not None:
+        raise click.UsageError(
+            f"{_whole(trial)} is a whole trial: a version number belongs to one of its member "
+            f"states ({', '.join(members)})"
+        )
+    return members
+
+
+def _record_json(app: App, trial: str, number: int | None) -> dict[str, object]:
+    from watcher.core.links import linked_ids
+
+    version = app.service.version(trial, number)
+    linked = app.service.linked(version.trial_id, linked_ids(version.record))
+    return {**version.record, "linked": [link.to_json() for link in linked]}
+
+
+def _show_one(app: App, trial: str, number: int | None) -> None:
     from watcher.cli.present import record_lines
     from watcher.core.links import linked_ids
 
     version = app.service.version(trial, number)
     linked = app.service.linked(version.trial_id, linked_ids(version.record))
-    if as_json:
-        echo_json({**version.record, "linked": [link.to_json() for link in linked]})
-        return
     click.echo(
         f"{version.trial_id}, version {version.version}, fetched "
         f"{version.fetched_at:%Y-%m-%d %H:%M} UTC from {version.source}"
@@ -44,14 +77,15 @@ def show(app: App, trial: str, number: int | None, as_json: bool) -> None:
 @json_option
 @pass_app
 def history(app: App, trial: str, as_json: bool) -> None:
-    """The versions of a trial, oldest first."""
+    """The versions of a trial, oldest first (a whole EUCTR trial: its member states')."""
     from watcher.cli.present import history_table
 
-    versions = app.service.history(trial)
+    members = _members(app, trial)
     if as_json:
         echo_json(
             [
                 {
+                    **({"trial_id": tid} if members else {}),
                     "version": v.version,
                     "fetched_at": iso(v.fetched_at),
                     "content_hash": v.content_hash,
@@ -61,15 +95,20 @@ def history(app: App, trial: str, as_json: bool) -> None:
                     "reviewed_at": iso(v.reviewed_at),
                     "review_note": v.review_note,
                 }
-                for v in versions
+                for tid in members or [trial]
+                for v in app.service.history(tid)
             ]
         )
         return
-    if not versions:
-        click.echo(f"{parse_trial_id(trial).value}: no version stored yet.")
-        return
-    for line in history_table(versions):
-        click.echo(line)
+    for i, tid in enumerate(members or [trial]):
+        versions = app.service.history(tid)
+        if members:
+            click.echo(f"{tid}:" if not i else f"\n{tid}:")
+        if not versions:
+            click.echo(f"{parse_trial_id(tid).value}: no version stored yet.")
+            continue
+        for line in history_table(versions):
+            click.echo(line)
 
 
 @cli.command()
@@ -79,29 +118,51 @@ def history(app: App, trial: str, as_json: bool) -> None:
 @json_option
 @pass_app
 def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool) -> None:
-    """Field changes between two versions (default: the last two), and red flags.
+    """Field changes between two versions (default: the last two), and red flags (a whole
+    EUCTR trial: each of its member states' last change).
 
     --from 1 compares with the first version seen: changes made and reverted between two
     checks cancel out, and what a trial changed since we started watching stands out."""
+    members = app.service.members(_whole(trial))
+    if members and (from_ is not None or to is not None):
+        raise click.UsageError(
+            f"{_whole(trial)} is a whole trial: versions belong to one of its member states "
+            f"({', '.join(members)})"
+        )
+    if as_json and members:
+        echo_json({"trial_id": _whole(trial), "members": [_diff_json(app, m) for m in members]})
+        return
+    if as_json:
+        echo_json(_diff_json(app, trial, from_, to))
+        return
+    for i, tid in enumerate(members or [trial]):
+        if i:
+            click.echo("")
+        _diff_one(app, tid, from_, to)
+
+
+def _diff_json(
+    app: App, trial: str, from_: int | None = None, to: int | None = None
+) -> dict[str, object]:
+    d = app.service.diff(trial, from_, to)
+    return {
+        "trial_id": d.new.trial_id,
+        "from": d.old.version,
+        "to": d.new.version,
+        "changes": [c.to_json() for c in d.changes],
+        "flags": [f.to_json() for f in d.flags],
+        "since_start": [c.to_json() for c in d.since_start],
+        "reviewed_by": d.new.reviewed_by,
+        "reviewed_at": iso(d.new.reviewed_at),
+        "review_note": d.new.review_note,
+    }
+
+
+def _diff_one(app: App, trial: str, from_: int | None, to: int | None) -> None:
     from watcher.cli.present import LEGEND, change_lines, diff_lines, flag_lines
 
     d = app.service.diff(trial, from_, to)
     trial_id = d.new.trial_id
-    if as_json:
-        echo_json(
-            {
-                "trial_id": trial_id,
-                "from": d.old.version,
-                "to": d.new.version,
-                "changes": [c.to_json() for c in d.changes],
-                "flags": [f.to_json() for f in d.flags],
-                "since_start": [c.to_json() for c in d.since_start],
-                "reviewed_by": d.new.reviewed_by,
-                "reviewed_at": iso(d.new.reviewed_at),
-                "review_note": d.new.review_note,
-            }
-        )
-        return
     if d.old.version == d.new.version and from_ is None:
         click.echo(f"{trial_id}: only one version stored so far.")
         for line in flag_lines(d.flags):
