@@ -79,6 +79,21 @@ def make_app(service: Service) -> Starlette:
     def trial(request: Request) -> Response:
         trial_id = request.path_params["trial_id"]
         try:
+            members = service.members(parse_trial_id(trial_id).value)
+        except InvalidTrialId as e:
+            return page("missing.html.j2", request, 404, message=str(e))
+        if members:
+            # A whole EUCTR trial: its member states, each with its own page.
+            known = {w.trial_id: w for w in service.watches()}
+            whole = known.get(parse_trial_id(trial_id).value)
+            return page(
+                "whole.html.j2",
+                request,
+                trial_id=parse_trial_id(trial_id).value,
+                name=whole.title if whole and whole.title != whole.trial_id else None,
+                members=[known[m] for m in members if m in known],
+            )
+        try:
             ctx = service.report(trial=trial_id)
             stored = service.watch(trial_id)
         except (UnknownTrial, InvalidTrialId) as e:
