@@ -16,6 +16,9 @@ import pytest
 from tests.conftest import NCT, mail_config, run_watcher, write_config
 from tests.registry_server import RegistryServer
 
+# How the office knows NCT04267848: its public title, cut at a word.
+TITLE = "Testing the Addition of a Type of Drug Called Immunotherapy to the Usual Chemotherapy…"
+
 pytestmark = pytest.mark.e2e
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -141,6 +144,8 @@ def test_export_gives_one_row_per_change_for_a_spreadsheet(
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for spreadsheets
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert rows[0] == [
+        "trial",
+        "title",
         "version",
         "found at (UTC)",
         "field",
@@ -151,7 +156,8 @@ def test_export_gives_one_row_per_change_for_a_spreadsheet(
         "reviewed at (UTC)",
         "review note",
     ]
-    assert [(r[0], r[2], r[3], r[4], r[5], r[6], r[8]) for r in rows[1:]] == [
+    assert {(r[0], r[1]) for r in rows[1:]} == {(NCT, TITLE)}  # each row names its trial
+    assert [(r[2], r[4], r[5], r[6], r[7], r[8], r[10]) for r in rows[1:]] == [
         (
             "2",
             "Recruitment status",

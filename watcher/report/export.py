@@ -22,6 +22,8 @@ from watcher.core.fields import DiffRules
 from watcher.core.model import Version
 
 HEADER = (
+    "trial",
+    "title",
     "version",
     "found at (UTC)",
     "field",
@@ -36,6 +38,8 @@ HEADER = (
 
 @dataclass(frozen=True, slots=True)
 class ExportRow:
+    trial_id: str
+    title: str
     version: int
     found_at: datetime
     field: str
@@ -48,6 +52,8 @@ class ExportRow:
 
     def cells(self) -> list[str]:
         return [
+            self.trial_id,
+            self.title,
             str(self.version),
             when(self.found_at).removesuffix(" UTC"),
             self.field,
@@ -60,13 +66,16 @@ class ExportRow:
         ]
 
 
-def change_rows(versions: Sequence[Version], rules: DiffRules) -> list[ExportRow]:
-    """Every change of a trial's history, version by version, oldest first."""
+def change_rows(versions: Sequence[Version], rules: DiffRules, title: str = "") -> list[ExportRow]:
+    """Every change of a trial's history, version by version, oldest first, each row naming
+    the trial (its ID, and ``title``: how the office knows it)."""
     rows = []
     for before, after in pairwise(versions):
         for c in diff_records(before.record, after.record, rules):
             rows.append(
                 ExportRow(
+                    after.trial_id,
+                    title,
                     after.version,
                     after.fetched_at,
                     c.label,
@@ -86,8 +95,18 @@ def to_csv(rows: Sequence[ExportRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
-    writer.writerows(row.cells() for row in rows)
+    writer.writerows([_inert(cell) for cell in row.cells()] for row in rows)
     return "\ufeff" + out.getvalue()
+
+
+# What a spreadsheet runs as a formula when a cell starts with it (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell: str) -> str:
+    """A register's text as a cell a spreadsheet shows and never runs: one that would start a
+    formula gets a leading apostrophe (OWASP's advice), which spreadsheets do not show."""
+    return f"'{cell}" if cell.startswith(_FORMULA_START) else cell
 
 
 def to_html(
@@ -111,6 +130,8 @@ def to_html(
             name=name,
             url=url,
             rows=rows,
+            # Several records in one file (a whole EUCTR trial): each row names its own.
+            several=len({r.trial_id for r in rows}) > 1,
             generated_at=now,
             version=__version__,
         )

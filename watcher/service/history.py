@@ -52,14 +52,20 @@ class Reading(Messaging):
         return self._store.review(list(dict.fromkeys(expanded)), by, self.clock(), note)
 
     def export(self, trial: str, fmt: str = "csv") -> str:
-        """A trial's whole change log for filing: CSV, or a printable HTML page."""
+        """A trial's whole change log for filing: CSV, or a printable HTML page (a whole EUCTR
+        trial: its member states' change logs in one file, each row naming its record)."""
         from watcher.report.export import change_rows, to_csv, to_html
 
-        watch = self.watch(self._one_record(trial))
-        rows = change_rows(self._store.history(watch.trial_id), self.settings.diff)
+        watch = self.watch(trial)
+        name = watch.title if watch.title != watch.trial_id else None
+        records = [self._store.watch(t) for t in self.members(watch.trial_id)] or [watch]
+        rows = [
+            row
+            for w in records
+            for row in change_rows(self._store.history(w.trial_id), self.settings.diff, w.title)
+        ]
         if fmt == "csv":
             return to_csv(rows)
-        name = watch.title if watch.title != watch.trial_id else None
         return to_html(rows, watch.trial_id, name, self.url_for(watch), self.settings, self.clock())
 
     def parse_file(self, path: str, source: str) -> Parsed:
