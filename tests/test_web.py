@@ -94,7 +94,7 @@ def test_the_pages_of_a_trials_office(trials_office: Office) -> None:
         assert 'Recruitment status,Recruiting,"Active, not recruiting",major' in csv.text
 
         feed = http.get("/feed.atom")
-        assert feed.headers["content-type"].startswith("application/atom+xml")
+        assert feed.headers["content-type"] == "application/atom+xml; charset=utf-8"
         assert NCT in feed.text
 
         # No page changes anything on GET.

@@ -152,7 +152,10 @@ def make_app(service: Service) -> Starlette:
         )
 
     def feed(_request: Request) -> Response:
-        return Response(render_atom(service.report()), media_type="application/atom+xml")
+        # With its charset: a browser that shows the feed reads its arrows and ellipses right.
+        return Response(
+            render_atom(service.report()), media_type="application/atom+xml; charset=utf-8"
+        )
 
     def healthz(_request: Request) -> Response:
         status = service.status()
