@@ -64,24 +64,20 @@ def _watched_family(watches: Sequence[Watch]) -> dict[str, list[Watch]]:
 
 
 def linked(trial_id: str, links: Sequence[str], watches: Sequence[Watch]) -> list[Linked]:
-    """The other registrations of a trial: those its record names, and the watched trials
-    that name it or name one of the same registrations."""
-    own = family(trial_id)
+    """The other registrations of a trial (one whose record names ``links``): those its
+    record names, and the watched trials that name it or name one of the same registrations;
+    each with whether it is watched."""
+    me = Watch(trial_id, "", "", links=tuple(links))
+    found = linked_index([*(w for w in watches if w.trial_id != trial_id), me])[trial_id]
     by_family = _watched_family(watches)
-    found = set(links)
-    for w in watches:
-        theirs = set(w.links or ())
-        if family(w.trial_id) != own and (own in theirs or theirs & set(links)):
-            found.add(family(w.trial_id))
-    found.discard(own)
-    return [Linked(t, _registry(t), t in by_family) for t in sorted(found)]
+    return [Linked(t, _registry(t), t in by_family) for t in found]
 
 
 def linked_index(watches: Sequence[Watch]) -> dict[str, list[str]]:
-    """Each watched trial's other registrations, as ``linked`` finds them for one (those its
-    record names, and the watched trials that name it or one of the same registrations), for
-    all at once: one pass to index what each names, one to read the index, so that a list of
-    10,000 trials costs twice 10,000 steps, not 10,000 times 10,000."""
+    """Each watched trial's other registrations (those its record names, and the watched
+    trials that name it or one of the same registrations), all at once: one pass to index
+    what each names, one to read the index, so that a list of 10,000 trials costs twice
+    10,000 steps, not 10,000 times 10,000."""
     named: dict[str, set[str]] = {}  # a registration -> the families that name it or are it
     for w in watches:
         own = family(w.trial_id)
@@ -100,12 +96,13 @@ def linked_index(watches: Sequence[Watch]) -> dict[str, list[str]]:
 
 def unwatched_links(watches: Sequence[Watch], trial_ids: Sequence[str]) -> list[str]:
     """The other registrations of these trials that nobody watches yet, in order, once."""
+    index, by_family = linked_index(watches), _watched_family(watches)
     wanted = [
-        link.trial_id
+        other
         for w in watches
         if w.trial_id in trial_ids
-        for link in linked(w.trial_id, w.links or (), watches)
-        if not link.watched
+        for other in index[w.trial_id]
+        if other not in by_family
     ]
     return list(dict.fromkeys(wanted))
 
@@ -135,16 +132,11 @@ def all_disagreements(
     store: Store, watches: Sequence[Watch], rules: LinkRules
 ) -> list[Disagreement]:
     """Every pair of watched registrations of one trial that disagree, each pair once."""
-    by_family = _watched_family(watches)
+    index, by_family = linked_index(watches), _watched_family(watches)
     out: list[Disagreement] = []
     seen: set[frozenset[str]] = set()
     for w in watches:
-        others = [
-            o
-            for link in linked(w.trial_id, w.links or (), watches)
-            if link.watched
-            for o in by_family.get(link.trial_id, [])
-        ]
+        others = [o for t in index[w.trial_id] for o in by_family.get(t, [])]
         for other in others:
             pair = frozenset((w.trial_id, other.trial_id))
             if pair in seen or not (w.versions and other.versions):

@@ -123,12 +123,7 @@ def diff(app: App, trial: str, from_: int | None, to: int | None, as_json: bool)
 
     --from 1 compares with the first version seen: changes made and reverted between two
     checks cancel out, and what a trial changed since we started watching stands out."""
-    members = app.service.members(_whole(trial))
-    if members and (from_ is not None or to is not None):
-        raise click.UsageError(
-            f"{_whole(trial)} is a whole trial: versions belong to one of its member states "
-            f"({', '.join(members)})"
-        )
+    members = _members(app, trial, from_ if from_ is not None else to)
     if as_json and members:
         echo_json({"trial_id": _whole(trial), "members": [_diff_json(app, m) for m in members]})
         return
