@@ -36,3 +36,14 @@ def test_the_member_states_of_one_trial_make_one_card_naming_them() -> None:
 def test_a_member_state_alone_in_its_trial_keeps_its_own_card() -> None:
     alone = _card("EUCTR2021-002179-21-FR", SIZE)
     assert one_card_per_trial([alone]) == [alone]
+
+
+def test_counts_are_of_trials_not_of_register_records() -> None:
+    """A whole EUCTR trial's watch and its member-state records count as one trial (the
+    digest's "2 of 2 watched trials", not "2 of 8")."""
+    from watcher.report.grouping import trial_count
+
+    whole = "EUCTR2021-002179-21"
+    ids = [whole, *(f"{whole}-{s}" for s in ("ES", "FR", "PT")), "NCT04267848"]
+    assert trial_count(ids) == 2
+    assert trial_count([f"{whole}-FR"]) == 1

@@ -30,7 +30,7 @@ from watcher.core.model import (
 )
 from watcher.core.timeline import Point, svg
 from watcher.pages import page_url
-from watcher.report.grouping import one_card_per_trial
+from watcher.report.grouping import one_card_per_trial, trial_count
 from watcher.report.views import (
     ChangeView,
     DisagreementView,
@@ -239,8 +239,8 @@ def alert_context(
         now,
         None,
         trials,
-        checked=len(outcomes),
-        watched=len(watches),
+        checked=trial_count(o.trial_id for o in outcomes),
+        watched=trial_count(watches),
         newly_failing=tuple(newly_failing),
         recovered=tuple(recovered),
     )
@@ -301,8 +301,8 @@ def period_context(
         until,
         since,
         trials,
-        checked=sum(1 for w in watches if w.last_checked_at and w.last_checked_at > since),
-        watched=len(watches),
+        checked=trial_count(w.trial_id for w in watches if (w.last_checked_at or since) > since),
+        watched=trial_count(w.trial_id for w in watches),
         cycles=sum(1 for r in runs if r.trigger == "daemon"),
         failing=tuple(failing),
         stale=tuple(stale),

@@ -8,11 +8,16 @@ counts them, not of register records.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from watcher.core.links import family
 from watcher.core.model import SIGNIFICANCES
 from watcher.report.views import ChangeView, TrialView
+
+
+def trial_count(trial_ids: Iterable[str]) -> int:
+    """How many trials these records are (an EUCTR trial and its member-state records: one)."""
+    return len({family(tid) for tid in trial_ids})
 
 
 def one_card_per_trial(trials: Sequence[TrialView]) -> list[TrialView]:
