@@ -21,7 +21,7 @@ from watcher.core.decide import decide, needs_rehash, needs_reread, same_payload
 from watcher.core.hashing import content_hash, payload_fingerprint
 from watcher.core.lenient import take_warnings
 from watcher.core.model import CheckOutcome, Expanded, Fetched, Latest, Record, Watch
-from watcher.errors import RecordNotFound, WatcherError
+from watcher.errors import NormalizeError, RecordNotFound, WatcherError
 from watcher.reread import reread
 from watcher.sources import get as get_source
 from watcher.sources.base import FetchResult, Source, parser_id
@@ -62,6 +62,8 @@ class Checker:
         self._sources: dict[str, Source] = {}
         # Unchanged checks not yet written: they are written together (see _flush).
         self._unchanged: list[Unchanged] = []
+        # Set when the daemon stops: a request waiting on a register ends within a second.
+        self._stop: threading.Event | None = None
 
     def _source(self, name: str) -> tuple[Source, Fetcher]:
         if name not in self._sources:
@@ -75,6 +77,7 @@ class Checker:
                 sleep=self.sleep,
                 clock=self.clock,
                 throttle_statuses=source.throttle_statuses,
+                stop=self._stop,
             )
         return self._sources[name], self._fetchers[name]
 
@@ -96,6 +99,9 @@ class Checker:
         ``stop`` is set the run ends between two trials: those not reached get no outcome
         (they stay due), never a failure."""
         self._before = {w.trial_id: w.consecutive_failures for w in watches}
+        self._stop = stop
+        for fetcher in self._fetchers.values():
+            fetcher.stop = stop
         by_source: dict[str, list[str]] = defaultdict(list)
         for watch in watches:
             by_source[watch.source].append(watch.trial_id)
@@ -159,14 +165,41 @@ class Checker:
         if source.page_size == 1:
             # Fetched one by one anyway: together, so that the member states of one EUCTR
             # trial share its one download.
-            yield from source.fetch(fetcher, trial_ids)
+            yield from self._isolated(source, fetcher, trial_ids)
             return
         failing = [t for t in trial_ids if self._before.get(t)]
         healthy = [t for t in trial_ids if not self._before.get(t)]
         if healthy:
-            yield from source.fetch(fetcher, healthy)
+            yield from self._isolated(source, fetcher, healthy)
         for tid in failing:
-            yield from source.fetch(fetcher, [tid])
+            yield from self._isolated(source, fetcher, [tid])
+
+    def _isolated(
+        self, source: Source, fetcher: Fetcher, trial_ids: list[str]
+    ) -> Iterator[FetchResult]:
+        """``source.fetch``, whatever an answer does to it: should it break off (a bug meeting
+        an answer nobody foresaw), the trials it had not answered are fetched again one at a
+        time, and only the one that breaks it fails, with its ID and the reason."""
+        answered: set[str] = set()
+        try:
+            for tid, result in source.fetch(fetcher, trial_ids):
+                answered.add(tid)
+                yield tid, result
+            return
+        except Exception as e:
+            if len(trial_ids) == 1:
+                log.exception("%s: reading the answer for %s failed", source.name, trial_ids[0])
+                error = NormalizeError(
+                    source.name,
+                    trial_ids[0],
+                    f"the answer could not be read ({type(e).__name__}: {str(e)[:200]})",
+                )
+                yield trial_ids[0], error
+                return
+            log.warning("%s: a batch broke off (%s); the rest one at a time", source.name, e)
+        for tid in trial_ids:
+            if tid not in answered and not (self._stop is not None and self._stop.is_set()):
+                yield from self._isolated(source, fetcher, [tid])
 
     def _expanded(self, result: Expanded, family: Watch) -> CheckOutcome:
         """A whole-trial watch answered: each member record it stands for is watched too

@@ -65,6 +65,9 @@ class HttpSettings:
     retries: int
     backoff: timedelta
     contact: str
+    deadline: timedelta = timedelta(minutes=2)
+    max_answer: int = 64 * 1024**2
+    max_page: int = 2 * 1024**3
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +184,13 @@ def from_mapping(
             v["schedule.tags"],
         ),
         http=HttpSettings(
-            v["http.timeout"], v["http.retries"], v["http.backoff"], v["http.contact"]
+            v["http.timeout"],
+            v["http.retries"],
+            v["http.backoff"],
+            v["http.contact"],
+            v["http.deadline"],
+            v["http.max_answer"],
+            v["http.max_page"],
         ),
         sources={name: _source(name, v, origin, env) for name in SOURCES},
         routing=RoutingSettings(v["sources.default"], v["sources.by_prefix"]),

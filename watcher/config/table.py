@@ -15,6 +15,7 @@ from watcher.config.values import (
     count,
     db_url,
     parse_duration,
+    parse_size,
     parse_weekly,
     port,
     positive_int,
@@ -107,7 +108,33 @@ _GENERAL: tuple[Setting, ...] = (
         parse_weekly,
         "When the weekly digest is sent, in the local time zone.",
     ),
-    Setting("http.timeout", "30s", parse_duration, "How long one request to a register may take."),
+    Setting(
+        "http.timeout",
+        "30s",
+        parse_duration,
+        "How long a register may stay silent: to connect, or between two parts of its answer.",
+    ),
+    Setting(
+        "http.deadline",
+        "2m",
+        parse_duration,
+        "How long one answer may take in all, however slowly it trickles in (a streamed page "
+        "of many records: each record of it). Past it the check of that trial fails.",
+    ),
+    Setting(
+        "http.max_answer",
+        "64MB",
+        parse_size,
+        "The largest answer read for one record, counted after decompression (the largest "
+        "real records, CT.gov studies with results, are a few MB). A larger one fails its trial.",
+    ),
+    Setting(
+        "http.max_page",
+        "2GB",
+        parse_size,
+        "The largest streamed page of many records (CT.gov: 1,000 of the largest studies "
+        "are 370MB), read a record at a time, counted after decompression.",
+    ),
     Setting(
         "http.retries",
         3,

@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 
 _DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse_duration(value: object) -> timedelta:
@@ -18,12 +17,30 @@ def parse_duration(value: object) -> timedelta:
     parts = _DURATION_PART.findall(text)
     if not parts or _DURATION_PART.sub("", text).strip():
         raise ValueError(f'expected a duration such as "30s", "90m", "24h" or "7d", got {value!r}')
-    total = timedelta()
-    for number, unit in parts:
-        total += timedelta(**{_DURATION_UNITS[unit]: int(number)})
-    if total <= timedelta():
+    seconds = sum(int(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    if seconds <= 0:
         raise ValueError(f"expected a duration longer than zero, got {value!r}")
-    return total
+    if seconds > _LONGEST.total_seconds():
+        raise ValueError(f"expected a duration of at most 3650d (ten years), got {value!r}")
+    return timedelta(seconds=seconds)
+
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Beyond this a schedule means nothing, and timedelta itself overflows at 999,999,999 days.
+_LONGEST = timedelta(days=3650)
+_SIZE = re.compile(r"(\d+)\s*(b|kb|mb|gb)?")
+_SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
+def parse_size(value: object) -> int:
+    """A size in bytes: ``"64MB"``, ``"512KB"``, ``"1GB"`` (binary units), at most 64 GB."""
+    match = _SIZE.fullmatch(value.strip().lower()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f'expected a size such as "512KB", "64MB" or "1GB", got {value!r}')
+    size = int(match.group(1)) * _SIZE_UNITS[match.group(2) or "b"]
+    if not 0 < size <= 64 * 1024**3:
+        raise ValueError(f"expected a size between 1 byte and 64GB, got {value!r}")
+    return size
 
 
 def format_duration(value: timedelta) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from watcher.core.model import Expanded, Fetched, Record
@@ -14,6 +14,10 @@ if TYPE_CHECKING:  # HTTP is loaded by the commands that fetch, not by `parse`
 # One trial's answer from a batch fetch: its payload, the records a whole-trial watch stands
 # for, or the error that stopped it.
 FetchResult = tuple[str, Fetched | Expanded | WatcherError]
+
+# No real record nests deeper than 14 levels (CTIS); a deeper answer is refused before any
+# recursive code (orjson stops at 255, deepdiff and Python's json at the recursion limit) meets it.
+MAX_NESTING = 64
 
 
 class Source(Protocol):
@@ -89,3 +93,23 @@ def for_trial(error: WatcherError, trial_id: str) -> WatcherError:
     if isinstance(error, RegistryError):
         return type(error)(error.source, trial_id, error.why)
     return error
+
+
+def nesting(value: object) -> int:
+    """How deep lists and objects nest in ``value`` (a scalar: 0), counted without recursion
+    and no further than ``MAX_NESTING + 1``."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_NESTING:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest

@@ -16,7 +16,7 @@ import orjson
 
 from watcher.core.model import Fetched, Record
 from watcher.errors import AnswerCutShort, FetchError, InputError, NormalizeError, WatcherError
-from watcher.sources.base import FetchResult, for_trial
+from watcher.sources.base import MAX_NESTING, FetchResult, for_trial, nesting
 from watcher.sources.ctgov_study import PUBLIC_BASE, nct_id, normalize_study
 from watcher.sources.memory import release_free_memory
 
@@ -77,6 +77,9 @@ class CtGov:
             # While halving a failed batch, the halves are the retries: no backoff on each.
             for trial_id, payload in self._query(fetcher, ids, retries=0 if splitting else None):
                 answered.add(trial_id)
+                if isinstance(payload, WatcherError):
+                    yield trial_id, payload  # this study alone is unreadable
+                    continue
                 yield (
                     trial_id,
                     Fetched(
@@ -109,10 +112,10 @@ class CtGov:
 
     def _query(
         self, fetcher: Fetcher, ids: list[str], retries: int | None = None
-    ) -> Iterator[tuple[str, bytes]]:
-        """Each wanted study of the answer as (NCT ID, its JSON). An answer cut short is asked
-        again for the studies not read yet: at once while each try reads some, and with the
-        fetcher's retries and backoff when a try reads none."""
+    ) -> Iterator[tuple[str, bytes | WatcherError]]:
+        """Each wanted study of the answer as (NCT ID, its JSON, or why it cannot be read).
+        An answer cut short is asked again for the studies not read yet: at once while each
+        try reads some, and with the fetcher's retries and backoff when a try reads none."""
         wanted = dict.fromkeys(ids)
         tries = fetcher.settings.retries if retries is None else retries
         delay = fetcher.settings.backoff.total_seconds()
@@ -137,7 +140,7 @@ class CtGov:
 
     def _pages(
         self, fetcher: Fetcher, wanted: dict[str, None], retries: int | None
-    ) -> Iterator[tuple[str, bytes]]:
+    ) -> Iterator[tuple[str, bytes | WatcherError]]:
         """The studies of one query, page after page, parsed as the answer streams in: memory
         holds one study at a time, whatever the size of the page (1,000 of the largest records
         are a 370 MB answer). A study handed on leaves ``wanted``."""
@@ -151,10 +154,11 @@ class CtGov:
                 try:
                     for study in ijson.items(body, "studies.item", use_float=True):
                         read += 1
+                        body.record_read()
                         nct = nct_id(study)
                         if nct in wanted:
                             del wanted[nct]  # a register answering twice for one ID: the first
-                            yield nct, orjson.dumps(study)
+                            yield nct, self._study_json(study, nct)
                 except ijson.JSONError:
                     raise _not_json(body.url, body.content_type, self.name, None) from None
                 edges = body.edges
@@ -168,6 +172,14 @@ class CtGov:
             params = {**params, "pageToken": token.group(1).decode()}
         raise FetchError(self.name, None, f"{url} kept answering with a next page")
 
+    def _study_json(self, study: Any, nct: str) -> bytes | WatcherError:
+        """One study of a page as stored: the page's other studies never pay for it."""
+        if nesting(study) > MAX_NESTING:
+            return NormalizeError(
+                self.name, nct, f"the study nests deeper than {MAX_NESTING} levels"
+            )
+        return orjson.dumps(study)
+
     def _fetch_one(self, fetcher: Fetcher, trial_id: str) -> Fetched | WatcherError:
         url = f"{self.base_url}/api/v2/studies/{trial_id}"
         try:
@@ -179,6 +191,15 @@ class CtGov:
         if nct is None:
             return NormalizeError(
                 self.name, trial_id, f"no protocolSection.identificationModule.nctId in {url}"
+            )
+        if nct != trial_id and not response.history:
+            # Only a redirect of the register's own (an alias) may answer with another ID.
+            return NormalizeError(
+                self.name, trial_id, f"the register answered with another trial's record, {nct}"
+            )
+        if nesting(study) > MAX_NESTING:
+            return NormalizeError(
+                self.name, trial_id, f"the study nests deeper than {MAX_NESTING} levels"
             )
         redirected = nct if (response.history and nct != trial_id) else None
         return Fetched(
@@ -227,7 +248,7 @@ class CtGov:
 
 def _json(response: httpx.Response, source: str, trial_id: str | None) -> Any:
     from watcher.logs import redact
-    from watcher.sources.http import content_type
+    from watcher.sources.body import content_type
 
     try:
         return orjson.loads(response.content)

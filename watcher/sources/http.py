@@ -22,15 +22,19 @@ import httpx
 
 from watcher import __version__
 from watcher.clock import utcnow
-from watcher.config import HttpSettings
-from watcher.errors import AnswerCutShort, FetchError, RecordNotFound
+from watcher.config import HttpSettings, format_duration
+from watcher.errors import FetchError, RecordNotFound
 from watcher.logs import redact
+from watcher.sources.body import Body, causes, human_size, reason
+from watcher.sources.guard import DeadlinePassed, Stopped, bounded
+from watcher.sources.guard import transport as guarded_transport
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A register asking us to wait longer than this is treated as a failed check, not a stall.
 MAX_RETRY_AFTER = 600.0
+MAX_REDIRECTS = 5
 
 
 def user_agent(contact: str) -> str:
@@ -42,11 +46,11 @@ def make_client(
     settings: HttpSettings, transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
     return httpx.Client(
-        transport=transport,
+        transport=transport or guarded_transport(),
         timeout=settings.timeout.total_seconds(),
         headers={"User-Agent": user_agent(settings.contact)},
-        follow_redirects=True,
-        max_redirects=5,
+        # Followed by the Fetcher, which keeps them within the register's host.
+        follow_redirects=False,
     )
 
 
@@ -99,6 +103,8 @@ class Fetcher:
     clock: Callable[[], datetime] = utcnow
     # Statuses beyond RETRY_STATUSES by which this register throttles (CTIS: 403).
     throttle_statuses: frozenset[int] = frozenset()
+    # Set when watcher is shutting down: a request waiting on the register ends at once.
+    stop: threading.Event | None = None
 
     def get(
         self,
@@ -120,12 +126,15 @@ class Fetcher:
     ) -> Iterator[Body]:
         """``GET url`` with its body left unread, to be read as a file (``Body``): an answer
         of hundreds of megabytes never sits whole in memory. The retries cover the request up
-        to the headers; a body cut short raises ``AnswerCutShort`` from ``Body.read``."""
-        response = self._send(url, None, params, False, retries, stream=True)
-        try:
-            yield Body(response, self.source)
-        finally:
-            response.close()
+        to the headers; a body cut short raises ``AnswerCutShort`` from ``Body.read``. The
+        reader calls ``Body.record_read`` after each record: the deadline and
+        ``http.max_answer`` bound each record, ``http.max_page`` the whole answer."""
+        with bounded(self.settings.deadline.total_seconds(), self.stop) as restart:
+            response = self._send(url, None, params, False, retries, stream=True)
+            try:
+                yield Body(response, self, restart)
+            finally:
+                response.close()
 
     def _send(
         self,
@@ -144,8 +153,12 @@ class Fetcher:
                 self.limiter.wait()
             wait: float | None = None
             try:
-                request = self.client.build_request("GET", url, params=params)
-                response = self.client.send(request, stream=stream)
+                with bounded(self.settings.deadline.total_seconds(), self.stop):
+                    response = self._follow(url, params, trial_id)
+                    if response.status_code < 400 or (
+                        response.status_code in (404, 410) and not_found_ok
+                    ):
+                        return response if stream else self._read(response, trial_id)
             except httpx.TimeoutException:
                 error = FetchError(
                     self.source, trial_id, f"timed out fetching {url}", unreachable=True
@@ -156,17 +169,15 @@ class Fetcher:
                 error = FetchError(
                     self.source,
                     trial_id,
-                    f"cannot reach {_origin(url)} ({_reason(e)})",
+                    f"cannot reach {_origin(url)} ({reason(e)})",
                     retryable=not _unresolvable(e),
                     unreachable=True,
                 )
                 if not error.retryable:
                     raise error from None
+            except (DeadlinePassed, Stopped) as e:
+                raise self._bounds_error(e, url, trial_id) from None
             else:
-                if response.status_code < 400:
-                    return response
-                if response.status_code in (404, 410) and not_found_ok:
-                    return response
                 response.close()
                 if response.status_code in (404, 410) and trial_id is not None:
                     raise RecordNotFound(
@@ -186,7 +197,7 @@ class Fetcher:
                 wait = retry_after(response, self.clock())
                 if not retryable:
                     raise error
-            if attempt == attempts:
+            if attempt == attempts or not error.retryable:
                 raise error
             if wait is not None and wait > MAX_RETRY_AFTER:
                 raise FetchError(
@@ -208,63 +219,103 @@ class Fetcher:
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _follow(
+        self, url: str, params: dict[str, str] | None, trial_id: str | None
+    ) -> httpx.Response:
+        """The answer to ``GET url``, its body unread, after the redirects a register may
+        give: within its own host only (another host's record is not this trial's), never in
+        a loop, at most ``MAX_REDIRECTS``."""
+        request = self.client.build_request("GET", url, params=params)
+        host = request.url.host
+        seen = {str(request.url)}
+        history: list[httpx.Response] = []
+        while True:
+            response = self.client.send(request, stream=True, follow_redirects=False)
+            following = response.next_request
+            if following is None:
+                response.history = history
+                return response
+            response.close()
+            target = redact(following.url)
+            if following.url.host != host or following.url.scheme not in ("http", "https"):
+                why = f"{redact(request.url)} redirects to another host ({target}): not followed"
+            elif str(following.url) in seen:
+                why = f"{redact(request.url)} redirects in a loop (back to {target})"
+            elif len(history) >= MAX_REDIRECTS:
+                why = f"{url} redirects more than {MAX_REDIRECTS} times"
+            else:
+                seen.add(str(following.url))
+                history.append(response)
+                request = following
+                if self.limiter is not None:
+                    self.limiter.wait()
+                continue
+            raise FetchError(self.source, trial_id, why, retryable=False)
 
-class Body:
-    """A streamed response body, read as a file by an incremental parser (``read(n)``).
-
-    It keeps the body's first and last chunks (``edges``), where a page's own keys sit around
-    its list of records, and counts the bytes read. A transport failure or timeout while
-    reading is ``AnswerCutShort``, naming the URL: the records already read are whole.
-    """
-
-    CHUNK = 64 * 1024
-
-    def __init__(self, response: httpx.Response, source: str) -> None:
-        self.response = response
-        self.source = source
-        self.bytes_read = 0
-        self._chunks = response.iter_bytes(self.CHUNK)
-        self._head = b""
-        self._tail: list[bytes] = []
-
-    @property
-    def url(self) -> str:
-        return redact(self.response.url)
-
-    @property
-    def content_type(self) -> str:
-        return content_type(self.response)
-
-    @property
-    def edges(self) -> bytes:
-        """The first chunk and the last two, joined by a newline (never inside a token)."""
-        return self._head + b"\n" + b"".join(self._tail)
-
-    def read(self, size: int = -1) -> bytes:
-        if size == 0:  # parsers probe with read(0) to learn bytes from text
-            return b""
+    def _read(self, response: httpx.Response, trial_id: str | None) -> httpx.Response:
+        """The answer read whole, at most ``http.max_answer`` bytes once decompressed: a gzip
+        bomb or an endless body fails its trial instead of filling the memory."""
+        limit = self.settings.max_answer
+        chunks: list[bytes] = []
+        size = 0
         try:
-            chunk = next(self._chunks, b"")
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise FetchError(
+                        self.source,
+                        trial_id,
+                        f"the answer from {redact(response.url)} is larger than "
+                        f"{human_size(limit)} (http.max_answer)",
+                        retryable=False,
+                    )
+                chunks.append(chunk)
         except httpx.TimeoutException:
-            raise AnswerCutShort(
-                self.source, f"timed out reading the answer from {self.url}"
-            ) from None
-        except httpx.TransportError as e:
-            raise AnswerCutShort(
+            raise FetchError(
                 self.source,
-                f"the answer from {self.url} stopped after {self.bytes_read} bytes ({_reason(e)})",
+                trial_id,
+                f"timed out reading the answer from {redact(response.url)}",
+                unreachable=True,
             ) from None
-        if chunk:
-            if not self.bytes_read:
-                self._head = chunk
-            self._tail = [*self._tail[-1:], chunk]
-            self.bytes_read += len(chunk)
-        return chunk
+        except (httpx.TransportError, httpx.DecodingError) as e:
+            # Fewer bytes than its Content-Length, a chunked body cut off, a broken gzip: a
+            # body cut short is a failed check, never a record.
+            raise FetchError(
+                self.source,
+                trial_id,
+                f"the answer from {redact(response.url)} stopped after {size} bytes ({reason(e)})",
+            ) from None
+        finally:
+            response.close()
+        # Decoded already: the headers that described the encoded body go.
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=b"".join(chunks),
+            request=response.request,
+            history=response.history,
+        )
 
-
-def content_type(response: httpx.Response) -> str:
-    """The media type an answer says it is, for messages ("text/html")."""
-    return response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+    def _bounds_error(
+        self, error: DeadlinePassed | Stopped, url: str, trial_id: str | None
+    ) -> FetchError:
+        if isinstance(error, Stopped):
+            return FetchError(
+                self.source, trial_id, f"stopped while fetching {url}", retryable=False
+            )
+        return FetchError(
+            self.source,
+            trial_id,
+            f"the answer from {url} took longer than "
+            f"{format_duration(self.settings.deadline)} (http.deadline)",
+            retryable=False,
+            unreachable=True,
+        )
 
 
 def _origin(url: str) -> str:
@@ -272,22 +323,5 @@ def _origin(url: str) -> str:
     return f"{u.scheme}://{u.host}" + (f":{u.port}" if u.port else "")
 
 
-def _causes(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    cause: BaseException | None = error
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        yield cause
-        cause = cause.__cause__ or cause.__context__
-
-
 def _unresolvable(error: httpx.TransportError) -> bool:
-    return any(isinstance(c, socket.gaierror) for c in _causes(error))
-
-
-def _reason(error: httpx.TransportError) -> str:
-    # httpx wraps the OS error; its innermost message ("Name or service not known",
-    # "Connection refused") is the one a person can act on.
-    *_, cause = _causes(error)
-    text = str(cause) or type(cause).__name__
-    return text.split("] ", 1)[-1]
+    return any(isinstance(c, socket.gaierror) for c in causes(error))
