@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import sys
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -111,6 +113,13 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     times: int | None = None  # answer with the fault this often, then serve normally
     delay: float = 0.0  # seconds to wait before answering (a timeout, when longer than it)
+    # A hostile answer instead (see ``_Handler._hostile``): "redirect_loop", "redirect_away",
+    # "bomb" (``size`` bytes gzipped), "trickle" (a byte every ``delay`` s), "endless",
+    # "short" (``body`` cut at ``cut`` though its Content-Length says all of it), "cut"
+    # (``body`` cut at ``cut``, no Content-Length, the connection closed: it looks whole).
+    mode: str = ""
+    size: int = 0
+    cut: float = 1.0
 
 
 @dataclass
@@ -193,11 +202,55 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.state.bytes_sent += len(body)
 
     def _fault(self, fault: Fault) -> None:
+        if fault.mode:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._hostile(fault)
+            return
         if fault.delay:
             time.sleep(fault.delay)
         # The client may have given up waiting: that was the point.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._send(fault.status, fault.body, fault.content_type, fault.headers)
+
+    def _hostile(self, fault: Fault) -> None:
+        if fault.mode in ("redirect_loop", "redirect_away"):
+            host, port = self.server.server_address[:2]
+            # 127.0.0.1 and localhost are one machine but two hosts to an HTTP client.
+            origin = "" if fault.mode == "redirect_loop" else f"http://localhost:{port}"
+            self._send(302, b"", headers={"Location": origin + self.path})
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", fault.content_type)
+        if fault.mode == "bomb":
+            bomb = gzip_bomb(fault.size)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(bomb)))
+            self.end_headers()
+            self.wfile.write(bomb)
+        elif fault.mode == "trickle":
+            self.send_header("Content-Length", str(len(fault.body)))
+            self.end_headers()
+            for byte in fault.body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(fault.delay)
+        elif fault.mode == "endless":
+            self.send_header("Connection", "close")
+            self.end_headers()
+            block = b"x" * 65536
+            while True:
+                self.wfile.write(block)
+        elif fault.mode in ("short", "cut"):
+            kept = fault.body[: int(len(fault.body) * fault.cut)]
+            if fault.mode == "short":
+                self.send_header("Content-Length", str(len(fault.body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(kept)
+            self.wfile.flush()
+            self.close_connection = True
+        else:
+            raise ValueError(f"no such hostile mode: {fault.mode}")
 
     def do_POST(self) -> None:
         state = self.server.state
@@ -315,7 +368,10 @@ class _Handler(BaseHTTPRequestHandler):
             if (fault := state.faults.get(nct)) is not None and fault.status >= 500:
                 self._fault(fault)  # one broken record fails the whole page, as on a real API
                 return
-        found = [i for i in ids if i in state.studies]
+        # A study answering with a hostile mode is left out of pages, as an alias is: the
+        # client asks the single-study endpoint for it, where the mode is played.
+        hostile = {i for i in ids if (f := state.faults.get(i)) is not None and f.mode}
+        found = [i for i in ids if i in state.studies and i not in hostile]
         size = min(int((query.get("pageSize") or ["10"])[0]), state.page_limit)
         start = int((query.get("pageToken") or ["0"])[0])
         studies = [_as_json(state.studies[i]) for i in found[start : start + size]]
@@ -338,6 +394,16 @@ def isrctn_trials(answer: bytes) -> dict[str, bytes]:
             rb"<trial>.*?<trial_id>(\s*)(ISRCTN\d{8})\s*</trial_id>.*?</trial>", answer, re.S
         )
     }
+
+
+@functools.lru_cache(maxsize=4)
+def gzip_bomb(size: int) -> bytes:
+    """``size`` zero bytes gzipped: 1 GB is a 1 MB answer."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(1024 * 1024)
+    parts = [packer.compress(block) for _ in range(size // len(block))]
+    parts.append(packer.compress(bytes(size % len(block))))
+    return b"".join(parts) + packer.flush()
 
 
 def _as_json(study: Any) -> bytes:

@@ -65,7 +65,7 @@ class HttpSettings:
     retries: int
     backoff: timedelta
     contact: str
-    deadline: timedelta = timedelta(minutes=2)
+    deadline: timedelta = timedelta(minutes=1)
     max_answer: int = 64 * 1024**2
     max_page: int = 2 * 1024**3
 

@@ -116,7 +116,7 @@ _GENERAL: tuple[Setting, ...] = (
     ),
     Setting(
         "http.deadline",
-        "2m",
+        "1m",
         parse_duration,
         "How long one answer may take in all, however slowly it trickles in (a streamed page "
         "of many records: each record of it). Past it the check of that trial fails.",
