@@ -16,17 +16,17 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.conftest import run_watcher, write_config
+from tests.conftest import run_watcher, watcher_cli, write_config
 from tests.registry_server import (
     SMALL_STUDY,
     Fault,
     RegistryServer,
     RegistryState,
+    euctr_download_of,
     load_study,
     study_as,
 )
 
-pytestmark = pytest.mark.e2e
 DATA = Path(__file__).parent / "data"
 PAGE = (DATA / "ictrp" / "ictrp-trial-page-text_EUCTR2017-001400-29-FR.txt").read_text("utf-8")
 
@@ -64,6 +64,7 @@ def _run_measured(
     return result, time.monotonic() - started, usage.ru_maxrss * 1024
 
 
+@pytest.mark.e2e
 def test_five_hostile_answers_among_twenty_fail_alone_within_bounds(tmp_path: Path) -> None:
     small = load_study(SMALL_STUDY)
     state = RegistryState(
@@ -124,3 +125,50 @@ def test_five_hostile_answers_among_twenty_fail_alone_within_bounds(tmp_path: Pa
     status = run_watcher(["status", "--json"], config)
     shown = orjson.loads(status.stdout)
     assert set(shown["failing"]) == hostile, shown
+
+
+DOWNLOAD = (
+    DATA / "euctr" / "euctr_fulltext_download_2022-002568-62_2021-002179-21_10records.txt"
+).read_text("utf-8")
+MASITINIB = "2021-002179-21"
+
+
+def _versions(config: Path, trial_id: str) -> int:
+    return len(orjson.loads(watcher_cli(config, "history", trial_id, "--json").output))
+
+
+@pytest.mark.parametrize("mode", ["cut", "short"])
+def test_an_ictrp_page_cut_at_70_percent_makes_no_version(mode: str, tmp_path: Path) -> None:
+    tid = ICTRP[0]
+    state = RegistryState(ictrp_pages={tid: _page(tid)})
+    with RegistryServer(state) as server:
+        config = write_config(tmp_path / "w.toml", server.url, f"sqlite:///{tmp_path / 'w.db'}")
+        watcher_cli(config, "add", tid, "--source", "ictrp")
+        # "cut": no Content-Length and the connection closed: to HTTP the answer is whole.
+        state.faults[tid] = Fault(mode=mode, body=_page(tid), cut=0.7, times=99)
+        checked = orjson.loads(watcher_cli(config, "check", "--json", expect=1).output)
+        assert checked["changed"] == []
+        error = checked["failed"][0]["error"]
+        assert ("cut short" if mode == "cut" else "stopped after") in error, error
+        assert _versions(config, tid) == 1
+
+
+@pytest.mark.parametrize("cut", [0.8, 0.95])
+def test_an_euctr_download_cut_short_makes_no_version(cut: float, tmp_path: Path) -> None:
+    state = RegistryState(euctr_download=DOWNLOAD)
+    with RegistryServer(state) as server:
+        config = write_config(tmp_path / "w.toml", server.url, f"sqlite:///{tmp_path / 'w.db'}")
+        watcher_cli(config, "add", f"EUCTR{MASITINIB}")
+        members = [
+            w["trial_id"] for w in orjson.loads(watcher_cli(config, "list", "--json").output)
+        ]
+        assert len([m for m in members if m.startswith(f"EUCTR{MASITINIB}-")]) == 6
+        whole = euctr_download_of(DOWNLOAD, MASITINIB).encode()
+        state.faults[f"euctr:{MASITINIB}"] = Fault(mode="cut", body=whole, cut=cut, times=99)
+        checked = orjson.loads(watcher_cli(config, "check", "--json", expect=1).output)
+        assert checked["changed"] == []
+        assert all("cut short" in f["error"] for f in checked["failed"]), checked["failed"]
+        assert {f["trial_id"] for f in checked["failed"]} == set(members)
+        for member in members:
+            if member != f"EUCTR{MASITINIB}":
+                assert _versions(config, member) == 1

@@ -17,6 +17,7 @@ from watcher.core.ids import euctr_parts
 from watcher.core.lenient import Notes
 from watcher.core.model import Expanded, Fetched, Record
 from watcher.errors import (
+    FetchError,
     InputError,
     NormalizeError,
     RecordNotFound,
@@ -70,6 +71,7 @@ class Euctr:
         url = f"{self.base_url}/ctr-search/rest/download/full"
         try:
             response = fetcher.get(url, params={"query": number, "mode": "current_page"})
+            _whole(response.content, f"{url}?query={number}", self.name, number)
             found = self.split(response.content, f"{url}?query={number}", number)
         except WatcherError as e:
             for trial_id in wanted:
@@ -161,6 +163,28 @@ class Euctr:
             normalize_record(_pick_duplicate(items), tid, len(items))
             for tid, items in grouped.items()
         ]
+
+
+def _whole(data: bytes, where: str, source: str, number: str) -> None:
+    """Raise ``FetchError`` when a download stops inside its last record: it would read as
+    that member state losing its last sections, and the member states after it as gone.
+    Every record of an EEA member state ends with section P (End of Trial); a third-country
+    record has none, and is whole when its line is."""
+    data = data.replace(b"\r\n", b"\n")
+    last = data.rsplit(b"\nSummary\n", 1)
+    if len(last) == 1:
+        return  # no record at all: split() says what the answer is
+    record = last[1]
+    if data.endswith(b"\n") and (
+        b"\nP. End of Trial" in record or b"clinical trial type: outside" in record.lower()
+    ):
+        return
+    raise FetchError(
+        source,
+        f"EUCTR{number}",
+        f"the download from {where} stops inside its last record after {len(data)} bytes: "
+        "cut short",
+    )
 
 
 def group_records(text: str, where: str) -> dict[str, list[tuple[EuctrRecord, str]]]:

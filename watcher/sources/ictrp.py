@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from watcher.core.model import Fetched, Record
 from watcher.core.record import fill
-from watcher.errors import InputError, NormalizeError, RecordNotFound
+from watcher.errors import FetchError, InputError, NormalizeError, RecordNotFound
+from watcher.logs import redact
 from watcher.sources import ictrp_formats as formats
 from watcher.sources import ictrp_page as page
 from watcher.sources.base import FetchResult, one_by_one
@@ -80,6 +81,15 @@ class Ictrp:
                 f"{self.base_url}/Trial2.aspx", trial_id=trial_id, params={"TrialID": trial_id}
             )
             kind = "text/html"
+            if not page.is_whole(response.content):
+                # A page cut short reads as a record that lost its last sections (results,
+                # ethics review): never a version, whatever the fields still read.
+                raise FetchError(
+                    self.name,
+                    trial_id,
+                    f"the trial page from {redact(response.url)} ends before its footer after "
+                    f"{len(response.content)} bytes: cut short",
+                )
         return Fetched(trial_id, self.name, response.content, kind, self.record_url(trial_id))
 
     def normalize(self, fetched: Fetched) -> Record:

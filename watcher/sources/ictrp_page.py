@@ -62,6 +62,15 @@ def page_text(data: bytes) -> str:
     return "\n".join(line.strip() for line in text.replace("\r", "").split("\n"))
 
 
+# Every trial page, HTML or its text, ends with WHO's copyright line, after the record.
+_FOOTER = b"Copyright - World Health Organization"
+
+
+def is_whole(data: bytes) -> bool:
+    """Whether a trial page reached its end: the copyright line, or the closing ``</html>``."""
+    return _FOOTER in data or b"</html>" in data[-4096:].lower()
+
+
 # The page's labels in its order; the value follows the colon and may go on over the next
 # lines (study design, criteria) until the next label.
 _HEADER_LABELS = {
