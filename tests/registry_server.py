@@ -214,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _hostile(self, fault: Fault) -> None:
         if fault.mode in ("redirect_loop", "redirect_away"):
-            host, port = self.server.server_address[:2]
+            port = self.server.server_address[1]
             # 127.0.0.1 and localhost are one machine but two hosts to an HTTP client.
             origin = "" if fault.mode == "redirect_loop" else f"http://localhost:{port}"
             self._send(302, b"", headers={"Location": origin + self.path})

@@ -26,6 +26,7 @@ from watcher.config import HttpSettings, format_duration
 from watcher.errors import FetchError, RecordNotFound
 from watcher.logs import redact
 from watcher.sources.body import Body, causes, human_size, reason
+from watcher.sources.guard import POLL as guard_poll
 from watcher.sources.guard import DeadlinePassed, Stopped, bounded
 from watcher.sources.guard import transport as guarded_transport
 
@@ -215,9 +216,18 @@ class Fetcher:
                 attempts,
                 pause,
             )
-            self.sleep(pause)
+            self._pause(pause, url, trial_id)
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pause(self, seconds: float, url: str, trial_id: str | None) -> None:
+        """Wait before a retry (up to MAX_RETRY_AFTER), ending at once when watcher stops."""
+        while seconds > 0:
+            if self.stop is not None and self.stop.is_set():
+                raise self._bounds_error(Stopped(), url, trial_id)
+            step = min(seconds, guard_poll if self.stop is not None else seconds)
+            self.sleep(step)
+            seconds -= step
 
     def _follow(
         self, url: str, params: dict[str, str] | None, trial_id: str | None
