@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from watcher.core.model import Message
 from watcher.errors import NotifyError
-from watcher.notify.outbox import MAX_RETRY_WAIT, deliver, queue
-from watcher.store.sql import SqlStore
+from watcher.notify.outbox import CLAIM, MAX_RETRY_WAIT, deliver
+from watcher.store.sql import SqlStore, open_store
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -40,7 +42,7 @@ def _message(n: int = 1) -> Message:
 
 
 def test_a_failed_message_waits_longer_each_time_then_goes(repo: SqlStore) -> None:
-    queue(repo, [_message()], T0)
+    repo.queue_messages([_message()], T0, ())
     sender = FakeSender(fail=3)
     now = T0
     waits = []
@@ -59,7 +61,7 @@ def test_a_failed_message_waits_longer_each_time_then_goes(repo: SqlStore) -> No
 
 
 def test_the_wait_is_capped(repo: SqlStore) -> None:
-    queue(repo, [_message()], T0)
+    repo.queue_messages([_message()], T0, ())
     sender = FakeSender(fail=20)
     now = T0
     for _ in range(12):
@@ -74,7 +76,7 @@ def test_the_wait_is_capped(repo: SqlStore) -> None:
 def test_a_crash_after_sending_sends_again_with_the_same_message_id(
     repo: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queue(repo, [_message()], T0)
+    repo.queue_messages([_message()], T0, ())
     sender = FakeSender()
 
     def crash(outbox_id: int, at: datetime) -> None:
@@ -86,23 +88,52 @@ def test_a_crash_after_sending_sends_again_with_the_same_message_id(
             deliver(repo, {"email": sender}, T0, timedelta(minutes=5))
     assert len(repo.outbox(status="queued")) == 1  # not lost
     deliver(repo, {"email": sender}, T0, timedelta(minutes=5))
+    assert len(sender.sent) == 1  # claimed by the process that died: not yet again...
+    deliver(repo, {"email": sender}, T0 + CLAIM, timedelta(minutes=5))  # ...until it lapses
     assert [m.message_id for m in sender.sent] == ["<digest.1@hospital.example>"] * 2
     assert repo.outbox(status="queued") == []
 
 
+def test_two_processes_delivering_at_once_send_each_message_once(
+    repo: SqlStore, db_url: str
+) -> None:
+    repo.queue_messages([_message(n) for n in range(1, 6)], T0, ())
+    other = open_store(db_url)  # its own connections, as a second process has
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    class Slow(FakeSender):
+        def send(self, message: Message) -> None:
+            time.sleep(0.05)  # both deliveries are reading the same due messages
+            with lock:
+                sent.append(message.message_id)
+
+    runs = [
+        threading.Thread(target=deliver, args=(store, {"email": Slow()}, T0, timedelta(minutes=5)))
+        for store in (repo, other)
+    ]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    other.close()
+    assert sorted(sent) == sorted(f"<digest.{n}@hospital.example>" for n in range(1, 6))
+    assert repo.outbox(status="queued") == []
+
+
 def test_one_failing_message_does_not_hold_back_the_others(repo: SqlStore) -> None:
-    queue(repo, [_message(1), _message(2)], T0)
+    repo.queue_messages([_message(1), _message(2)], T0, ())
     result = deliver(repo, {"email": FakeSender(fail=1)}, T0, timedelta(minutes=5))
     assert (result.sent, result.failed) == (1, 1)
     assert "digest 'digest 1': SMTP 127.0.0.1:25: Connection refused" in result.errors[0]
 
 
 def test_a_message_for_a_channel_not_configured_waits(repo: SqlStore) -> None:
-    queue(repo, [Message("alert", "<a@x>", (), "s", "t", "", channel="apprise")], T0)
+    repo.queue_messages([Message("alert", "<a@x>", (), "s", "t", "", channel="apprise")], T0, ())
     assert deliver(repo, {"email": FakeSender()}, T0, timedelta(minutes=5)).left == 1
 
 
 def test_the_next_digest_starts_where_the_last_queued_one_ended(repo: SqlStore) -> None:
     assert repo.last_digest_end() is None
-    queue(repo, [_message()], T0)
+    repo.queue_messages([_message()], T0, ())
     assert repo.last_digest_end() == T0  # queued, not yet sent: its period is taken

@@ -7,9 +7,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
-from tests.conftest import NCT, mail_config, run_watcher
+from tests.conftest import NCT, mail_config, run_watcher, watcher_cli
 from tests.registry_server import RegistryServer
 
 pytestmark = pytest.mark.e2e
@@ -340,3 +341,31 @@ def test_starttls_with_an_internal_ca(server: RegistryServer, db_url: str, tmp_p
         ]
     finally:
         tls.stop()
+
+
+def test_an_alert_the_full_disk_kept_from_the_outbox_is_sent_once_space_is_back(
+    server: RegistryServer, config: Path, smtp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from watcher.store.sql import SqlStore
+
+    watcher_cli(config, "add", NCT)
+    _change_status(server)
+
+    def full(*_args: Any) -> list[int]:
+        raise OperationalError("INSERT INTO outbox", {}, Exception("database or disk is full"))
+
+    with monkeypatch.context() as disk:
+        disk.setattr(SqlStore, "queue_messages", full)
+        with pytest.raises(OperationalError):
+            watcher_cli(config, "check")
+    assert len(orjson.loads(watcher_cli(config, "history", NCT, "--json").output)) == 2
+    assert smtp.messages == []
+
+    watcher_cli(config, "check")  # space is back; the register has nothing new
+    [message] = smtp.messages
+    text, _ = _parts(message)
+    assert "Recruitment status: Recruiting → Active, not recruiting" in text
+    watcher_cli(config, "check")
+    assert len(smtp.messages) == 1  # told once

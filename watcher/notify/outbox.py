@@ -10,12 +10,11 @@ use to show it once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from watcher.config import Settings
-from watcher.core.model import Message
 from watcher.errors import NotifyError
 from watcher.notify.base import Sender
 from watcher.store import Store
@@ -23,6 +22,9 @@ from watcher.store import Store
 log = logging.getLogger(__name__)
 
 MAX_RETRY_WAIT = timedelta(hours=6)
+# A message is claimed before it is sent, so that two processes delivering at once never
+# send it twice; a claim whose process died lapses after this.
+CLAIM = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +49,6 @@ def senders(settings: Settings) -> dict[str, Sender]:
     return out
 
 
-def queue(repo: Store, messages: Sequence[Message], now: datetime) -> list[int]:
-    return [repo.enqueue(m, now) for m in messages]
-
-
 def deliver(
     repo: Store, senders: Mapping[str, Sender], now: datetime, retry_after: timedelta
 ) -> Delivery:
@@ -62,6 +60,8 @@ def deliver(
         sender = senders.get(queued.message.channel)
         if sender is None:
             continue
+        if not repo.claim_message(queued.id, now, now + CLAIM):
+            continue  # another process is sending it
         try:
             sender.send(queued.message)
         except NotifyError as e:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from watcher.core.ids import parse_trial_id
@@ -15,6 +15,11 @@ from watcher.service.history import Reading
 if TYPE_CHECKING:
     from watcher.notify.outbox import Delivery
     from watcher.reread import Rereading
+
+
+# How far back an alert lost on its way to the outbox is still sent; older ones are in the
+# digest and the web view, and an alert of last month's change would mislead.
+CATCH_UP = timedelta(days=7)
 
 
 class Checking(Reading):
@@ -39,7 +44,21 @@ class Checking(Reading):
         """What follows every run of checks, from the CLI or the daemon: the run is recorded
         (for `status` and the digest's count of cycles), then its changes are alerted."""
         self._store.record_run(CheckRun.of(trigger, started, self.clock(), outcomes))
-        return self.alert(outcomes)
+        return self.alert([*outcomes, *self._not_alerted(outcomes)])
+
+    def _not_alerted(self, outcomes: Sequence[CheckOutcome]) -> list[CheckOutcome]:
+        """Versions of earlier runs whose alert was never queued (the disk filled up, the
+        database went away between the version and its message): told now, once."""
+        told = {(o.trial_id, o.version) for o in outcomes if o.kind == "changed"}
+        missed = [
+            (tid, number)
+            for tid, number in self._store.unalerted(self.clock() - CATCH_UP)
+            if (tid, number) not in told
+        ]
+        return [
+            CheckOutcome(tid, "changed", number, self.diff(tid, number - 1, number).changes)
+            for tid, number in missed
+        ]
 
     def reparse(self, ids: Sequence[str] = ()) -> list[Rereading]:
         """Read the stored history of these trials (every trial ever watched when no ID is

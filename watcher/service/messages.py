@@ -33,9 +33,10 @@ class Messaging(Watching):
     def alert(self, outcomes: Sequence[CheckOutcome]) -> Delivery | None:
         """Queue the alert of a check run (one message per run, never one per change) and
         send the outbox; None when nothing is configured to send."""
+        told = [(o.trial_id, o.version) for o in outcomes if o.kind == "changed" and o.version]
         if not self.notifying:
+            self._store.mark_alerted(told)
             return None
-        from watcher.notify.outbox import queue
         from watcher.report.compose import to_messages
         from watcher.report.context import alert_context
 
@@ -43,7 +44,9 @@ class Messaging(Watching):
         watches = {w.trial_id: w for w in self.watches(include_removed=True)}
         ctx = alert_context(outcomes, watches, self.settings, now, self.url_for)
         if ctx is not None:
-            queue(self._store, to_messages(ctx, self.settings, "alert"), now)
+            self._store.queue_messages(to_messages(ctx, self.settings, "alert"), now, told)
+        else:
+            self._store.mark_alerted(told)
         return self.deliver()
 
     def deliver(self) -> Delivery:
@@ -97,12 +100,11 @@ class Messaging(Watching):
         """Queue the digest (the one due now unless given) behind what is already queued, and
         send them; a failure stays queued and goes out with the next delivery."""
         self.require_notifying()
-        from watcher.notify.outbox import queue
         from watcher.report.compose import to_messages
 
         ctx = ctx if ctx is not None else self.digest()
         earlier = self.deliver()  # older messages first
-        queue(self._store, to_messages(ctx, self.settings, "digest"), self.clock())
+        self._store.queue_messages(to_messages(ctx, self.settings, "digest"), self.clock(), ())
         now = self.deliver()
         return replace(now, sent=earlier.sent + now.sent, errors=earlier.errors + now.errors)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from watcher.core.model import Message, Queued
 from watcher.store.base import StoreBase
-from watcher.store.tables import OutboxRow
+from watcher.store.tables import OutboxRow, SnapshotRow, WatchRow
 
 
 def _queued(row: OutboxRow) -> Queued:
@@ -39,24 +42,83 @@ class OutboxMixin(StoreBase):
     def enqueue(self, message: Message, at: datetime) -> int:
         """Queue a message, due at once; returns its ID."""
         with self._session() as session:
-            row = OutboxRow(
-                kind=message.kind,
-                channel=message.channel,
-                created_at=at,
-                message_id=message.message_id,
-                recipients=list(message.recipients),
-                subject=message.subject,
-                text=message.text,
-                html=message.html,
-                status="queued",
-                attempts=0,
-                next_attempt_at=at,
-                period_start=message.period_start,
-                period_end=message.period_end,
+            return self._add_message(session, message, at)
+
+    @staticmethod
+    def _add_message(session: Session, message: Message, at: datetime) -> int:
+        row = OutboxRow(
+            kind=message.kind,
+            channel=message.channel,
+            created_at=at,
+            message_id=message.message_id,
+            recipients=list(message.recipients),
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+            status="queued",
+            attempts=0,
+            next_attempt_at=at,
+            period_start=message.period_start,
+            period_end=message.period_end,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+    def queue_messages(
+        self, messages: Sequence[Message], at: datetime, versions: Sequence[tuple[str, int]]
+    ) -> list[int]:
+        """Queue messages (an alert's, a digest's) and mark the versions they tell as
+        alerted, in one transaction: all is written or nothing (a full disk: the next run
+        derives the alert again from the versions still unalerted)."""
+        with self._session() as session:
+            ids = [self._add_message(session, m, at) for m in messages]
+            self._mark_alerted(session, versions)
+            return ids
+
+    def mark_alerted(self, versions: Sequence[tuple[str, int]]) -> None:
+        """Versions with nothing to tell (no channel configured, no change worth an alert)."""
+        with self._session() as session:
+            self._mark_alerted(session, versions)
+
+    def unalerted(self, since: datetime) -> list[tuple[str, int]]:
+        """Versions fetched after ``since`` whose changes no alert has told yet."""
+        with self._session(read_only=True) as session:
+            rows = session.execute(
+                select(WatchRow.trial_id, SnapshotRow.version)
+                .join(WatchRow, WatchRow.id == SnapshotRow.watch_id)
+                .where(SnapshotRow.alerted.is_(False), SnapshotRow.fetched_at > since)
+                .order_by(WatchRow.trial_id, SnapshotRow.version)
             )
-            session.add(row)
-            session.flush()
-            return row.id
+            return [(tid, number) for tid, number in rows]
+
+    @staticmethod
+    def _mark_alerted(session: Session, versions: Sequence[tuple[str, int]]) -> None:
+        by_trial: dict[str, list[int]] = defaultdict(list)
+        for tid, number in versions:
+            by_trial[tid].append(number)
+        for tid, numbers in by_trial.items():
+            watch_id = select(WatchRow.id).where(WatchRow.trial_id == tid).scalar_subquery()
+            session.execute(
+                update(SnapshotRow)
+                .where(SnapshotRow.watch_id == watch_id, SnapshotRow.version.in_(numbers))
+                .values(alerted=True)
+            )
+
+    def claim_message(self, outbox_id: int, now: datetime, until: datetime) -> bool:
+        """Take a due message for sending: False when another process took it first. A
+        claim not followed by ``mark_sent`` (a crash) lapses at ``until``."""
+        with self._session() as session:
+            claimed = session.connection().execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id == outbox_id,
+                    OutboxRow.status == "queued",
+                    OutboxRow.next_attempt_at <= now,
+                )
+                .values(next_attempt_at=until)
+            )
+            return bool(claimed.rowcount)
 
     def outbox(self, *, due_at: datetime | None = None, status: str | None = None) -> list[Queued]:
         """Messages, oldest first: all, those with ``status``, or the queued ones due."""

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -128,6 +129,9 @@ class SnapshotRow(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     review_note: Mapped[str | None] = mapped_column(Text)
+    # Whether this version's changes were queued in an alert (or had nothing to tell): an
+    # alert lost between the version and its message is derived again (service.checking).
+    alerted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class CheckLogRow(Base):

@@ -210,6 +210,7 @@ class VersionsMixin(StoreBase):
                         url=fetched.url,
                         changes=changes,
                         parser=parser,
+                        alerted=not changes,  # a baseline or a restart tells nothing
                     )
                 )
                 row.version_count = number
