@@ -19,8 +19,12 @@ class _Handler:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[list[str]] = []
         self.raw: list[bytes] = []
+        # A server whose limit it does not advertise: larger messages get 552 after DATA.
+        self.refuse_over: int | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse_over is not None and len(envelope.content) > self.refuse_over:
+            return "552 5.3.4 Message size exceeds fixed maximum message size"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(message)
         self.raw.append(envelope.content)  # as it came over the wire
@@ -29,8 +33,11 @@ class _Handler:
 
 
 class SmtpServer:
-    def __init__(self, login: tuple[str, str] | None = None, tls: Any = None) -> None:
+    def __init__(
+        self, login: tuple[str, str] | None = None, tls: Any = None, size: int | None = None
+    ) -> None:
         self.port = free_port()
+        self.size = size  # the SIZE the server advertises and enforces (aiosmtpd: 32 MiB)
         self.handler = _Handler()
         self.login = login
         self.tls = tls  # an ssl.SSLContext: STARTTLS required
@@ -55,6 +62,8 @@ class SmtpServer:
                 "authenticator": self._authenticator,
                 "auth_require_tls": self.tls is not None,
             }
+        if self.size is not None:
+            kwargs["data_size_limit"] = self.size
         if self.tls is not None:
             kwargs |= {"tls_context": self.tls, "require_starttls": True}
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)

@@ -137,3 +137,33 @@ def test_the_next_digest_starts_where_the_last_queued_one_ended(repo: SqlStore) 
     assert repo.last_digest_end() is None
     repo.queue_messages([_message()], T0, ())
     assert repo.last_digest_end() == T0  # queued, not yet sent: its period is taken
+
+
+@pytest.mark.parametrize("how", ["advertised", "refused"])
+def test_a_message_too_large_for_the_server_is_sent_shortened(how: str) -> None:
+    from tests.smtp import SmtpServer
+    from watcher.config import EmailSettings
+    from watcher.notify.email import SmtpSender
+
+    server = SmtpServer(size=500_000 if how == "advertised" else None).start()
+    if how == "refused":
+        server.handler.refuse_over = 2_000_000
+    try:
+        huge = "Sites: added Hospital number 123456, Some City\n" * 60_000  # 2.9 MB
+        message = Message(
+            "alert", "<big@x>", ("office@x",), "[watcher] 1 trial changed", huge, huge
+        )
+        settings = EmailSettings(
+            enabled=True, smtp_host="127.0.0.1", smtp_port=server.port, sender="w@x", to=("o@x",)
+        )
+        SmtpSender(settings).send(message)
+        [sent] = server.messages
+        text = sent.get_body(("plain",))
+        assert text is not None
+        content = text.get_content()
+        assert content.startswith("Sites: added Hospital number 123456")
+        assert "more than the mail server takes" in content
+        assert len(server.raw[0]) < (500_000 if how == "advertised" else 2_000_000)
+        assert sent["Message-ID"] == "<big@x>"
+    finally:
+        server.stop()

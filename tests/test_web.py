@@ -125,8 +125,12 @@ def test_beyond_loopback_only_with_a_password(trials_office: Office, tmp_path: P
 
     secret = tmp_path / "web-password"
     secret.write_text("alice:correct horse\n", encoding="utf-8")
+    secret.chmod(0o644)
     with trials_office.config.open("a", encoding="utf-8") as f:
         f.write(f'\n[serve]\npassword_file = "{secret}"\n')
+    readable = run_watcher(["serve", "--host", "0.0.0.0"], trials_office.config)
+    assert readable.returncode == 2 and "chmod 600" in readable.stderr, readable.stderr
+    secret.chmod(0o600)
     with Served(trials_office.config, "--host", "0.0.0.0") as web:
         for path in ("/", f"/trial/{NCT}", f"/trial/{NCT}/diff", "/feed.atom"):
             answer = httpx.get(web.url + path)

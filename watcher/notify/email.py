@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+from dataclasses import replace
 from email.message import EmailMessage, MIMEPart
 from email.utils import formatdate
 
@@ -66,7 +67,7 @@ class SmtpSender:
                     smtp.starttls(context=context)
                 if settings.username:
                     smtp.login(settings.username, settings.password)
-                refused = smtp.send_message(email, to_addrs=list(message.recipients))
+                refused = self._send_fitting(smtp, message, email)
         except smtplib.SMTPAuthenticationError as e:
             raise NotifyError(
                 f"{self.server}: login refused for {settings.username!r} ({e.smtp_code})"
@@ -79,3 +80,55 @@ class SmtpSender:
             raise NotifyError(f"{self.server}: {e.strerror or e}") from None
         if refused:
             raise NotifyError(f"{self.server}: refused {', '.join(sorted(refused))}")
+
+    def _send_fitting(
+        self, smtp: smtplib.SMTP, message: Message, email: EmailMessage
+    ) -> dict[str, tuple[int, bytes]]:
+        """Send ``email``; one larger than the server takes (its SIZE, or a 552 answer) is
+        sent shortened instead, never left queued for ever."""
+        smtp.ehlo_or_helo_if_needed()
+        limit = _size_limit(smtp)
+        if limit is not None and len(email.as_bytes()) > limit:
+            email = build(shortened(message, limit), self.settings.sender)
+        try:
+            return smtp.send_message(email, to_addrs=list(message.recipients))
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as e:
+            if e.smtp_code not in (552, 523):
+                raise
+            smtp.rset()
+            smaller = shortened(message, min(limit or SHORT, SHORT))
+            return smtp.send_message(
+                build(smaller, self.settings.sender), to_addrs=list(message.recipients)
+            )
+
+
+# What a message refused for its size is cut to when the server does not say its limit: far
+# under any server's (most take 10 MB or more).
+SHORT = 1_000_000
+
+
+def _size_limit(smtp: smtplib.SMTP) -> int | None:
+    size = smtp.esmtp_features.get("size", "").strip()
+    return int(size) if size.isdigit() and int(size) > 0 else None
+
+
+def shortened(message: Message, limit: int) -> Message:
+    """The message cut to fit ``limit`` bytes: the start of its text, and what to open for
+    the rest (the digest or report in watcher, where every change is)."""
+    import html
+
+    # Both parts carry the text, encoded at worst 4/3 its size: a third of the limit each.
+    keep = max(limit // 3 - 2048, 1024)
+    text = message.text.encode("utf-8")[:keep].decode("utf-8", errors="ignore")
+    note = (
+        f"\n\n[This message was {len(message.text) + len(message.html):,} characters, more "
+        "than the mail server takes: only its start is here. Every change is in the web view, "
+        "`watcher report` and `watcher export`.]\n"
+    )
+    body = html.escape(text + note)
+    return replace(
+        message,
+        text=text + note,
+        html=f'<!DOCTYPE html><html><body><pre style="white-space:pre-wrap;">{body}</pre>'
+        "</body></html>",
+    )

@@ -26,13 +26,12 @@ from watcher.core.model import (
     FieldChange,
     Version,
     Watch,
-    by_significance,
 )
 from watcher.core.timeline import Point, svg
 from watcher.pages import page_url
+from watcher.report.changes import change_views
 from watcher.report.grouping import one_card_per_trial, trial_count
 from watcher.report.views import (
-    ChangeView,
     DisagreementView,
     OverdueView,
     ProblemView,
@@ -96,11 +95,6 @@ class ReportContext:
 # -- building ---------------------------------------------------------------------------------
 
 
-def change_view(c: FieldChange) -> ChangeView:
-    """A change as the templates show it."""
-    return ChangeView(c.significance, c.kind, c.label, c.summary or c.label, c.detail)
-
-
 def _results_posted(changes: Sequence[FieldChange]) -> bool:
     return any(
         (c.field == "results.available" and c.new is True)
@@ -128,7 +122,7 @@ def _trial(
         tags=watch.tags,
         version_from=v_from,
         version_to=v_to,
-        changes=tuple(change_view(c) for c in by_significance(changes)),
+        changes=change_views(changes),
         counts=summarize(changes),
         flags=tuple(flags),
         results_posted=_results_posted(changes),
@@ -355,7 +349,7 @@ def history_context(
                 v.fetched_at,
                 plain("recruitment_status", v.record.get("recruitment_status")),
                 v.record.get("target_sample_size"),
-                tuple(change_view(c) for c in changes),
+                change_views(changes, ranked=False),
                 v.reviewed_by,
                 v.reviewed_at,
                 v.review_note,

@@ -15,11 +15,10 @@ from starlette.routing import Route
 from watcher import __version__
 from watcher.core.display import plain
 from watcher.core.ids import parse_trial_id
-from watcher.core.model import by_significance
 from watcher.errors import InvalidTrialId, UnknownTrial
 from watcher.pages import PAGES, page_path
 from watcher.registers import SOURCES
-from watcher.report.context import change_view
+from watcher.report.changes import change_views
 from watcher.report.render import environment, render_atom
 from watcher.service import Service
 
@@ -123,7 +122,7 @@ def make_app(service: Service) -> Starlette:
             request,
             d=d,
             # Major first, as in the e-mails and on the trial page.
-            changes=[change_view(c) for c in by_significance(d.changes)],
+            changes=change_views(d.changes),
             trial_id=d.new.trial_id,
         )
 

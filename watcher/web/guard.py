@@ -4,9 +4,14 @@ page's token is refused with 403)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import logging
 import secrets
+import stat
+import time
+from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +19,7 @@ from asgi_csrf import asgi_csrf
 
 from watcher.errors import ConfigError
 
+log = logging.getLogger(__name__)
 ASGIApp = Any
 OPEN_PATHS = frozenset({"/healthz"})
 # No script may run: the pages work without JavaScript. Styles are inline, as in the e-mails.
@@ -30,13 +36,23 @@ HEADERS = [
 
 
 def read_credentials(path: str, origin: str) -> tuple[str, str]:
-    """``user:password`` (or the password alone, for user ``watcher``) from a file."""
+    """``user:password`` (or the password alone, for user ``watcher``) from a file that only
+    its owner (and group) may read."""
+    file = Path(path).expanduser()
     try:
-        text = Path(path).expanduser().read_text(encoding="utf-8").strip()
+        mode = file.stat().st_mode
+        text = file.read_text(encoding="utf-8").strip()
     except OSError as e:
         raise ConfigError(
             origin, "serve.password_file", f"cannot read {path} ({e.strerror})"
         ) from None
+    if mode & stat.S_IROTH:
+        raise ConfigError(
+            origin,
+            "serve.password_file",
+            f"{path} is readable by every user of this machine; make it yours alone "
+            f"(chmod 600 {path})",
+        )
     user, sep, password = text.partition(":")
     if not sep:
         user, password = "watcher", text
@@ -51,6 +67,8 @@ def protect(
     """The app behind the anti-forgery check, the credentials check and the headers."""
     guarded = asgi_csrf(app, signing_secret=secret, always_protect={"/review"})
 
+    sign_ins = SignIns()
+
     async def checked(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await guarded(scope, receive, send)
@@ -61,12 +79,20 @@ def protect(
                 event = {**event, "headers": [*event.get("headers", []), *HEADERS]}
             await send(event)
 
+        if scope["path"] not in OPEN_PATHS and sign_ins.blocked(scope):
+            await _plain(with_headers, 429, b"Too many failed sign-ins; wait a while.\n")
+            return
         user = _user(scope, credentials)
         if user is None and scope["path"] not in OPEN_PATHS:
+            await sign_ins.failed(scope)
             await _unauthorized(with_headers)
             return
+        body = await _capped_body(scope, receive)
+        if body is None:
+            await _plain(with_headers, 413, b"This request is larger than watcher takes.\n")
+            return
         scope = {**scope, "state": {**scope.get("state", {}), "user": user or anonymous}}
-        await guarded(scope, receive, with_headers)
+        await guarded(scope, _replay(body, receive), with_headers)
 
     return checked
 
@@ -86,6 +112,96 @@ def _user(scope: Any, credentials: tuple[str, str] | None) -> str | None:
     ok_user = secrets.compare_digest(user.encode(), expected_user.encode())
     ok_password = secrets.compare_digest(password.encode(), expected_password.encode())
     return user if ok_user and ok_password else None
+
+
+# A review form (its note included) is a few KB; nothing the view takes comes near this.
+MAX_BODY = 256 * 1024
+
+
+async def _capped_body(scope: Any, receive: Any) -> bytes | None:
+    """The request's body, read before the app sees it, up to ``MAX_BODY`` bytes; None when
+    it is larger (said by Content-Length, or found while reading a body sent in chunks)."""
+    length = dict(scope.get("headers") or []).get(b"content-length", b"0")
+    if not length.isdigit() or int(length) > MAX_BODY:
+        return None
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        event = await receive()
+        if event["type"] != "http.request":
+            break
+        parts.append(event.get("body", b""))
+        size += len(parts[-1])
+        if size > MAX_BODY:
+            return None
+        if not event.get("more_body"):
+            break
+    return b"".join(parts)
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    """The app's ``receive``: the body read already, then the server's own (a disconnect)."""
+    sent = False
+
+    async def replayed() -> Any:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
+class SignIns:
+    """Failed sign-ins, by client address: each is logged and answered a second late, and
+    past ``LIMIT`` in ``WINDOW`` seconds that address is refused (429), right password or
+    not, until they age out."""
+
+    LIMIT = 10
+    WINDOW = 600.0
+    DELAY = 1.0
+
+    def __init__(self) -> None:
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def blocked(self, scope: Any) -> bool:
+        failures = self._failures.get(_client(scope))
+        if not failures:
+            return False
+        while failures and failures[0] < time.monotonic() - self.WINDOW:
+            failures.popleft()
+        return len(failures) >= self.LIMIT
+
+    async def failed(self, scope: Any) -> None:
+        """Count a request that came with wrong credentials (none: a browser's first request,
+        before it asks for the password, is no failure)."""
+        if b"authorization" not in dict(scope.get("headers") or []):
+            return
+        client = _client(scope)
+        self._failures[client].append(time.monotonic())
+        log.warning(
+            "failed sign-in from %s (%d in the last %d min)",
+            client,
+            len(self._failures[client]),
+            self.WINDOW // 60,
+        )
+        await asyncio.sleep(self.DELAY)
+
+
+def _client(scope: Any) -> str:
+    return str((scope.get("client") or ("unknown", 0))[0])
+
+
+async def _plain(send: Any, status: int, text: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": text})
 
 
 async def _unauthorized(send: Any) -> None:
