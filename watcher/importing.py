@@ -14,16 +14,13 @@ from lxml import etree
 
 from watcher.core.ids import TrialId, parse_trial_id
 from watcher.errors import InputError, InvalidTrialId
+from watcher.inputs import read_input
 
 # Header names (lower case, spaces and underscores removed) of an ID column.
 _ID_COLUMNS = ("trialid", "id", "mainid", "nctid", "nctnumber", "trial", "registrationnumber")
 
 
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(str(path), f"cannot read it ({e.strerror})") from None
+def _read_text(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -40,9 +37,10 @@ def _parse(text: str, source: str, line: int) -> TrialId:
 def read_trial_ids(path: str | Path) -> list[TrialId]:
     """Every trial ID in the file, first occurrence kept, in the file's order."""
     path = Path(path)
-    text = _read_text(path)
+    data = read_input(path)
+    text = _read_text(data)
     if text.lstrip().startswith("<"):
-        found = _from_ictrp_export(path.read_bytes(), str(path))
+        found = _from_ictrp_export(data, str(path))
     elif path.suffix.lower() in (".csv", ".tsv"):
         found = _from_table(text, str(path))
     else:

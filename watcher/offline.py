@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from watcher.config import Settings
 from watcher.core.diff import diff_records
 from watcher.core.lenient import take_warnings
-from watcher.errors import InputError
+from watcher.inputs import read_input
 from watcher.results import Comparison, Parsed
 from watcher.sources import get as get_source
 
@@ -40,7 +38,4 @@ def compare_files(settings: Settings, old: str, new: str, source: str) -> Compar
 
 
 def _read(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as e:
-        raise InputError(path, f"cannot read it ({e.strerror})") from None
+    return read_input(path)

@@ -18,6 +18,8 @@ from watcher.core.model import Record
 from watcher.core.normalize import as_text, clean_line, iso_date
 
 WARNINGS = "_warnings"
+# More participants than any trial has had (the largest enrol a few hundred thousand).
+LARGEST_COUNT = 10**9
 # Several values in one cell: ICTRP joins them with ";" (two ethics committees' dates).
 _SEVERAL = re.compile(r"\s*;\s*")
 
@@ -43,6 +45,19 @@ class Notes:
     def warn(self, name: str, why: str) -> None:
         if (name, why) not in self.warnings:
             self.warnings.append((name, why))
+
+    def count(self, name: str, value: Any) -> int | str | None:
+        """A count of participants: a whole number below a billion; anything else (10^30,
+        12.5, "about 40") kept as its text, with a warning, never read as no number."""
+        if value is None or isinstance(value, bool) or value == "":
+            return None
+        if isinstance(value, float) and value.is_integer() and 0 <= value < LARGEST_COUNT:
+            value = int(value)  # a streamed page reads every number as a float
+        if isinstance(value, int) and 0 <= value < LARGEST_COUNT:
+            return value
+        text = as_text(value) or repr(value)
+        self.warn(name, f"{text[:40]!r} is no count of participants: kept as written")
+        return text
 
     def date(self, name: str, text: Any, *, dayfirst: bool = True) -> str | None:
         """An ISO date; one date written several times (``24/04/2019;24/04/2019``) is that

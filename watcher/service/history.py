@@ -7,8 +7,12 @@ from collections.abc import Sequence
 
 from watcher.core.ids import parse_trial_id
 from watcher.core.model import Version
+from watcher.errors import InputError
 from watcher.results import Comparison, DiffResult, Parsed
 from watcher.service.messages import Messaging
+
+# The review trail's column for who reviewed (store.tables); a name, not a note.
+MAX_REVIEWER = 200
 
 
 class Reading(Messaging):
@@ -46,6 +50,8 @@ class Reading(Messaging):
         """Mark every change of these trials found so far reviewed (by, now, note); how many.
         A whole EUCTR trial's ID reviews its member states."""
         trial_ids = [parse_trial_id(text).value for text in ids]
+        if len(by) > MAX_REVIEWER:
+            raise InputError("the reviewer", f"a name of at most {MAX_REVIEWER} characters")
         for tid in trial_ids:
             self._store.watch(tid)  # an unknown ID is an error before anything is marked
         expanded = [m for tid in trial_ids for m in (self.members(tid) or [tid])]

@@ -243,7 +243,7 @@ def _normalize(
     completion = notes.date("completion_date", _get(status, "completionDateStruct", "date"))
     enrollment = _get(design, "enrollmentInfo") or {}
     count = enrollment.get("count")
-    number = count if isinstance(count, int) and not isinstance(count, bool) else None
+    number = notes.count("target_sample_size", count)
     kind = SAMPLE_SIZE_TYPES.get(str(enrollment.get("type") or "").upper())
     collaborators = [
         c.get("name") for c in sponsors.get("collaborators") or [] if isinstance(c, dict)

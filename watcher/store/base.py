@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from watcher.core.model import Watch
 from watcher.errors import StoreError, UnknownTrial
-from watcher.store.db import READ_ONLY
+from watcher.store.db import READ_ONLY, shown
 from watcher.store.tables import WatchRow
 
 
@@ -37,8 +37,12 @@ class StoreBase:
         try:
             with factory.begin() as session:
                 yield session
-        except OperationalError as e:
-            raise StoreError(f"database: {e.orig}") from None
+        except IntegrityError:
+            raise  # a conflict the caller resolves (store.versions, store.runs)
+        except DatabaseError as e:
+            # The driver's own words (a full disk, a corrupt file, a lost server), never the
+            # statement and its values, which SQLAlchemy's message would show to the office.
+            raise StoreError(f"database {shown(self.engine)}: {e.orig}") from None
 
     @staticmethod
     def _row(session: Session, trial_id: str) -> WatchRow:
@@ -46,6 +50,15 @@ class StoreBase:
         if row is None:
             raise UnknownTrial(trial_id)
         return row
+
+
+def fits(value: object, width: int) -> str | None:
+    """A register's text shortened to its column's width: PostgreSQL refuses what SQLite
+    would take (the record itself keeps the whole value)."""
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def to_watch(row: WatchRow) -> Watch:

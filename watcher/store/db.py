@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 
 from watcher.errors import StoreError
 
@@ -41,6 +41,13 @@ def make_engine(url: str) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StoreError(f"database {path}: cannot create its folder ({e.strerror})") from None
+        if path.is_file() and path.stat().st_size == 0:
+            # SQLite would take an empty file for a new database and quietly start over;
+            # an empty file where a database was is a disk or copy that went wrong.
+            raise StoreError(
+                f"database {path}: the file is empty (0 bytes), not a watcher database; "
+                "restore it from a backup, or delete it to start a new database"
+            )
         parsed = parsed.set(database=str(path))
     try:
         engine = create_engine(parsed, json_serializer=_json_dumps, json_deserializer=orjson.loads)
@@ -92,8 +99,14 @@ def ensure_schema(engine: Engine) -> None:
     """Bring the database to the newest schema if it is behind; a new one is created."""
     try:
         current = stored_revision(engine)
-    except OperationalError as e:
+    except DatabaseError as e:
+        # "file is not a database", "database disk image is malformed", a refused login
         raise StoreError(f"database {shown(engine)}: {e.orig}") from None
+    if current is not None and current.isdigit() and int(current) > int(SCHEMA_HEAD):
+        raise StoreError(
+            f"database {shown(engine)}: written by a newer release of watcher (schema "
+            f"{current}; this release knows up to {SCHEMA_HEAD}): upgrade watcher to use it"
+        )
     if current != SCHEMA_HEAD:
         from watcher.store.migrate import upgrade
 

@@ -34,5 +34,9 @@ def open_store(url: str) -> SqlStore:
     """A store on ``url``, its schema brought up to date first (a new SQLite file is
     created), as reader does: operators never run migrations by hand."""
     engine = make_engine(url)
-    ensure_schema(engine)
+    try:
+        ensure_schema(engine)
+    except BaseException:
+        engine.dispose()  # a database refused is let go at once, its connections closed
+        raise
     return SqlStore(engine)

@@ -14,7 +14,7 @@ from watcher.core.links import linked_ids
 from watcher.core.model import Fetched, Latest, OutcomeKind, Record, Version, Watch, record_title
 from watcher.errors import StoreError, UnknownTrial, VersionConflict
 from watcher.store import codec
-from watcher.store.base import StoreBase, to_watch
+from watcher.store.base import StoreBase, fits, to_watch
 from watcher.store.checks import LogEntry, success_values, write_log
 from watcher.store.protocol import Reading, Reread
 from watcher.store.tables import CheckLogRow, SnapshotRow, WatchRow
@@ -206,7 +206,7 @@ class VersionsMixin(StoreBase):
                         codec=how,
                         record_packed=codec.pack(packed, how, before[0] if before else None),
                         raw=codec.pack(fetched.payload, how, before[1] if before else None),
-                        raw_content_type=fetched.content_type,
+                        raw_content_type=fits(fetched.content_type, 100),
                         url=fetched.url,
                         changes=changes,
                         parser=parser,
@@ -217,7 +217,7 @@ class VersionsMixin(StoreBase):
                 row.payload_hash = payload_hash
                 row.links = linked_ids(record)
                 row.record_title = record_title(record)
-                row.record_status = record.get("recruitment_status")
+                row.record_status = fits(record.get("recruitment_status"), 200)
                 row.last_changed_at = at
                 for key, value in success_values(at, kind, fetched.redirected_to).items():
                     setattr(row, key, value)
@@ -275,7 +275,7 @@ class VersionsMixin(StoreBase):
                         codec=how,
                         record_packed=codec.pack(packed, how, before[0] if before else None),
                         raw=codec.pack(reread.reading.raw, how, before[1] if before else None),
-                        raw_content_type=reread.reading.content_type,
+                        raw_content_type=fits(reread.reading.content_type, 100),
                         url=reread.reading.url,
                         changes=reread.changes,
                         parser=reread.parser,
@@ -307,7 +307,9 @@ class VersionsMixin(StoreBase):
             row.payload_hash = None  # the next check reads its payload again
             row.links = linked_ids(kept[-1].record) if kept else None
             row.record_title = record_title(kept[-1].record) if kept else None
-            row.record_status = kept[-1].record.get("recruitment_status") if kept else None
+            row.record_status = (
+                fits(kept[-1].record.get("recruitment_status"), 200) if kept else None
+            )
 
     def changed_since(
         self, since: datetime, until: datetime | None = None

@@ -112,9 +112,12 @@ def make_app(service: Service) -> Starlette:
     def diff(request: Request) -> Response:
         trial_id = request.path_params["trial_id"]
         try:
-            low = request.query_params.get("from")
-            high = request.query_params.get("to")
-            d = service.diff(trial_id, int(low) if low else None, int(high) if high else None)
+            low = _version_number(request.query_params.get("from"))
+            high = _version_number(request.query_params.get("to"))
+        except ValueError as e:
+            return page("missing.html.j2", request, 400, message=str(e))
+        try:
+            d = service.diff(trial_id, low, high)
         except (UnknownTrial, InvalidTrialId, ValueError) as e:
             return page("missing.html.j2", request, 404, message=str(e))
         return page(
@@ -177,9 +180,23 @@ def make_app(service: Service) -> Starlette:
     )
 
 
+# No list has this many pages, no trial this many versions: a larger number is no request.
+LARGEST = 10**9
+
+
 def _page_number(text: str | None) -> int:
-    """The page asked for; the first for anything that is not a page number."""
+    """The page asked for; the first for anything that is not a page number, the last
+    possible for one beyond it (the page then says there is nothing there)."""
     try:
-        return max(1, int(text or 1))
+        return min(max(1, int(text or 1)), LARGEST)
     except ValueError:
         return 1
+
+
+def _version_number(text: str | None) -> int | None:
+    """A version number from the address (``?from=3``); ``ValueError`` saying what is wrong."""
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= LARGEST:
+        raise ValueError(f"{text[:40]!r} is not a version number")
+    return int(text)
