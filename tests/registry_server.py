@@ -365,7 +365,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         ids = [i for i in (query.get("filter.ids") or [""])[0].split(",") if i]
         for nct in ids:
-            if (fault := state.faults.get(nct)) is not None and fault.status >= 500:
+            if (
+                (fault := state.faults.get(nct)) is not None
+                and fault.status >= 500
+                and not fault.mode
+            ):
                 self._fault(fault)  # one broken record fails the whole page, as on a real API
                 return
         # A study answering with a hostile mode is left out of pages, as an alias is: the

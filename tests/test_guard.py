@@ -113,3 +113,28 @@ def test_a_body_shorter_than_its_content_length_is_a_failed_fetch(
     server.state.faults["T1"] = Fault(mode="short", body=PAGE, cut=0.5, times=99)
     with pytest.raises(FetchError, match="stopped after"):
         _get(server, _fetcher())
+
+
+@pytest.mark.parametrize(("encoding", "wbits"), [("gzip", 31), ("deflate", 15), ("deflate", -15)])
+def test_a_body_is_inflated_a_bounded_piece_at_a_time(encoding: str, wbits: int) -> None:
+    import zlib
+
+    from watcher.sources.body import decoded
+
+    data = b"trial " * 1_000_000
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    body = packer.compress(data) + packer.flush()
+    response = httpx.Response(
+        200, headers={"content-encoding": encoding}, stream=httpx.ByteStream(body)
+    )
+    pieces = list(decoded(response, 64 * 1024))
+    assert b"".join(pieces) == data
+    assert max(map(len, pieces)) <= 64 * 1024  # httpx alone gives it whole
+
+
+def test_a_body_that_does_not_inflate_is_a_failed_fetch(server: RegistryServer) -> None:
+    server.state.faults["T1"] = Fault(
+        200, b"not gzip at all", "text/html", headers={"Content-Encoding": "gzip"}
+    )
+    with pytest.raises(FetchError, match="does not decompress"):
+        _get(server, _fetcher())

@@ -346,20 +346,20 @@ def test_starttls_with_an_internal_ca(server: RegistryServer, db_url: str, tmp_p
 def test_an_alert_the_full_disk_kept_from_the_outbox_is_sent_once_space_is_back(
     server: RegistryServer, config: Path, smtp: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlalchemy.exc import OperationalError
-
+    from watcher.errors import StoreError
     from watcher.store.sql import SqlStore
 
     watcher_cli(config, "add", NCT)
     _change_status(server)
 
     def full(*_args: Any) -> list[int]:
-        raise OperationalError("INSERT INTO outbox", {}, Exception("database or disk is full"))
+        raise StoreError("database w.db: database or disk is full")
 
     with monkeypatch.context() as disk:
         disk.setattr(SqlStore, "queue_messages", full)
-        with pytest.raises(OperationalError):
-            watcher_cli(config, "check")
+        checked = watcher_cli(config, "check", "--json", expect=1)
+    assert orjson.loads(checked.stdout)["changed"] == [NCT]  # said all the same
+    assert "database or disk is full" in checked.stderr
     assert len(orjson.loads(watcher_cli(config, "history", NCT, "--json").output)) == 2
     assert smtp.messages == []
 

@@ -33,6 +33,9 @@ class CheckResult:
     outcomes: tuple[CheckOutcome, ...]
     not_sent: tuple[str, ...] = ()  # messages that stay queued, and why
     titles: Mapping[str, str] = field(default_factory=dict)  # how a person knows each trial
+    # Why the run could not be recorded or alerted (a full disk): its versions are stored,
+    # and their alert is derived again by the next run.
+    unrecorded: str | None = None
 
     @property
     def failed(self) -> list[CheckOutcome]:

@@ -14,6 +14,7 @@ from watcher.cli.app import (
     json_option,
     pass_app,
     progress,
+    warn,
     warn_not_sent,
 )
 from watcher.cli.watches import members_line
@@ -45,7 +46,12 @@ def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
         )
     else:
         _print_outcomes(outcomes, result.titles)
-    if result.failed:
+    if result.unrecorded:
+        warn(
+            f"the run could not be recorded nor its changes alerted ({result.unrecorded}); "
+            "the versions are stored and the next run sends their alert"
+        )
+    if result.failed or result.unrecorded:
         raise SystemExit(1)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from watcher.core.ids import parse_trial_id
 from watcher.core.model import CheckOutcome, CheckRun
+from watcher.errors import StoreError
 from watcher.results import CheckResult
 from watcher.service.base import Progress
 from watcher.service.history import Reading
@@ -32,8 +33,12 @@ class Checking(Reading):
             watches = self._store.watches()
         started = self.clock()
         outcomes = self._checks().check(watches, progress=progress)
-        delivery = self._checked("cli", started, outcomes)
-        titles = {w.trial_id: w.title for w in self._store.watches(include_removed=True)}
+        try:
+            delivery = self._checked("cli", started, outcomes)
+            titles = {w.trial_id: w.title for w in self._store.watches(include_removed=True)}
+        except StoreError as e:
+            # What was checked is said all the same (`check --json` is always printed).
+            return CheckResult(tuple(outcomes), not_sent, unrecorded=str(e))
         return CheckResult(
             tuple(outcomes), not_sent + (delivery.errors if delivery else ()), titles
         )

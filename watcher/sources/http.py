@@ -25,7 +25,7 @@ from watcher.clock import utcnow
 from watcher.config import HttpSettings, format_duration
 from watcher.errors import FetchError, RecordNotFound
 from watcher.logs import redact
-from watcher.sources.body import Body, causes, human_size, reason
+from watcher.sources.body import ACCEPT_ENCODING, Body, causes, decoded, human_size, reason
 from watcher.sources.guard import POLL as guard_poll
 from watcher.sources.guard import DeadlinePassed, Stopped, bounded
 from watcher.sources.guard import transport as guarded_transport
@@ -49,7 +49,7 @@ def make_client(
     return httpx.Client(
         transport=transport or guarded_transport(),
         timeout=settings.timeout.total_seconds(),
-        headers={"User-Agent": user_agent(settings.contact)},
+        headers={"User-Agent": user_agent(settings.contact), "Accept-Encoding": ACCEPT_ENCODING},
         # Followed by the Fetcher, which keeps them within the register's host.
         follow_redirects=False,
     )
@@ -269,9 +269,13 @@ class Fetcher:
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_bytes():
+            for chunk in decoded(response):
                 size += len(chunk)
                 if size > limit:
+                    # The error outlives this frame (a trial's result, with its traceback):
+                    # it must not hold the answer read so far.
+                    del chunk
+                    chunks.clear()
                     raise FetchError(
                         self.source,
                         trial_id,
@@ -287,9 +291,16 @@ class Fetcher:
                 f"timed out reading the answer from {redact(response.url)}",
                 unreachable=True,
             ) from None
-        except (httpx.TransportError, httpx.DecodingError) as e:
-            # Fewer bytes than its Content-Length, a chunked body cut off, a broken gzip: a
-            # body cut short is a failed check, never a record.
+        except httpx.DecodingError as e:
+            raise FetchError(
+                self.source,
+                trial_id,
+                f"the answer from {redact(response.url)} does not decompress ({reason(e)})",
+                retryable=False,
+            ) from None
+        except httpx.TransportError as e:
+            # Fewer bytes than its Content-Length, a chunked body cut off: a body cut short
+            # is a failed check, never a record.
             raise FetchError(
                 self.source,
                 trial_id,
