@@ -16,6 +16,7 @@ from tests.registry_server import Fault, RegistryServer, RegistryState
 from watcher.config import HttpSettings
 from watcher.errors import FetchError
 from watcher.sources.http import Fetcher, make_client
+from watcher.store.sql import SqlStore
 
 SETTINGS = HttpSettings(
     timeout=timedelta(seconds=5),
@@ -138,3 +139,16 @@ def test_a_body_that_does_not_inflate_is_a_failed_fetch(server: RegistryServer) 
     )
     with pytest.raises(FetchError, match="does not decompress"):
         _get(server, _fetcher())
+
+
+def test_a_register_may_have_its_own_largest_answer(repo: SqlStore) -> None:
+    from watcher.config import from_mapping
+    from watcher.pipeline import Checker
+
+    fast = {"base_url": "http://127.0.0.1:9", "requests_per_minute": 6000}
+    settings = from_mapping(
+        {"sources": {"ictrp": {**fast, "max_answer": "1KB"}, "ctgov": fast}}, "t", env={}
+    )
+    checker = Checker(settings, repo, make_client(settings.http))
+    assert checker._source("ictrp")[1].settings.max_answer == 1024
+    assert checker._source("ctgov")[1].settings.max_answer == 64 * 1024**2

@@ -69,10 +69,13 @@ class Checker:
         if name not in self._sources:
             source = get_source(name, self.settings)
             self._sources[name] = source
+            http = self.settings.http
+            if (largest := self.settings.sources[name].max_answer) is not None:
+                http = replace(http, max_answer=largest)
             self._fetchers[name] = Fetcher(
                 self.client,
                 name,
-                self.settings.http,
+                http,
                 RateLimiter(source.requests_per_minute, clock=self.monotonic, sleep=self.sleep),
                 sleep=self.sleep,
                 clock=self.clock,

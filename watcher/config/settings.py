@@ -79,6 +79,8 @@ class SourceSettings:
     username: str = ""
     password: str = field(default="", repr=False)
     service_url: str = ""
+    # The largest answer for one record (None: http.max_answer).
+    max_answer: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from watcher.config.values import (
     boolean,
     count,
     db_url,
+    optional_size,
     parse_duration,
     parse_size,
     parse_weekly,
@@ -364,6 +365,14 @@ def _source_rows() -> tuple[Setting, ...]:
                 info.requests_per_minute,
                 positive_int,
                 info.budget,
+            )
+        )
+        rows.append(
+            Setting(
+                f"sources.{name}.max_answer",
+                "",
+                optional_size,
+                'The largest answer for one record from this register; "" for http.max_answer.',
             )
         )
     return tuple(rows)

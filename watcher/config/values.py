@@ -32,6 +32,11 @@ _SIZE = re.compile(r"(\d+)\s*(b|kb|mb|gb)?")
 _SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
 
 
+def optional_size(value: object) -> int | None:
+    """A size, or ``""`` for none (another setting's applies)."""
+    return None if value == "" else parse_size(value)
+
+
 def parse_size(value: object) -> int:
     """A size in bytes: ``"64MB"``, ``"512KB"``, ``"1GB"`` (binary units), at most 64 GB."""
     match = _SIZE.fullmatch(value.strip().lower()) if isinstance(value, str) else None
