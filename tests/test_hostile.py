@@ -172,3 +172,46 @@ def test_an_euctr_download_cut_short_makes_no_version(cut: float, tmp_path: Path
         for member in members:
             if member != f"EUCTR{MASITINIB}":
                 assert _versions(config, member) == 1
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_no_html_output_links_a_script_url_a_record_carries(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from watcher.config import load
+    from watcher.service import Service
+    from watcher.web.app import make_app
+    from watcher.web.guard import protect
+
+    tid = ICTRP[0]
+    hostile = _page(tid).replace(
+        b"https://www.clinicaltrialsregister.eu/ctr-search/search?query=eudract_number:",
+        b"javascript:alert(document.cookie)//",
+    )
+    state = RegistryState(ictrp_pages={tid: _page(tid)})
+    with RegistryServer(state) as server:
+        config = write_config(tmp_path / "w.toml", server.url, f"sqlite:///{tmp_path / 'w.db'}")
+        watcher_cli(config, "add", tid, "--source", "ictrp")
+        state.ictrp_pages[tid] = hostile.replace(
+            b"Target sample size: 10", b"Target sample size: 12"
+        )
+        watcher_cli(config, "check")
+    assert orjson.loads(watcher_cli(config, "show", tid, "--json").output)["url"].startswith(
+        "javascript:"
+    )
+    outputs = {
+        "digest --out": watcher_cli(config, "digest", "--since", "2000-01-01").output,
+        "report html": watcher_cli(config, "report", "--format", "html").output,
+        "report of the trial": watcher_cli(
+            config, "report", "--trial", tid, "--format", "html"
+        ).output,
+        "export html": watcher_cli(config, "export", tid, "--format", "html").output,
+    }
+    service = Service(load(str(config)))
+    with service, TestClient(protect(make_app(service), None, "office", "s")) as http:
+        outputs["web page"] = http.get(f"/trial/{tid}").text
+        outputs["web diff"] = http.get(f"/trial/{tid}/diff").text
+        outputs["feed"] = http.get("/feed.atom").text
+    for name, html in outputs.items():
+        assert "javascript" in html.lower() or name == "feed", name  # shown as text...
+        assert 'href="javascript' not in html.lower(), name  # ...never a link
