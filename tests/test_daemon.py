@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.conftest import mail_config, run_watcher
+from tests.conftest import mail_config, run_watcher, write_config
 from tests.registry_server import Fault, RegistryServer, RegistryState, study_as
 from tests.smtp import SmtpServer
 
@@ -210,3 +210,32 @@ def test_status_exits_1_when_no_cycle_ran(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "The daemon has never completed a cycle" in result.stdout
     assert status(config)["healthy"] is False
+
+
+def test_sigterm_mid_request_stops_the_daemon_within_seconds(tmp_path: Path) -> None:
+    small = orjson.loads(SMALL.read_bytes())
+    tid = IDS[0]
+    state = RegistryState(studies={tid: study_as(small, tid)})
+    with RegistryServer(state) as server:
+        config = write_config(tmp_path / "w.toml", server.url, f"sqlite:///{tmp_path}/w.db")
+        config.write_text(config.read_text() + '\n[schedule]\ncheck_interval = "3s"\ntick = "1s"\n')
+        assert run_watcher(["add", tid], config).returncode == 0
+        # Every answer from now on trickles in, a byte a second: a request that would take
+        # hours, within every per-read timeout and far within the 1 minute deadline.
+        body = orjson.dumps(state.studies[tid])
+        state.faults[tid] = Fault(mode="trickle", body=body, delay=1.0, times=99)
+        log = tmp_path / "daemon.log"
+        daemon = start_daemon(config, log)
+        try:
+            wait_for(lambda: state.requests["/api/v2/studies"] >= 2, what="a request in flight")
+            time.sleep(1)
+            daemon.send_signal(signal.SIGTERM)
+            # systemd waits TimeoutStopSec=20 before it kills; the answer in flight would
+            # take hours: the daemon must end the request, not wait for it.
+            daemon.wait(timeout=15)
+        finally:
+            if daemon.returncode is None:
+                daemon.kill()
+    err = log.read_text()
+    assert daemon.returncode == 0, err[-3000:]
+    assert "Traceback" not in err
