@@ -4,7 +4,8 @@
 
 Three runs of `watcher check --json` against the tests' register on loopback, each after the
 1,000 trials were added: nothing hostile; one trial's own answer a 1 MB gzip bomb of 1 GB;
-the first page of the batch answer such a bomb. Peak RSS is the watcher process's own (wait4).
+the first page of the batch answer such a bomb; one study of the page an array nested 100,000
+deep. Peak RSS is the watcher process's own (wait4).
 The figures go into docs/benchmarks.md by hand.
 """
 
@@ -62,9 +63,13 @@ def main() -> None:
                 "batch": Fault(mode="bomb", size=GB, content_type="application/json", times=1)
             },
         }
-        for name, faults in cases.items():
+        deep_id = ids[n // 3]
+        plain = state.studies[deep_id]
+        deep = plain[:-1] + b', "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        for name, faults in [*cases.items(), ("one study of the page: 100,000 deep (200 KB)", {})]:
             state.faults.clear()
             state.faults.update(faults)
+            state.studies[deep_id] = deep if name.startswith("one study") else plain
             run = watcher(["check", "--json"], config)
             report = orjson.loads(run.stdout)
             failed = ", ".join(f["error"][:90] for f in report["failed"]) or "none"

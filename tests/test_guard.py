@@ -35,8 +35,21 @@ def server() -> Iterator[RegistryServer]:
         yield running
 
 
+_MADE: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    """The clients a test made (``_fetcher``), closed after it."""
+    yield
+    while _MADE:
+        _MADE.pop().close()
+
+
 def _fetcher(stop: threading.Event | None = None) -> Fetcher:
-    return Fetcher(make_client(SETTINGS), "ictrp", SETTINGS, stop=stop)
+    client = make_client(SETTINGS)
+    _MADE.append(client)
+    return Fetcher(client, "ictrp", SETTINGS, stop=stop)
 
 
 def _get(server: RegistryServer, fetcher: Fetcher) -> httpx.Response:
@@ -149,6 +162,7 @@ def test_a_register_may_have_its_own_largest_answer(repo: SqlStore) -> None:
     settings = from_mapping(
         {"sources": {"ictrp": {**fast, "max_answer": "1KB"}, "ctgov": fast}}, "t", env={}
     )
-    checker = Checker(settings, repo, make_client(settings.http))
-    assert checker._source("ictrp")[1].settings.max_answer == 1024
-    assert checker._source("ctgov")[1].settings.max_answer == 64 * 1024**2
+    with make_client(settings.http) as client:
+        checker = Checker(settings, repo, client)
+        assert checker._source("ictrp")[1].settings.max_answer == 1024
+        assert checker._source("ctgov")[1].settings.max_answer == 64 * 1024**2

@@ -174,6 +174,11 @@ def test_an_euctr_download_cut_short_makes_no_version(cut: float, tmp_path: Path
                 assert _versions(config, member) == 1
 
 
+def _written(config: Path, out: Path, *args: str) -> str:
+    watcher_cli(config, *args, "--out", str(out))
+    return out.read_text(encoding="utf-8")
+
+
 @pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 def test_no_html_output_links_a_script_url_a_record_carries(tmp_path: Path) -> None:
     from starlette.testclient import TestClient
@@ -200,13 +205,17 @@ def test_no_html_output_links_a_script_url_a_record_carries(tmp_path: Path) -> N
         "javascript:"
     )
     outputs = {
-        "digest --out": watcher_cli(config, "digest", "--since", "2000-01-01").output,
+        "digest --out": _written(
+            config, tmp_path / "digest.html", "digest", "--since", "2000-01-01"
+        ),
         "report html": watcher_cli(config, "report", "--format", "html").output,
         "report of the trial": watcher_cli(
             config, "report", "--trial", tid, "--format", "html"
         ).output,
         "export html": watcher_cli(config, "export", tid, "--format", "html").output,
     }
+    for name, html in outputs.items():  # files opened from disk carry their own policy
+        assert "Content-Security-Policy" in html and "default-src 'none'" in html, name
     service = Service(load(str(config)))
     with service, TestClient(protect(make_app(service), None, "office", "s")) as http:
         outputs["web page"] = http.get(f"/trial/{tid}").text

@@ -132,3 +132,11 @@ def test_page_and_version_numbers_out_of_range_are_a_400_not_a_500(config: Path)
             answer = http.get(f"/trial/{NCT}/diff?{query}")
             assert answer.status_code == 400, query
             assert "is not a version number" in answer.text
+
+
+def test_an_ictrp_size_no_trial_could_have_is_kept_as_its_text() -> None:
+    from watcher.sources.ictrp_record import record_from_row
+
+    record = record_from_row({"trialid": "DRKS00000001", "target_size": "1" + "0" * 30})
+    assert record["target_sample_size"] is None
+    assert record["target_sample_size_text"] == "1" + "0" * 30

@@ -220,16 +220,22 @@ def as_date(text: str | None, *, month_end: bool = False) -> date | None:
 
 
 def parse_int(text: Any) -> int | None:
-    """A plain whole number (``"1,210"``, ``1210``) or ``None`` when the text is no plain number."""
+    """A plain whole number (``"1,210"``, ``1210``) or ``None`` when the text is no plain
+    number, or one no register could mean (10^30)."""
     if text is None or isinstance(text, bool):
         return None
     if isinstance(text, int):
-        return text
+        return text if abs(text) < _LARGEST_INT else None
     value = clean_line(str(text))
     if value is None:
         return None
     digits = value.replace(",", "").replace(" ", "")
-    return int(digits) if digits.isdigit() else None
+    return int(digits) if digits.isdigit() and int(digits) < _LARGEST_INT else None
+
+
+# No count a register gives comes near this; past it a number is text (and JSON's 64 bits,
+# which the hashing's orjson refuses beyond, are never reached).
+_LARGEST_INT = 10**15
 
 
 def _empty_to_none(value: Any) -> Any:

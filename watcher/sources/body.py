@@ -11,10 +11,16 @@ import httpx
 
 from watcher.errors import AnswerCutShort, FetchError
 from watcher.logs import redact
+from watcher.sources.base import MAX_NESTING
 from watcher.sources.guard import DeadlinePassed, Stopped
+from watcher.sources.nesting import Nesting
 
 if TYPE_CHECKING:
     from watcher.sources.http import Fetcher
+
+
+# A page's records sit two levels down ({"studies": [...]}).
+PAGE_NESTING = MAX_NESTING + 2
 
 
 class Body:
@@ -40,6 +46,7 @@ class Body:
         self._chunks = decoded(response, self.CHUNK)
         self._head = b""
         self._tail: list[bytes] = []
+        self._nesting = Nesting()
 
     @property
     def url(self) -> str:
@@ -81,6 +88,13 @@ class Body:
             self._tail = [*self._tail[-1:], chunk]
             self.bytes_read += len(chunk)
             self._bound()
+            if self._nesting.feed(chunk) > PAGE_NESTING:
+                raise FetchError(
+                    self.source,
+                    None,
+                    f"the answer from {self.url} nests deeper than {MAX_NESTING} levels",
+                    retryable=False,
+                )
         return chunk
 
     def _bound(self) -> None:

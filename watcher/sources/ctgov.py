@@ -252,7 +252,10 @@ def _json(response: httpx.Response, source: str, trial_id: str | None) -> Any:
 
     try:
         return orjson.loads(response.content)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as e:
+        if "depth limit" in str(e):  # orjson stops at 1,024 levels
+            why = f"the answer from {redact(response.url)} nests deeper than {MAX_NESTING} levels"
+            raise FetchError(source, trial_id, why, retryable=False) from None
         raise _not_json(redact(response.url), content_type(response), source, trial_id) from None
 
 
