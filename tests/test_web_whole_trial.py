@@ -3,11 +3,16 @@ page (each keeps its own record, versions and review trail)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
+import orjson
 import pytest
 
-from tests.conftest import settings_for
+from tests.conftest import NCT, settings_for, watcher_cli, write_config
+from tests.registry_server import RegistryServer, RegistryState, load_study
+from watcher.config import load
 from watcher.core.model import Watch
 from watcher.service import Service
 from watcher.store.sql import SqlStore
@@ -15,6 +20,13 @@ from watcher.web.app import make_app
 from watcher.web.guard import protect
 
 WHOLE = "EUCTR2022-002568-62"
+MASITINIB = "2021-002179-21"
+DOWNLOAD = (
+    Path(__file__).parent
+    / "data"
+    / "euctr"
+    / "euctr_fulltext_download_2022-002568-62_2021-002179-21_10records.txt"
+)
 
 
 # Starlette's test client asks for httpx2, which is not on the package index here; httpx serves.
@@ -34,3 +46,38 @@ def test_the_page_of_a_whole_trial_lists_its_member_states(repo: SqlStore) -> No
         assert f'href="/trial/{WHOLE}-SE"' in answer.text
         assert "AVB-101" in answer.text
         assert client.get(f"/trial/{WHOLE}-ES").status_code == 200
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_the_watched_trials_list_a_whole_eudract_trial_once(db_url: str, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    download = DOWNLOAD.read_text(encoding="utf-8")
+    state = RegistryState(studies={NCT: load_study()}, euctr_download=download)
+    with RegistryServer(state) as server:
+        config = write_config(tmp_path / "w.toml", server.url, db_url)
+        watcher_cli(config, "add", NCT, f"EUCTR{MASITINIB}")
+        state.euctr_download = download.replace(
+            "F.4.2.2 In the whole clinical trial: 600", "F.4.2.2 In the whole clinical trial: 450"
+        )
+        watcher_cli(config, "check", expect=None)
+    listed = orjson.loads(watcher_cli(config, "list", "--json").output)
+    members = sorted(
+        w["trial_id"] for w in listed if w["trial_id"].startswith(f"EUCTR{MASITINIB}-")
+    )
+    unreviewed = sum(w["unreviewed"] for w in listed if w["trial_id"] in members)
+    assert len(members) >= 2 and unreviewed == len(members)
+
+    service = Service(load(str(config)))
+    with service, TestClient(protect(make_app(service), None, "office", "s")) as client:
+        page = client.get("/").text
+    rows = re.findall(r'<tr style="border-top.*?</tr>', page, re.S)
+    assert len(rows) == 2, rows  # the EudraCT trial and the CT.gov one: two trials
+    assert '<b id="total">2</b> watched trial(s)' in page
+    whole = rows[0]  # changed last: first
+    assert f'href="/trial/EUCTR{MASITINIB}"' in whole
+    states = ", ".join(m.rsplit("-", 1)[1] for m in members)
+    assert f"{len(members)} member states: {states}" in whole
+    assert f'<b style="color:#b26a00;">{unreviewed}</b>' in whole
+    assert "no change yet" not in whole
+    assert not any(f'href="/trial/{m}"' in page for m in members)

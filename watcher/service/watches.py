@@ -71,15 +71,15 @@ class Watching(ServiceBase):
     def members(self, trial_id: str) -> list[str]:
         """The member-state records watched for a whole EUCTR trial (``EUCTR2021-002179-21``),
         in order; none for any other ID."""
+        return [w.trial_id for w in self.member_watches(trial_id)]
+
+    def member_watches(self, trial_id: str) -> list[Watch]:
+        """The member-state records of a whole EUCTR trial, as watches (removed ones too)."""
         from watcher.core.links import family
 
         if family(trial_id) != trial_id or not trial_id.startswith("EUCTR"):
             return []
-        return sorted(
-            w.trial_id
-            for w in self._store.watches(include_removed=True)
-            if w.trial_id != trial_id and family(w.trial_id) == trial_id
-        )
+        return [w for w in self._store.family(trial_id) if family(w.trial_id) == trial_id]
 
     def _one_record(self, trial: str) -> str:
         """The ID of a trial that has records of its own; a whole EUCTR trial has none (its

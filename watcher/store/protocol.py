@@ -125,6 +125,10 @@ class Store(Protocol):
         """The newest version of each trial that has one, without its record."""
         ...
 
+    def family(self, trial_id: str) -> list[Watch]:
+        """The member-state records watched for a whole EUCTR trial."""
+        ...
+
     def history(self, trial_id: str) -> list[Version]:
         """Every version, oldest first."""
         ...

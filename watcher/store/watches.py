@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import aliased
 
 from watcher.core.model import Watch
 from watcher.store.base import StoreBase, to_watch
@@ -97,8 +98,19 @@ class WatchesMixin(StoreBase):
     ) -> tuple[list[Watch], int]:
         """A page of the watched trials, the last changed first, with their unreviewed
         versions counted, and how many there are: one query for the page, one for the count
-        (a tag is matched in the rows read: tags are a JSON list)."""
-        unreviewed = (
+        (a tag is matched in the rows read: tags are a JSON list).
+
+        A whole EUCTR trial is one row: its member-state records are left out, and the row
+        carries their last change and their unreviewed versions (``family``)."""
+        member = aliased(WatchRow)
+        whole = and_(WatchRow.trial_id.like("EUCTR%"), func.length(WatchRow.trial_id) == 19)
+        # Its member states sort right after it ("-" then "."): the trial_id index finds them.
+        in_family = and_(
+            member.trial_id > WatchRow.trial_id.concat("-"),
+            member.trial_id < WatchRow.trial_id.concat("."),
+            member.active.is_(True),
+        )
+        own_unreviewed = (
             select(func.count())
             .where(
                 SnapshotRow.watch_id == WatchRow.id,
@@ -108,15 +120,45 @@ class WatchesMixin(StoreBase):
             .correlate(WatchRow)
             .scalar_subquery()
         )
-        where: list[ColumnElement[bool]] = [WatchRow.active.is_(True)]
+        family_unreviewed = (
+            select(func.count())
+            .select_from(SnapshotRow)
+            .join(member, member.id == SnapshotRow.watch_id)
+            .where(in_family, SnapshotRow.version > 1, SnapshotRow.reviewed_at.is_(None))
+            .correlate(WatchRow)
+            .scalar_subquery()
+        )
+        family_changed = (
+            select(func.max(member.last_changed_at))
+            .where(in_family)
+            .correlate(WatchRow)
+            .scalar_subquery()
+        )
+        unreviewed = case((whole, family_unreviewed), else_=own_unreviewed)
+        changed = case(
+            (whole, func.coalesce(family_changed, WatchRow.last_changed_at)),
+            else_=WatchRow.last_changed_at,
+        )
+        parent = aliased(WatchRow)
+        a_member_shown_by_its_trial = and_(
+            WatchRow.trial_id.like("EUCTR%"),
+            func.length(WatchRow.trial_id) > 19,
+            select(parent.id)
+            .where(
+                parent.trial_id == func.substr(WatchRow.trial_id, 1, 19),
+                parent.active.is_(True),
+            )
+            .correlate(WatchRow)
+            .exists(),
+        )
+        where: list[ColumnElement[bool]] = [
+            WatchRow.active.is_(True),
+            ~a_member_shown_by_its_trial,
+        ]
         if source is not None:
             where.append(WatchRow.source == source)
-        order = (
-            WatchRow.last_changed_at.is_(None),
-            WatchRow.last_changed_at.desc(),
-            WatchRow.trial_id,
-        )
-        query = select(WatchRow, unreviewed).where(*where).order_by(*order)
+        order = (changed.is_(None), changed.desc(), WatchRow.trial_id)
+        query = select(WatchRow, unreviewed, changed).where(*where).order_by(*order)
         with self._session(read_only=True) as session:
             if tag is None:
                 total = session.scalar(select(func.count()).select_from(WatchRow).where(*where))
@@ -128,4 +170,17 @@ class WatchesMixin(StoreBase):
                 total = len(ids)
                 wanted = ids[offset : offset + limit]
                 rows = list(session.execute(query.where(WatchRow.id.in_(wanted))))
-            return [replace(to_watch(r), unreviewed=n) for r, n in rows], total or 0
+            return [
+                replace(to_watch(r), unreviewed=n, last_changed_at=at) for r, n, at in rows
+            ], total or 0
+
+    def family(self, trial_id: str) -> list[Watch]:
+        """The member-state records watched (or once watched) for a whole EUCTR trial, in
+        order, read through the trial_id index (never the whole watch list)."""
+        with self._session(read_only=True) as session:
+            query = (
+                select(WatchRow)
+                .where(WatchRow.trial_id > f"{trial_id}-", WatchRow.trial_id < f"{trial_id}.")
+                .order_by(WatchRow.trial_id)
+            )
+            return [to_watch(row) for row in session.scalars(query)]

@@ -3,6 +3,7 @@ the feed, the review form's post, and ``/healthz``. No page changes anything on 
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from markupsafe import Markup
@@ -15,6 +16,7 @@ from starlette.routing import Route
 from watcher import __version__
 from watcher.core.display import plain
 from watcher.core.ids import parse_trial_id
+from watcher.core.model import Watch
 from watcher.errors import InvalidTrialId, UnknownTrial
 from watcher.pages import PAGES, page_path
 from watcher.registers import SOURCES
@@ -47,15 +49,26 @@ def make_app(service: Service) -> Starlette:
         found, total = service.watches_page(number, PAGE_SIZE, tag=tag, source=source)
         schedule = service.settings.schedule
         now = service.clock()
-        rows = [
-            {
-                "watch": w,
-                "status": plain("recruitment_status", w.record_status) or "",
-                "failing": schedule.failing(w),
-                "stale": schedule.stale(w, now),
-            }
-            for w in found
-        ]
+        rows = []
+        for w in found:
+            # A whole EUCTR trial is one row, told by its member states (few on a page).
+            records = [m for m in service.member_watches(w.trial_id) if m.active] or [w]
+            changed = [m.last_changed_at for m in records if m.versions > 1 and m.last_changed_at]
+            rows.append(
+                {
+                    "watch": w,
+                    "members": [m.trial_id.rsplit("-", 1)[1] for m in records if m is not w],
+                    "status": _statuses(records),
+                    "changed": max(changed) if changed else None,
+                    "failing": any(schedule.failing(m) for m in records),
+                    "stale": any(schedule.stale(m, now) for m in records),
+                    "error": next(
+                        (m.last_error for m in records if schedule.failing(m) and m.last_error),
+                        None,
+                    ),
+                    "title": next((m.record_title for m in records if m.record_title), None),
+                }
+            )
 
         def link(n: int) -> str:
             return page_path("trials", {"tag": tag, "register": source, "page": n})
@@ -182,6 +195,16 @@ def make_app(service: Service) -> Starlette:
 
 # No list has this many pages, no trial this many versions: a larger number is no request.
 LARGEST = 10**9
+
+
+def _statuses(records: list[Watch]) -> str:
+    """The recruitment status of a trial's records in words, each once, the most held first
+    ("Ongoing (5), Completed (1)"; one record: its status alone)."""
+    said = Counter(plain("recruitment_status", w.record_status) or "" for w in records)
+    said.pop("", None)
+    if len(records) == 1:
+        return next(iter(said), "")
+    return ", ".join(f"{status} ({n})" for status, n in said.most_common())
 
 
 def _page_number(text: str | None) -> int:
