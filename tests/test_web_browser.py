@@ -104,3 +104,28 @@ def test_the_office_reviews_a_change_in_the_browser(browser: Chrome, tmp_path: P
     assert history[1]["reviewed_by"] == "office"
     assert history[1]["review_note"] == "Sponsor told; protocol v3 on file"
     assert web.returncode == 0, web.stderr
+
+
+def test_a_review_posted_after_a_newer_version_leaves_it_unreviewed(
+    browser: Chrome, tmp_path: Path
+) -> None:
+    with office(tmp_path) as o, Served(o.config) as web:
+        browser.get(f"{web.url}/trial/{NCT}")
+        form = browser.find_element(By.ID, "review")
+        assert "(2)" in form.text  # version 2 is what this page shows for review
+        # While the page is open, a check stores version 3 (the trial is suspended).
+        status = o.server.state.studies[NCT]["protocolSection"]["statusModule"]
+        status["overallStatus"] = "SUSPENDED"
+        assert run_watcher(["check", NCT], o.config).returncode == 0
+        form.find_element(By.NAME, "note").send_keys("Seen version 2")
+        form.find_element(By.XPATH, ".//button[text()='Mark reviewed']").click()
+        WebDriverWait(browser, 10).until(arrived.url_contains("reviewed=1"))
+        said = browser.find_element(By.ID, "newer").text
+        assert said == "Version 3 was stored after the page was loaded: it is not reviewed"
+        assert "(3)" in browser.find_element(By.ID, "review").text  # offered for review now
+        _shot(browser, tmp_path, "review-of-what-was-seen")
+    history = orjson.loads(run_watcher(["history", NCT, "--json"], o.config).stdout)
+    assert [(v["version"], v["reviewed_by"], v["review_note"]) for v in history[1:]] == [
+        (2, "office", "Seen version 2"),
+        (3, None, None),
+    ]

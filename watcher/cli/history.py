@@ -206,11 +206,20 @@ def reparse(app: App, ids: tuple[str, ...]) -> None:
 @click.argument("ids", nargs=-1, required=True)
 @click.option("--note", help="What was done about the changes (kept with the review).")
 @click.option("--by", help="Who reviewed them (default: your login name).")
+@click.option(
+    "--to",
+    "to",
+    type=click.IntRange(min=1),
+    help="Only up to this version (the one you looked at; one trial): a version stored since "
+    "stays unreviewed.",
+)
 @pass_app
-def review(app: App, ids: tuple[str, ...], note: str | None, by: str | None) -> None:
+def review(
+    app: App, ids: tuple[str, ...], note: str | None, by: str | None, to: int | None
+) -> None:
     """Mark every change of these trials found so far as reviewed (for the audit trail)."""
     import getpass
 
     who = by or getpass.getuser()
-    marked = app.service.review(ids, who, note)
+    marked = app.service.review(ids, who, note, to=to)
     click.echo(f"{marked} version(s) with changes marked reviewed by {who}.")

@@ -3,7 +3,7 @@ change log for filing; and saved payloads read offline."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from watcher.core.ids import parse_trial_id
 from watcher.core.model import Version
@@ -46,16 +46,32 @@ class Reading(Messaging):
             tuple(since_start(first.record, new.record, rules)) if old.version > 1 else (),
         )
 
-    def review(self, ids: Sequence[str], by: str, note: str | None = None) -> int:
-        """Mark every change of these trials found so far reviewed (by, now, note); how many.
-        A whole EUCTR trial's ID reviews its member states."""
+    def review(
+        self,
+        ids: Sequence[str],
+        by: str,
+        note: str | None = None,
+        *,
+        to: int | None = None,
+        seen: Mapping[str, int] | None = None,
+    ) -> int:
+        """Mark the changes of these trials that need a review as reviewed (by, now, note);
+        how many versions. Only what the reviewer saw: up to version ``to`` (one trial), or
+        each trial's version in ``seen`` (what a page showed); a version stored after it
+        stays unreviewed. A whole EUCTR trial's ID reviews its member states."""
         trial_ids = [parse_trial_id(text).value for text in ids]
         if len(by) > MAX_REVIEWER:
             raise InputError("the reviewer", f"a name of at most {MAX_REVIEWER} characters")
         for tid in trial_ids:
             self._store.watch(tid)  # an unknown ID is an error before anything is marked
         expanded = [m for tid in trial_ids for m in (self.members(tid) or [tid])]
-        return self._store.review(list(dict.fromkeys(expanded)), by, self.clock(), note)
+        if to is not None:
+            if len(expanded) != 1:
+                raise InputError("--to", "a version number is of one trial's records alone")
+            seen = {expanded[0]: to}
+        elif seen is not None:
+            seen = {parse_trial_id(tid).value: n for tid, n in seen.items()}
+        return self._store.review(list(dict.fromkeys(expanded)), by, self.clock(), note, seen)
 
     def export(self, trial: str, fmt: str = "csv") -> str:
         """A trial's whole change log for filing: CSV, or a printable HTML page (a whole EUCTR

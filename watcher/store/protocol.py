@@ -161,8 +161,15 @@ class Store(Protocol):
         """Store the version after ``previous`` (``VersionConflict`` if one came first)."""
         ...
 
-    def review(self, trial_ids: Sequence[str], by: str, at: datetime, note: str | None) -> int:
-        """Mark the versions with changes not reviewed yet as reviewed; how many."""
+    def review(
+        self,
+        trial_ids: Sequence[str],
+        by: str,
+        at: datetime,
+        note: str | None,
+        seen: Mapping[str, int] | None = None,
+    ) -> int:
+        """Mark the versions that need a review as reviewed (up to ``seen``'s versions)."""
         ...
 
     def unreviewed(self) -> dict[str, int]:

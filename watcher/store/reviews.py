@@ -3,31 +3,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 
 from watcher.store.base import StoreBase
 from watcher.store.tables import SnapshotRow, WatchRow
 
 
+def needs_review() -> ColumnElement[bool]:
+    """The one definition of a version that needs a review: a version after the first, with
+    changes (a new starting version after a move of adapter, or a new hash of the same record,
+    has none), that nobody reviewed yet. The list, the digest's reminder and `review` use it."""
+    return and_(
+        SnapshotRow.version > 1,
+        SnapshotRow.changes > 0,
+        SnapshotRow.reviewed_at.is_(None),
+    )
+
+
 class ReviewsMixin(StoreBase):
-    def review(self, trial_ids: Sequence[str], by: str, at: datetime, note: str | None) -> int:
-        """Mark the versions with changes that nobody reviewed yet as reviewed; a review is
-        never changed afterwards. How many versions were marked."""
+    def review(
+        self,
+        trial_ids: Sequence[str],
+        by: str,
+        at: datetime,
+        note: str | None,
+        seen: Mapping[str, int] | None = None,
+    ) -> int:
+        """Mark the versions that need a review as reviewed; a review is never changed
+        afterwards. With ``seen`` (trial → the newest version the reviewer was shown), a
+        version stored after that stays unreviewed. How many versions were marked."""
+        marked = 0
         with self._session() as session:
-            ids = [self._row(session, tid).id for tid in trial_ids]
-            marked = session.connection().execute(
-                update(SnapshotRow)
-                .where(
-                    SnapshotRow.watch_id.in_(ids),
-                    SnapshotRow.version > 1,
-                    SnapshotRow.reviewed_at.is_(None),
+            for tid in trial_ids:
+                row = self._row(session, tid)
+                where = [SnapshotRow.watch_id == row.id, needs_review()]
+                if seen is not None:
+                    where.append(SnapshotRow.version <= seen.get(tid, 0))
+                done = session.connection().execute(
+                    update(SnapshotRow)
+                    .where(*where)
+                    .values(reviewed_by=by, reviewed_at=at, review_note=note)
                 )
-                .values(reviewed_by=by, reviewed_at=at, review_note=note)
-            )
-            return marked.rowcount
+                marked += done.rowcount
+            return marked
 
     def unreviewed(self) -> dict[str, int]:
         """How many versions with changes of each trial nobody reviewed yet."""
@@ -37,7 +58,7 @@ class ReviewsMixin(StoreBase):
                 for tid, n in session.execute(
                     select(WatchRow.trial_id, func.count())
                     .join(SnapshotRow, SnapshotRow.watch_id == WatchRow.id)
-                    .where(SnapshotRow.version > 1, SnapshotRow.reviewed_at.is_(None))
+                    .where(needs_review())
                     .group_by(WatchRow.trial_id)
                 )
             }
@@ -52,8 +73,7 @@ class ReviewsMixin(StoreBase):
                     select(WatchRow.trial_id, SnapshotRow.version, SnapshotRow.fetched_at)
                     .join(SnapshotRow, SnapshotRow.watch_id == WatchRow.id)
                     .where(
-                        SnapshotRow.version > 1,
-                        SnapshotRow.reviewed_at.is_(None),
+                        needs_review(),
                         SnapshotRow.fetched_at < before,
                         WatchRow.active.is_(True),
                     )

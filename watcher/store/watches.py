@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from watcher.core.model import Watch
 from watcher.store.base import StoreBase, to_watch
+from watcher.store.reviews import needs_review
 from watcher.store.tables import SnapshotRow, WatchRow
 
 
@@ -112,11 +113,7 @@ class WatchesMixin(StoreBase):
         )
         own_unreviewed = (
             select(func.count())
-            .where(
-                SnapshotRow.watch_id == WatchRow.id,
-                SnapshotRow.version > 1,
-                SnapshotRow.reviewed_at.is_(None),
-            )
+            .where(SnapshotRow.watch_id == WatchRow.id, needs_review())
             .correlate(WatchRow)
             .scalar_subquery()
         )
@@ -124,7 +121,7 @@ class WatchesMixin(StoreBase):
             select(func.count())
             .select_from(SnapshotRow)
             .join(member, member.id == SnapshotRow.watch_id)
-            .where(in_family, SnapshotRow.version > 1, SnapshotRow.reviewed_at.is_(None))
+            .where(in_family, needs_review())
             .correlate(WatchRow)
             .scalar_subquery()
         )

@@ -17,7 +17,7 @@ from watcher import __version__
 from watcher.core.display import plain
 from watcher.core.ids import parse_trial_id
 from watcher.core.model import Watch
-from watcher.errors import InvalidTrialId, UnknownTrial
+from watcher.errors import InputError, InvalidTrialId, UnknownTrial
 from watcher.pages import PAGES, page_path
 from watcher.registers import SOURCES
 from watcher.report.changes import change_views
@@ -117,9 +117,15 @@ def make_app(service: Service) -> Starlette:
             t=ctx.trials[0],
             watch=stored,
             reviewed=request.query_params.get("reviewed") == "1",
+            newer=request.query_params.get("newer"),
             timeline=Markup(ctx.timeline_svg),  # built with every value escaped
             linked=service.linked(stored.trial_id, stored.links or ()),
-            unreviewed=[v.version for v in ctx.history if v.version > 1 and v.reviewed_at is None],
+            unreviewed=[
+                v.version
+                for v in service.history(trial_id)
+                if v.version > 1 and v.changes and v.reviewed_at is None
+            ],
+            seen=ctx.history[-1].version if ctx.history else 0,
         )
 
     def diff(request: Request) -> Response:
@@ -148,11 +154,17 @@ def make_app(service: Service) -> Starlette:
         note = str(form.get("note") or "").strip() or None
         try:
             trial_id = parse_trial_id(trial_id).value
-            await run_in_threadpool(service.review, [trial_id], request.state.user, note)
-        except (UnknownTrial, InvalidTrialId) as e:
+            # The version the page showed: one stored since is not what was reviewed.
+            shown = _version_number(str(form.get("seen") or "")) or 0
+            seen = {trial_id: shown}
+            await run_in_threadpool(
+                lambda: service.review([trial_id], request.state.user, note, seen=seen)
+            )
+            latest = service.watch(trial_id).versions
+        except (UnknownTrial, InvalidTrialId, InputError, ValueError) as e:
             return page("missing.html.j2", request, 404, message=str(e))
-        where = page_path("trial", {"reviewed": 1}, trial_id=trial_id)
-        return RedirectResponse(where, status_code=303)
+        after = {"reviewed": 1, "newer": latest if latest > shown else None}
+        return RedirectResponse(page_path("trial", after, trial_id=trial_id), status_code=303)
 
     def export(request: Request) -> Response:
         trial_id = request.path_params["trial_id"]
