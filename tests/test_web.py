@@ -39,6 +39,13 @@ def _token(page: str) -> str:
     return found.group(1)
 
 
+def _form(page: str, **fields: str) -> dict[str, str]:
+    """The review form as the page's browser sends it: its token and the version it shows."""
+    seen = re.search(r'name="seen" value="(\d+)"', page)
+    assert seen, "the review form does not say which version it shows"
+    return {"csrftoken": _token(page), "seen": seen.group(1), "trial_id": NCT, **fields}
+
+
 def test_the_pages_of_a_trials_office(trials_office: Office) -> None:
     with Served(trials_office.config) as web, httpx.Client(base_url=web.url) as http:
         listing = http.get("/")
@@ -110,9 +117,7 @@ def test_a_review_needs_the_pages_token(trials_office: Office) -> None:
         assert _history(trials_office)[1]["reviewed_at"] is None
 
         page = http.get(f"/trial/{NCT}").text
-        done = http.post(
-            "/review", data={"csrftoken": _token(page), "trial_id": NCT, "note": "seen"}
-        )
+        done = http.post("/review", data=_form(page, note="seen"))
         assert done.status_code == 303 and done.headers["location"] == f"/trial/{NCT}?reviewed=1"
     reviewed = _history(trials_office)[1]
     assert (reviewed["reviewed_by"], reviewed["review_note"]) == ("office", "seen")
@@ -143,7 +148,7 @@ def test_beyond_loopback_only_with_a_password(trials_office: Office, tmp_path: P
         with httpx.Client(base_url=web.url, auth=("alice", "correct horse")) as http:
             page = http.get(f"/trial/{NCT}")
             assert page.status_code == 200 and "signed in as alice" in page.text
-            done = http.post("/review", data={"csrftoken": _token(page.text), "trial_id": NCT})
+            done = http.post("/review", data=_form(page.text))
             assert done.status_code == 303
     assert web.returncode == 0, web.stderr
     assert _history(trials_office)[1]["reviewed_by"] == "alice"  # the signed-in user
@@ -172,3 +177,30 @@ def test_healthz_answers_as_status_exits(trials_office: Office) -> None:
         }
         assert len(well.json()["failing"]) == 1
     assert web.returncode == 0, web.stderr
+
+
+def test_a_form_opened_before_a_restart_posts_after_it(trials_office: Office) -> None:
+    with httpx.Client() as http:
+        with Served(trials_office.config) as web:
+            page = http.get(f"{web.url}/trial/{NCT}").text
+        # A restart (an upgrade, a reboot): the secret the form was signed with is kept.
+        with Served(trials_office.config) as web:
+            form = _form(page, note="after the restart")
+            done = http.post(f"{web.url}/review", data=form)
+            assert done.status_code == 303, done.text
+    assert _history(trials_office)[1]["review_note"] == "after the restart"
+
+
+def test_a_refused_form_keeps_the_typed_note(trials_office: Office) -> None:
+    with Served(trials_office.config) as web, httpx.Client(base_url=web.url) as http:
+        http.get(f"/trial/{NCT}")
+        note = "Sponsor called <back> & agreed"
+        refused = http.post("/review", data={"csrftoken": "stale", "trial_id": NCT, "note": note})
+        assert refused.status_code == 403
+        assert "Nothing was marked reviewed" in refused.text
+        assert "Sponsor called &lt;back&gt; &amp; agreed" in refused.text  # shown, as text
+        again = re.search(r'<a href="([^"]+)">Open the page again</a>', refused.text)
+        assert again is not None
+        reopened = http.get(again.group(1).replace("&amp;", "&")).text
+        assert 'value="Sponsor called &lt;back&gt; &amp; agreed"' in reopened
+    assert _history(trials_office)[1]["reviewed_at"] is None

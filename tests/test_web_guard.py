@@ -74,3 +74,18 @@ def test_a_password_file_every_user_can_read_is_refused(tmp_path: Path) -> None:
         guard.read_credentials(str(secret), "watcher.toml")
     secret.chmod(0o640)
     assert guard.read_credentials(str(secret), "watcher.toml") == ("alice", "pw")
+
+
+def test_the_form_secret_is_made_once_readable_by_its_owner_alone(tmp_path: Path) -> None:
+    from watcher.web.server import secret_path, signing_secret
+
+    db = f"sqlite:///{tmp_path / 'db' / 'w.db'}"
+    assert secret_path("", db, env={}) == tmp_path / "db" / "web-secret"
+    assert secret_path("", db, env={"STATE_DIRECTORY": "/var/lib/watcher"}) == Path(
+        "/var/lib/watcher/web-secret"
+    )
+    assert secret_path(str(tmp_path / "s"), db, env={}) == tmp_path / "s"
+    path = secret_path("", db, env={})
+    first = signing_secret(path)
+    assert signing_secret(path) == first and len(first) == 64
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -117,6 +117,7 @@ class ServeSettings:
     password_file: str = ""
     public_url: str = ""
     default_reviewer: str = "office"
+    secret_file: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +209,7 @@ def from_mapping(
             v["serve.password_file"],
             v["serve.public_url"].rstrip("/"),
             v["serve.default_reviewer"],
+            v["serve.secret_file"],
         ),
         email=EmailSettings(
             v["email.smtp_host"],

@@ -118,6 +118,7 @@ def make_app(service: Service) -> Starlette:
             watch=stored,
             reviewed=request.query_params.get("reviewed") == "1",
             newer=request.query_params.get("newer"),
+            note=(request.query_params.get("note") or "")[:500],
             timeline=Markup(ctx.timeline_svg),  # built with every value escaped
             linked=service.linked(stored.trial_id, stored.links or ()),
             unreviewed=[

@@ -12,12 +12,15 @@ import secrets
 import stat
 import time
 from collections import defaultdict, deque
+from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from asgi_csrf import asgi_csrf
 
 from watcher.errors import ConfigError
+from watcher.pages import page_path
 
 log = logging.getLogger(__name__)
 ASGIApp = Any
@@ -65,7 +68,9 @@ def protect(
     app: ASGIApp, credentials: tuple[str, str] | None, anonymous: str, secret: str
 ) -> ASGIApp:
     """The app behind the anti-forgery check, the credentials check and the headers."""
-    guarded = asgi_csrf(app, signing_secret=secret, always_protect={"/review"})
+    guarded = asgi_csrf(
+        app, signing_secret=secret, always_protect={"/review"}, send_csrf_failed=_refused
+    )
 
     sign_ins = SignIns()
 
@@ -91,8 +96,8 @@ def protect(
         if body is None:
             await _plain(with_headers, 413, b"This request is larger than watcher takes.\n")
             return
-        scope = {**scope, "state": {**scope.get("state", {}), "user": user or anonymous}}
-        await guarded(scope, _replay(body, receive), with_headers)
+        state = {**scope.get("state", {}), "user": user or anonymous, "body": body}
+        await guarded({**scope, "state": state}, _replay(body, receive), with_headers)
 
     return checked
 
@@ -191,6 +196,34 @@ class SignIns:
 
 def _client(scope: Any) -> str:
     return str((scope.get("client") or ("unknown", 0))[0])
+
+
+async def _refused(scope: Any, send: Any, _why: Any) -> None:
+    """A form whose anti-forgery token does not match: nothing is done, and what was typed
+    is not lost (the trial's page opens again with the note filled in)."""
+    form = parse_qs(scope.get("state", {}).get("body", b"").decode("utf-8", "replace"))
+    trial_id = (form.get("trial_id") or [""])[0][:64]
+    note = (form.get("note") or [""])[0][:500]
+    again = page_path("trial", {"note": note or None}, trial_id=trial_id) if trial_id else "/"
+    body = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Not sent</title></head>'
+        '<body style="font-family:sans-serif;max-width:40em;margin:2em auto;">'
+        "<h1>The form was not sent</h1><p>Its security token no longer matches (the page "
+        "was opened in another browser, or its cookies were cleared). Nothing was marked "
+        "reviewed.</p>"
+        f'<p><a href="{escape(again)}">Open the page again</a>'
+        f"{', your note filled in' if note else ''}, and send it from there.</p>"
+        + (f"<p>Your note:</p><pre>{escape(note)}</pre>" if note else "")
+        + "</body></html>"
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [(b"content-type", b"text/html; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body.encode("utf-8")})
 
 
 async def _plain(send: Any, status: int, text: bytes) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import secrets
 import signal
+from collections.abc import Mapping
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -48,9 +51,8 @@ def serve(service: Service, host: str | None = None, port: int | None = None) ->
         )
     credentials = read_credentials(path, settings.origin) if path else None
     service.open()
-    app = protect(
-        make_app(service), credentials, settings.serve.default_reviewer, secrets.token_hex(32)
-    )
+    secret = signing_secret(secret_path(settings.serve.secret_file, settings.database.url))
+    app = protect(make_app(service), credentials, settings.serve.default_reviewer, secret)
     log.info("watcher serve on http://%s:%d/", host, port)
     # uvicorn stops gracefully on SIGTERM, then raises the signal again for the handler it
     # found; that handler must end quietly for systemd to see exit 0, not 143.
@@ -59,6 +61,45 @@ def serve(service: Service, host: str | None = None, port: int | None = None) ->
     uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
     ).run()
+
+
+def secret_path(configured: str, database_url: str, env: Mapping[str, str] | None = None) -> Path:
+    """Where the forms' signing secret is kept (``serve.secret_file``, see config)."""
+    env = os.environ if env is None else env
+    if configured:
+        return Path(configured).expanduser()
+    if state := env.get("STATE_DIRECTORY", "").split(":")[0]:
+        return Path(state) / "web-secret"
+    if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
+        return Path(database_url.removeprefix("sqlite:///")).expanduser().parent / "web-secret"
+    return Path("~/.local/state/watcher/web-secret").expanduser()
+
+
+def signing_secret(path: Path) -> str:
+    """The secret in ``path``, made (readable by its owner alone) on first use: forms signed
+    before a restart are still good after it."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        text = ""
+    except OSError as e:
+        raise ConfigError(
+            str(path), "serve.secret_file", f"cannot read it ({e.strerror})"
+        ) from None
+    if len(text) >= 32:
+        return text
+    text = secrets.token_hex(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as out:
+            out.write(text + "\n")
+    except OSError as e:
+        raise ConfigError(
+            str(path), "serve.secret_file", f"cannot write it ({e.strerror})"
+        ) from None
+    log.info("made the web view's form secret in %s", path)
+    return text
 
 
 def _stopped(signum: int, _frame: FrameType | None) -> None:
