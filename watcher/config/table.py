@@ -280,10 +280,9 @@ _GENERAL: tuple[Setting, ...] = (
         "serve.secret_file",
         "",
         string,
-        "Where the web view keeps the secret its forms are signed with, so that a form opened "
-        'before a restart still posts after it; made on first use. "": web-secret in '
-        "$STATE_DIRECTORY (systemd), else beside the SQLite database, else in "
-        "~/.local/state/watcher.",
+        "Where the web view keeps the secret its forms are signed with (a form opened before "
+        'a restart posts after it); made on first use. "": web-secret in $STATE_DIRECTORY '
+        "(systemd), else beside the SQLite database, else in ~/.local/state/watcher.",
     ),
     Setting(
         "serve.default_reviewer",
