@@ -128,8 +128,11 @@ def test_beyond_loopback_only_with_a_password(trials_office: Office, tmp_path: P
     assert refused.returncode == 2
     assert "serve.password_file" in refused.stderr and "0.0.0.0" in refused.stderr
 
+    import bcrypt
+
     secret = tmp_path / "web-password"
-    secret.write_text("alice:correct horse\n", encoding="utf-8")
+    bob = bcrypt.hashpw(b"battery staple", bcrypt.gensalt(rounds=4)).decode()
+    secret.write_text(f"alice:correct horse\nbob:{bob}\n", encoding="utf-8")
     secret.chmod(0o644)
     with trials_office.config.open("a", encoding="utf-8") as f:
         f.write(f'\n[serve]\npassword_file = "{secret}"\n')
@@ -150,8 +153,17 @@ def test_beyond_loopback_only_with_a_password(trials_office: Office, tmp_path: P
             assert page.status_code == 200 and "signed in as alice" in page.text
             done = http.post("/review", data=_form(page.text))
             assert done.status_code == 303
+        # A new change, reviewed by the second user of the file (a bcrypt hash there).
+        study = trials_office.server.state.studies[NCT]["protocolSection"]
+        study["statusModule"]["overallStatus"] = "SUSPENDED"
+        assert run_watcher(["check", NCT], trials_office.config).returncode == 0
+        with httpx.Client(base_url=web.url, auth=("bob", "battery staple")) as http:
+            page = http.get(f"/trial/{NCT}")
+            assert page.status_code == 200 and "signed in as bob" in page.text
+            assert http.post("/review", data=_form(page.text)).status_code == 303
     assert web.returncode == 0, web.stderr
-    assert _history(trials_office)[1]["reviewed_by"] == "alice"  # the signed-in user
+    reviewers = [v["reviewed_by"] for v in _history(trials_office)[1:]]
+    assert reviewers == ["alice", "bob"]  # each the signed-in user
 
 
 def test_healthz_answers_as_status_exits(trials_office: Office) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from watcher.errors import ConfigError
 from watcher.web import guard
+from watcher.web.users import Users, read_users
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -27,7 +28,7 @@ def _app() -> Any:
 
     app = Starlette(routes=[Route("/echo", echo, methods=["GET", "POST"])])
     # /echo is left out of the anti-forgery check, to reach the body's own bounds.
-    return guard.protect(app, ("alice", "pw"), "", "secret" * 8)
+    return guard.protect(app, Users({"alice": "pw"}), "", "secret" * 8)
 
 
 @pytest.fixture
@@ -71,9 +72,41 @@ def test_a_password_file_every_user_can_read_is_refused(tmp_path: Path) -> None:
     secret.write_text("alice:pw\n", encoding="utf-8")
     secret.chmod(0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
-        guard.read_credentials(str(secret), "watcher.toml")
+        read_users(str(secret), "watcher.toml")
     secret.chmod(0o640)
-    assert guard.read_credentials(str(secret), "watcher.toml") == ("alice", "pw")
+    assert read_users(str(secret), "watcher.toml").passwords == {"alice": "pw"}
+
+
+def test_a_password_file_of_several_users_plain_or_bcrypt_hashed(tmp_path: Path) -> None:
+    import bcrypt
+
+    hashed = bcrypt.hashpw(b"s3cret bob", bcrypt.gensalt(rounds=4)).decode()
+    secret = tmp_path / "pw"
+    secret.write_text(f"# the office\nalice:correct horse\n\nbob:{hashed}\n", encoding="utf-8")
+    secret.chmod(0o600)
+    users = read_users(str(secret), "watcher.toml")
+    assert users.signed_in("alice", "correct horse") and users.signed_in("bob", "s3cret bob")
+    assert users.signed_in("bob", "s3cret bob")  # the second time from what was checked
+    assert not users.signed_in("bob", "correct horse")
+    assert not users.signed_in("alice", "s3cret bob") and not users.signed_in("eve", "x")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("alice:pw\nbob\n", "line 2: expected user:password"),
+        ("alice:pw\n:pw2\n", "line 2: expected user:password"),
+        ("alice:pw\nalice:other\n", "line 2: 'alice' is there twice"),
+        ("alice:pw\nbob:$2x$10$abc\n", "line 2: not a bcrypt hash"),
+        ("# nothing\n", "holds no password"),
+    ],
+)
+def test_a_bad_password_file_line_is_named_at_start(tmp_path: Path, text: str, said: str) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text(text, encoding="utf-8")
+    secret.chmod(0o600)
+    with pytest.raises(ConfigError, match=said):
+        read_users(str(secret), "watcher.toml")
 
 
 def test_the_form_secret_is_made_once_readable_by_its_owner_alone(tmp_path: Path) -> None:

@@ -8,19 +8,16 @@ import asyncio
 import base64
 import binascii
 import logging
-import secrets
-import stat
 import time
 from collections import defaultdict, deque
 from html import escape
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from asgi_csrf import asgi_csrf
 
-from watcher.errors import ConfigError
 from watcher.pages import page_path
+from watcher.web.users import Users
 
 log = logging.getLogger(__name__)
 ASGIApp = Any
@@ -38,35 +35,7 @@ HEADERS = [
 ]
 
 
-def read_credentials(path: str, origin: str) -> tuple[str, str]:
-    """``user:password`` (or the password alone, for user ``watcher``) from a file that only
-    its owner (and group) may read."""
-    file = Path(path).expanduser()
-    try:
-        mode = file.stat().st_mode
-        text = file.read_text(encoding="utf-8").strip()
-    except OSError as e:
-        raise ConfigError(
-            origin, "serve.password_file", f"cannot read {path} ({e.strerror})"
-        ) from None
-    if mode & stat.S_IROTH:
-        raise ConfigError(
-            origin,
-            "serve.password_file",
-            f"{path} is readable by every user of this machine; make it yours alone "
-            f"(chmod 600 {path})",
-        )
-    user, sep, password = text.partition(":")
-    if not sep:
-        user, password = "watcher", text
-    if not password:
-        raise ConfigError(origin, "serve.password_file", f"{path} holds no password")
-    return user, password
-
-
-def protect(
-    app: ASGIApp, credentials: tuple[str, str] | None, anonymous: str, secret: str
-) -> ASGIApp:
+def protect(app: ASGIApp, users: Users | None, anonymous: str, secret: str) -> ASGIApp:
     """The app behind the anti-forgery check, the credentials check and the headers."""
     guarded = asgi_csrf(
         app, signing_secret=secret, always_protect={"/review"}, send_csrf_failed=_refused
@@ -87,7 +56,7 @@ def protect(
         if scope["path"] not in OPEN_PATHS and sign_ins.blocked(scope):
             await _plain(with_headers, 429, b"Too many failed sign-ins; wait a while.\n")
             return
-        user = _user(scope, credentials)
+        user = _user(scope, users)
         if user is None and scope["path"] not in OPEN_PATHS:
             await sign_ins.failed(scope)
             await _unauthorized(with_headers)
@@ -102,9 +71,9 @@ def protect(
     return checked
 
 
-def _user(scope: Any, credentials: tuple[str, str] | None) -> str | None:
+def _user(scope: Any, users: Users | None) -> str | None:
     """The signed-in user; on loopback without a password file, everyone is anonymous."""
-    if credentials is None:
+    if users is None:
         return ""
     header = dict(scope.get("headers") or []).get(b"authorization", b"")
     if not header.startswith(b"Basic "):
@@ -113,10 +82,7 @@ def _user(scope: Any, credentials: tuple[str, str] | None) -> str | None:
         user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    expected_user, expected_password = credentials
-    ok_user = secrets.compare_digest(user.encode(), expected_user.encode())
-    ok_password = secrets.compare_digest(password.encode(), expected_password.encode())
-    return user if ok_user and ok_password else None
+    return user if users.signed_in(user, password) else None
 
 
 # A review form (its note included) is a few KB; nothing the view takes comes near this.

@@ -36,7 +36,8 @@ def serve(service: Service, host: str | None = None, port: int | None = None) ->
     import uvicorn
 
     from watcher.web.app import make_app
-    from watcher.web.guard import protect, read_credentials
+    from watcher.web.guard import protect
+    from watcher.web.users import read_users
 
     settings = service.settings
     host = host or settings.serve.host
@@ -49,10 +50,10 @@ def serve(service: Service, host: str | None = None, port: int | None = None) ->
             f"watcher serve listens on {host} only with a password file (HTTP Basic "
             "credentials for every page); set serve.password_file, or serve on 127.0.0.1",
         )
-    credentials = read_credentials(path, settings.origin) if path else None
+    users = read_users(path, settings.origin) if path else None
     service.open()
     secret = signing_secret(secret_path(settings.serve.secret_file, settings.database.url))
-    app = protect(make_app(service), credentials, settings.serve.default_reviewer, secret)
+    app = protect(make_app(service), users, settings.serve.default_reviewer, secret)
     log.info("watcher serve on http://%s:%d/", host, port)
     # uvicorn stops gracefully on SIGTERM, then raises the signal again for the handler it
     # found; that handler must end quietly for systemd to see exit 0, not 143.
