@@ -369,3 +369,17 @@ def test_an_alert_the_full_disk_kept_from_the_outbox_is_sent_once_space_is_back(
     assert "Recruitment status: Recruiting → Active, not recruiting" in text
     watcher_cli(config, "check")
     assert len(smtp.messages) == 1  # told once
+
+
+def test_the_alert_carries_the_red_flags_the_digest_shows(
+    server: RegistryServer, config: Path, smtp: Any
+) -> None:
+    watcher_cli(config, "add", NCT)
+    _change_status(server, size=600)
+    watcher_cli(config, "check")
+    [message] = smtp.messages
+    text, html = _parts(message)
+    for part in (text, html):
+        assert "Target sample size cut by 50% since we started watching" in part
+    digest = watcher_cli(config, "digest", "--since", "2000-01-01").output
+    assert "Target sample size cut by 50% since we started watching" in digest

@@ -58,3 +58,19 @@ def test_a_version_without_changes_needs_no_review(repo: SqlStore) -> None:
     assert repo.unreviewed() == {NCT: 1}
     assert repo.review([NCT], "ana", at, None) == 1
     assert repo.unreviewed() == {}
+
+
+def test_history_text_shows_the_review_trail(
+    server: RegistryServer, db_url: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "w.toml", server.url, db_url)
+    watcher_cli(config, "add", NCT)
+    status = server.state.studies[NCT]["protocolSection"]["statusModule"]
+    for new in ("ACTIVE_NOT_RECRUITING", "SUSPENDED"):
+        status["overallStatus"] = new
+        watcher_cli(config, "check")
+    watcher_cli(config, "review", NCT, "--to", "2", "--by", "ana", "--note", "sponsor asked")
+    lines = watcher_cli(config, "history", NCT).output.splitlines()
+    assert "review" in lines[0]
+    assert "ana, " in lines[2] and "sponsor asked" in lines[2]
+    assert lines[3].rstrip().endswith("not reviewed")

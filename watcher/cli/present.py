@@ -126,13 +126,23 @@ def watch_table(
 
 
 def history_table(versions: Sequence[Version]) -> list[str]:
+    """The versions, with the review trail: who reviewed each one's changes, when, the note
+    (a version with changes nobody reviewed says so)."""
     rows = [
         [
             str(v.version),
             when(v.fetched_at),
             str(v.changes) if v.version > 1 else "first",
             v.content_hash.split(":", 1)[-1][:12],
+            _review(v),
         ]
         for v in versions
     ]
-    return _table(["version", "fetched", "changes", "hash"], rows)
+    return _table(["version", "fetched", "changes", "hash", "review"], rows)
+
+
+def _review(v: Version) -> str:
+    if v.reviewed_by:
+        note = f": {shown(v.review_note, 60)}" if v.review_note else ""
+        return f"{v.reviewed_by}, {when(v.reviewed_at)}{note}"
+    return "not reviewed" if v.version > 1 and v.changes else ""

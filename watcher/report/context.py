@@ -24,6 +24,7 @@ from watcher.core.model import (
     CheckOutcome,
     CheckRun,
     FieldChange,
+    Record,
     Version,
     Watch,
 )
@@ -180,10 +181,11 @@ def alert_context(
     settings: Settings,
     now: datetime,
     url_for: UrlFor,
+    records: Callable[[str], Sequence[Record]] = lambda _tid: (),
 ) -> ReportContext | None:
-    """The alert of one check run: its changes of the alerted significances, the trials that
-    just became failing and those that recovered; None when it has none of these
-    (metadata alone is never alerted)."""
+    """The alert of one check run: its changes of the alerted significances (with each
+    trial's red flags, from its ``records``), the trials that just became failing and those
+    that recovered; None when it has none of these (metadata alone is never alerted)."""
     alert_on = set(settings.email.alert_on)
     threshold = settings.schedule.failures_before_alert
     trials = []
@@ -219,7 +221,7 @@ def alert_context(
                 changes,
                 v_from,
                 v_to,
-                (),
+                [f.message for f in red_flags(records(watch.trial_id), now.date(), settings.flags)],
                 outcome.new_links,
                 now,
                 web_page(settings, watch.trial_id),

@@ -42,7 +42,14 @@ class Messaging(Watching):
 
         now = self.clock()
         watches = {w.trial_id: w for w in self.watches(include_removed=True)}
-        ctx = alert_context(outcomes, watches, self.settings, now, self.url_for)
+        ctx = alert_context(
+            outcomes,
+            watches,
+            self.settings,
+            now,
+            self.url_for,
+            lambda tid: [v.record for v in self._store.history(tid)],
+        )
         if ctx is not None:
             self._store.queue_messages(to_messages(ctx, self.settings, "alert"), now, told)
         else:
