@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import NCT, watcher_cli, write_config
+from tests.registry_server import RegistryServer, study_as
 from watcher.report.export import HEADER, ExportRow, to_csv
 
 AT = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
@@ -47,3 +50,36 @@ def test_ordinary_text_and_numbers_are_written_as_they_are() -> None:
         None,
     )
     assert "NCT04267848,Accio,2," in to_csv([row])
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    """The CSV read back as a spreadsheet reads it (the byte-order mark dropped)."""
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+def test_export_of_several_trials_a_tag_and_a_period(
+    server: RegistryServer, db_url: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "w.toml", server.url, db_url)
+    other = "NCT00000102"
+    server.state.studies[other] = study_as(server.state.studies[NCT], other)
+    watcher_cli(config, "add", NCT, "--tag", "oncology")
+    watcher_cli(config, "add", other, "--label", '=HYPERLINK("http://x","y")')
+    for nct, status in ((NCT, "TERMINATED"), (other, "SUSPENDED")):
+        module = server.state.studies[nct]["protocolSection"]["statusModule"]
+        module["overallStatus"] = status
+        module["whyStopped"] = "Sponsor decision"
+    watcher_cli(config, "check")
+
+    every = _rows(watcher_cli(config, "export").output)
+    assert {r["trial"] for r in every} == {NCT, other}
+    [stop] = [r for r in every if r["trial"] == NCT and r["field"] == "Recruitment status"]
+    assert stop["new"] == "Terminated; the register's reason: Sponsor decision"
+    titles = {r["title"] for r in every if r["trial"] == other}
+    assert titles == {'\'=HYPERLINK("http://x","y")'}  # text, never a formula
+
+    tagged = _rows(watcher_cli(config, "export", "--tag", "oncology").output)
+    assert {r["trial"] for r in tagged} == {NCT}
+    assert _rows(watcher_cli(config, "export", "--since", "2999-01-01").output) == []
+    page = watcher_cli(config, "export", NCT, other, "--format", "html").output
+    assert "Change log of 2 trials" in page

@@ -73,7 +73,13 @@ def report(app: App, since: datetime | None, trial: str | None, fmt: str, out: s
 
 
 @cli.command()
-@click.argument("trial")
+@click.argument("trials", nargs=-1)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only the changes found on or after this day.",
+)
+@click.option("--tag", help="Only the trials with this tag.")
 @click.option(
     "--format",
     "fmt",
@@ -84,6 +90,14 @@ def report(app: App, since: datetime | None, trial: str | None, fmt: str, out: s
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to a file, not stdout.")
 @pass_app
-def export(app: App, trial: str, fmt: str, out: str | None) -> None:
-    """A trial's whole change log for filing: one row per change, with its review."""
-    write_out(out, app.service.export(trial, fmt))
+def export(
+    app: App,
+    trials: tuple[str, ...],
+    since: datetime | None,
+    tag: str | None,
+    fmt: str,
+    out: str | None,
+) -> None:
+    """The change log for filing: one row per change, with its review. Of these trials, or
+    of every watched one (those with --tag), the changes found since --since."""
+    write_out(out, app.service.export(trials, fmt, since=since.date() if since else None, tag=tag))

@@ -72,6 +72,9 @@ def change_rows(versions: Sequence[Version], rules: DiffRules, title: str = "") 
     rows = []
     for before, after in pairwise(versions):
         for c in diff_records(before.record, after.record, rules):
+            new = shown(plain(c.field, c.new))
+            if c.field == "recruitment_status" and (why := after.record.get("why_stopped")):
+                new += f"; the register's reason: {shown(why)}"  # as alerts and pages say it
             rows.append(
                 ExportRow(
                     after.trial_id,
@@ -80,7 +83,7 @@ def change_rows(versions: Sequence[Version], rules: DiffRules, title: str = "") 
                     after.fetched_at,
                     c.label,
                     shown(plain(c.field, c.old)),
-                    shown(plain(c.field, c.new)),
+                    new,
                     c.significance,
                     after.reviewed_by,
                     after.reviewed_at,

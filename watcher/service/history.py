@@ -4,7 +4,9 @@ change log for filing; and saved payloads read offline."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 
+from watcher.clock import midnight
 from watcher.core.ids import parse_trial_id
 from watcher.core.model import Version
 from watcher.errors import InputError
@@ -73,22 +75,43 @@ class Reading(Messaging):
             seen = {parse_trial_id(tid).value: n for tid, n in seen.items()}
         return self._store.review(list(dict.fromkeys(expanded)), by, self.clock(), note, seen)
 
-    def export(self, trial: str, fmt: str = "csv") -> str:
-        """A trial's whole change log for filing: CSV, or a printable HTML page (a whole EUCTR
-        trial: its member states' change logs in one file, each row naming its record)."""
+    def export(
+        self,
+        trials: Sequence[str] = (),
+        fmt: str = "csv",
+        *,
+        since: date | None = None,
+        tag: str | None = None,
+    ) -> str:
+        """The change log for filing, as CSV or a printable HTML page: of these trials (all
+        watched ones when none is given), those with ``tag``, the changes found since
+        ``since``; each row names its record (a whole EUCTR trial: its member states')."""
         from watcher.report.export import change_rows, to_csv, to_html
 
-        watch = self.watch(trial)
-        name = watch.title if watch.title != watch.trial_id else None
-        records = [self._store.watch(t) for t in self.members(watch.trial_id)] or [watch]
+        chosen = [self.watch(t) for t in trials] if trials else self._store.watches(tag=tag)
+        if trials and tag is not None:
+            chosen = [w for w in chosen if tag in w.tags]
+        records = {
+            r.trial_id: r
+            for w in chosen
+            for r in ([self._store.watch(t) for t in self.members(w.trial_id)] or [w])
+        }
+        start = midnight(since) if since else None
         rows = [
             row
-            for w in records
+            for w in records.values()
             for row in change_rows(self._store.history(w.trial_id), self.settings.diff, w.title)
+            if start is None or row.found_at >= start
         ]
         if fmt == "csv":
             return to_csv(rows)
-        return to_html(rows, watch.trial_id, name, self.url_for(watch), self.settings, self.clock())
+        if len(chosen) == 1:
+            watch = chosen[0]
+            name = watch.title if watch.title != watch.trial_id else None
+            heading, url = watch.trial_id, self.url_for(watch)
+        else:
+            heading, name, url = f"{len(chosen)} trials", tag and f"tagged {tag}", None
+        return to_html(rows, heading, name, url, self.settings, self.clock())
 
     def parse_file(self, path: str, source: str) -> Parsed:
         """Normalize a saved register payload; no database. A value the parser does not

@@ -170,7 +170,7 @@ def make_app(service: Service) -> Starlette:
     def export(request: Request) -> Response:
         trial_id = request.path_params["trial_id"]
         try:
-            body = service.export(trial_id, "csv")
+            body = service.export([trial_id], "csv")
         except (UnknownTrial, InvalidTrialId) as e:
             return page("missing.html.j2", request, 404, message=str(e))
         return Response(
