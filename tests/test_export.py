@@ -7,7 +7,9 @@ import csv
 import io
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 
 from tests.conftest import NCT, watcher_cli, write_config
@@ -83,3 +85,33 @@ def test_export_of_several_trials_a_tag_and_a_period(
     assert _rows(watcher_cli(config, "export", "--since", "2999-01-01").output) == []
     page = watcher_cli(config, "export", NCT, other, "--format", "html").output
     assert "Change log of 2 trials" in page
+
+
+def test_times_are_the_offices_in_exports_and_mails_and_utc_in_json(
+    server: RegistryServer, db_url: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "w.toml", server.url, db_url)
+    config.write_text(config.read_text() + '\n[display]\ntimezone = "America/New_York"\n')
+    watcher_cli(config, "add", NCT)
+    server.state.studies[NCT]["protocolSection"]["statusModule"]["overallStatus"] = "COMPLETED"
+    watcher_cli(config, "check")
+    [row] = [
+        r for r in _rows(watcher_cli(config, "export").output) if r["field"] == "Recruitment status"
+    ]
+    assert row["found at"].endswith((" EST", " EDT")), row
+    found = orjson.loads(watcher_cli(config, "history", NCT, "--json").output)[1]["fetched_at"]
+    assert found.endswith("+00:00")  # JSON stays UTC
+    local = datetime.fromisoformat(found).astimezone(ZoneInfo("America/New_York"))
+    assert row["found at"].startswith(f"{local:%Y-%m-%d %H:%M}")
+    digest = tmp_path / "digest.html"
+    watcher_cli(config, "digest", "--since", "2000-01-01", "--out", str(digest))
+    assert f"{local:%Y-%m-%d %H:%M} E" in digest.read_text(encoding="utf-8")
+
+
+def test_a_time_zone_that_does_not_exist_is_a_config_error(
+    server: RegistryServer, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "w.toml", server.url, f"sqlite:///{tmp_path / 'w.db'}")
+    config.write_text(config.read_text() + '\n[display]\ntimezone = "Mars/Olympus"\n')
+    failed = watcher_cli(config, "list", expect=2)
+    assert "display.timezone" in failed.output and "no such time zone" in failed.output

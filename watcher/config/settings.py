@@ -11,7 +11,7 @@ import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -136,8 +136,19 @@ class Settings:
     serve: ServeSettings = field(default_factory=ServeSettings)
     templates_dir: str | None = None
     apprise_urls: tuple[str, ...] = ()
+    # The office's time zone for what people read (pages, mails, exports); "": the machine's.
+    timezone: str = ""
     # Where the settings were read from, for messages; "defaults" when no file was read.
     origin: str = "defaults"
+
+    @property
+    def zone(self) -> tzinfo:
+        """The office's time zone (``display.timezone``, else the machine's)."""
+        if self.timezone:
+            from zoneinfo import ZoneInfo
+
+            return ZoneInfo(self.timezone)
+        return datetime.now().astimezone().tzinfo or UTC
 
 
 def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -232,6 +243,7 @@ def from_mapping(
             retry_after=v["email.retry_after"],
         ),
         templates_dir=v["report.templates_dir"] or None,
+        timezone=v["display.timezone"],
         apprise_urls=v["notify.apprise_urls"],
         origin=origin,
     )

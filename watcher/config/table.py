@@ -27,6 +27,7 @@ from watcher.config.values import (
     string,
     tag_intervals,
     tag_recipients,
+    time_zone,
     url,
 )
 from watcher.registers import SOURCES
@@ -68,6 +69,14 @@ def default_database_url(env: Mapping[str, str] | None = None) -> str:
     return f"sqlite:///{Path(base) / 'watcher' / 'watcher.db'}"
 
 
+_MAX_PAGE = (
+    "The largest streamed page of many records (CT.gov: 1,000 of the largest studies are "
+    "370MB), read a record at a time, counted after decompression."
+)
+_TIMEZONE = (
+    'The office\'s time zone for pages, mails and exports ("Europe/Paris"; JSON stays UTC); '
+    '"": the machine\'s.'
+)
 _GENERAL: tuple[Setting, ...] = (
     Setting(
         "database.url",
@@ -129,13 +138,7 @@ _GENERAL: tuple[Setting, ...] = (
         "The largest answer read for one record, counted after decompression (the largest "
         "real records, CT.gov studies with results, are a few MB). A larger one fails its trial.",
     ),
-    Setting(
-        "http.max_page",
-        "2GB",
-        parse_size,
-        "The largest streamed page of many records (CT.gov: 1,000 of the largest studies "
-        "are 370MB), read a record at a time, counted after decompression.",
-    ),
+    Setting("http.max_page", "2GB", parse_size, _MAX_PAGE),
     Setting(
         "http.retries",
         3,
@@ -359,31 +362,27 @@ _GENERAL: tuple[Setting, ...] = (
         "A folder of templates that replace the built-in ones of the same name "
         "(alert.html.j2, digest.txt.j2, report.html.j2, ...).",
     ),
+    Setting("display.timezone", "", time_zone, _TIMEZONE),
 )
 
 
 def _source_rows() -> tuple[Setting, ...]:
-    """Each register's address and request budget, from its one line in ``SOURCES``."""
-    rows: list[Setting] = []
-    for name, info in SOURCES.items():
-        rows.append(Setting(f"sources.{name}.base_url", info.base_url, url, info.about))
-        rows.append(
+    """Each register's address, request budget and largest answer, from ``SOURCES``."""
+    largest = 'The largest answer for one record from this register; "" for http.max_answer.'
+    return tuple(
+        row
+        for name, info in SOURCES.items()
+        for row in (
+            Setting(f"sources.{name}.base_url", info.base_url, url, info.about),
             Setting(
                 f"sources.{name}.requests_per_minute",
                 info.requests_per_minute,
                 positive_int,
                 info.budget,
-            )
+            ),
+            Setting(f"sources.{name}.max_answer", "", optional_size, largest),
         )
-        rows.append(
-            Setting(
-                f"sources.{name}.max_answer",
-                "",
-                optional_size,
-                'The largest answer for one record from this register; "" for http.max_answer.',
-            )
-        )
-    return tuple(rows)
+    )
 
 
 def _with_sources(rows: tuple[Setting, ...]) -> tuple[Setting, ...]:

@@ -168,3 +168,17 @@ def tag_intervals(value: object) -> dict[str, timedelta]:
         return {str(tag): parse_duration(every) for tag, every in value.items()}
     except ValueError as e:
         raise ValueError(f"each tag takes a duration ({e})") from None
+
+
+def time_zone(value: object) -> str:
+    """An IANA time zone name ("Europe/Paris"), or "" for the machine's."""
+    if not isinstance(value, str):
+        raise ValueError('expected a time zone name such as "Europe/Paris"')
+    if value.strip():
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"no such time zone: {value!r}") from None
+    return value.strip()

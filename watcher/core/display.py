@@ -7,7 +7,7 @@ these, so that a value reads the same in a change line, `show` and an e-mail.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,9 +76,15 @@ def plain(name: str, value: Any) -> Any:
     return "/".join(_PLAIN.get(p, p.replace("_", " ").capitalize()) for p in parts)
 
 
-def when(value: datetime | None) -> str:
-    """A stored time (UTC) to the minute, or ``never``."""
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+def when(value: datetime | None, zone: tzinfo | None = None) -> str:
+    """A stored time to the minute, or ``never``: in UTC, or in ``zone`` (the office's, for
+    pages, mails and exports) with its abbreviation ("2026-12-04 10:15 CET")."""
+    if not value:
+        return "never"
+    if zone is None:
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    local = value.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 
 
 def web_link(url: Any) -> str | None:

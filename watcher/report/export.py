@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from itertools import pairwise
 
 from watcher.config import Settings
@@ -25,13 +25,13 @@ HEADER = (
     "trial",
     "title",
     "version",
-    "found at (UTC)",
+    "found at",
     "field",
     "old",
     "new",
     "significance",
     "reviewed by",
-    "reviewed at (UTC)",
+    "reviewed at",
     "review note",
 )
 
@@ -50,18 +50,19 @@ class ExportRow:
     reviewed_at: datetime | None
     review_note: str | None
 
-    def cells(self) -> list[str]:
+    def cells(self, zone: tzinfo | None = None) -> list[str]:
+        """The row as text, its times in ``zone`` (the office's; UTC when none)."""
         return [
             self.trial_id,
             self.title,
             str(self.version),
-            when(self.found_at).removesuffix(" UTC"),
+            when(self.found_at, zone),
             self.field,
             self.old,
             self.new,
             self.significance,
             self.reviewed_by or "",
-            when(self.reviewed_at).removesuffix(" UTC") if self.reviewed_at else "",
+            when(self.reviewed_at, zone) if self.reviewed_at else "",
             self.review_note or "",
         ]
 
@@ -93,12 +94,13 @@ def change_rows(versions: Sequence[Version], rules: DiffRules, title: str = "") 
     return rows
 
 
-def to_csv(rows: Sequence[ExportRow]) -> str:
-    """The rows as CSV that a spreadsheet opens right: UTF-8 with a BOM, CRLF line ends."""
+def to_csv(rows: Sequence[ExportRow], zone: tzinfo | None = None) -> str:
+    """The rows as CSV that a spreadsheet opens right: UTF-8 with a BOM, CRLF line ends;
+    times in ``zone``, each with its zone's abbreviation."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
-    writer.writerows([_inert(cell) for cell in row.cells()] for row in rows)
+    writer.writerows([_inert(cell) for cell in row.cells(zone)] for row in rows)
     return "\ufeff" + out.getvalue()
 
 

@@ -4,6 +4,7 @@ HTML only through Jinja's autoescape."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -30,7 +31,8 @@ def environment(settings: Settings) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["when"] = when
+    # Times as the office reads them: in its time zone (display.timezone).
+    env.filters["when"] = partial(when, zone=settings.zone)
     return env
 
 

@@ -104,7 +104,7 @@ class Reading(Messaging):
             if start is None or row.found_at >= start
         ]
         if fmt == "csv":
-            return to_csv(rows)
+            return to_csv(rows, self.settings.zone)
         if len(chosen) == 1:
             watch = chosen[0]
             name = watch.title if watch.title != watch.trial_id else None
