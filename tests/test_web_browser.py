@@ -129,3 +129,33 @@ def test_a_review_posted_after_a_newer_version_leaves_it_unreviewed(
         (2, "office", "Seen version 2"),
         (3, None, None),
     ]
+
+
+def _sideways(browser: Chrome) -> int:
+    """How far the page scrolls sideways (0: it fits the window)."""
+    width: int = browser.execute_script(
+        "return document.documentElement.scrollWidth - window.innerWidth"
+    )
+    return width
+
+
+def test_every_page_fits_a_390_px_phone(browser: Chrome, tmp_path: Path) -> None:
+    with office(tmp_path) as o, Served(o.config) as web:
+        browser.set_window_size(390, 844)
+        for name, path in (
+            ("list", "/"),
+            ("trial", f"/trial/{NCT}"),
+            ("diff", f"/trial/{NCT}/diff"),
+            ("failing", f"/trial/{FAILING}"),
+        ):
+            browser.get(web.url + path)
+            assert browser.execute_script("return window.innerWidth") <= 400
+            assert _sideways(browser) <= 0, (name, _sideways(browser))
+            _shot(browser, tmp_path, f"phone-{name}")
+        # Every form field has a label a screen reader names it by.
+        browser.get(f"{web.url}/trial/{NCT}")
+        for field in browser.find_elements(By.CSS_SELECTOR, "input:not([type=hidden]), select"):
+            assert field.get_attribute("id") or field.find_elements(By.XPATH, "ancestor::label")
+        browser.get(web.url + "/")
+        for field in browser.find_elements(By.CSS_SELECTOR, "input:not([type=hidden]), select"):
+            assert field.find_elements(By.XPATH, "ancestor::label"), field.get_attribute("name")
