@@ -81,3 +81,25 @@ def test_the_watched_trials_list_a_whole_eudract_trial_once(db_url: str, tmp_pat
     assert f'<b style="color:#b26a00;">{unreviewed}</b>' in whole
     assert "no change yet" not in whole
     assert not any(f'href="/trial/{m}"' in page for m in members)
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_a_trial_page_tells_each_change_once_and_compares_side_by_side(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from tests.office import office
+
+    with office(tmp_path) as o:
+        service = Service(load(str(o.config)))
+        with service, TestClient(protect(make_app(service), None, "office", "s")) as client:
+            page = client.get(f"/trial/{NCT}").text
+            diff = client.get(f"/trial/{NCT}/diff?from=1&to=2").text
+    assert page.count("Recruitment status: Recruiting → Active, not recruiting") == 1
+    assert '<option value="1" selected>version 1, ' in diff
+    assert '<option value="2" selected>version 2, ' in diff
+    side = diff.split('id="side-by-side"', 1)[1]
+    old = re.search(r'<td class="old"[^>]*>([^<]*)</td>', side)
+    new = re.search(r'<td class="new"[^>]*>([^<]*)</td>', side)
+    assert old and new and (old.group(1), new.group(1)) == ("Recruiting", "Active, not recruiting")
+    # The whole of a long text, not its first words: the old public title in full.
+    assert "Testing the Addition of a Type of Drug Called Immunotherapy" in side

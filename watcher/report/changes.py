@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from watcher.core.display import plain, shown
 from watcher.core.model import FieldChange, by_significance
 from watcher.report.views import ChangeView
 
@@ -17,7 +18,15 @@ SHOWN_PER_FIELD = 25
 
 def change_view(c: FieldChange) -> ChangeView:
     """A change as the templates show it."""
-    return ChangeView(c.significance, c.kind, c.label, c.summary or c.label, c.detail)
+    return ChangeView(
+        c.significance,
+        c.kind,
+        c.label,
+        c.summary or c.label,
+        c.detail,
+        shown(plain(c.field, c.old)),
+        shown(plain(c.field, c.new)),
+    )
 
 
 def change_views(changes: Iterable[FieldChange], *, ranked: bool = True) -> tuple[ChangeView, ...]:

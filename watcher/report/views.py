@@ -17,6 +17,9 @@ class ChangeView:
     label: str
     summary: str
     pieces: tuple[dict[str, str], ...]  # word diff: {"op": equal|delete|insert, "text"}
+    # The whole value before and after, in words (the side-by-side comparison shows them).
+    old: str = ""
+    new: str = ""
 
 
 @dataclass(frozen=True, slots=True)

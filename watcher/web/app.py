@@ -147,6 +147,7 @@ def make_app(service: Service) -> Starlette:
             # Major first, as in the e-mails and on the trial page.
             changes=change_views(d.changes),
             trial_id=d.new.trial_id,
+            versions=service.history(trial_id),
         )
 
     async def review(request: Request) -> Response:
