@@ -147,13 +147,13 @@ def test_export_gives_one_row_per_change_for_a_spreadsheet(
         "trial",
         "title",
         "version",
-        "found at (UTC)",
+        "found at",
         "field",
         "old",
         "new",
         "significance",
         "reviewed by",
-        "reviewed at (UTC)",
+        "reviewed at",
         "review note",
     ]
     assert {(r[0], r[1]) for r in rows[1:]} == {(NCT, TITLE)}  # each row names its trial

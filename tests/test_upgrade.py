@@ -118,7 +118,7 @@ def test_the_web_view_of_an_upgraded_database_reads_each_status_once(upgraded: A
     for _ in range(2):
         with Served(config) as web:
             listing = httpx.get(web.url + "/").text
-        statuses = re.findall(r'<td class="status">([^<]*)</td>', listing)
+        statuses = re.findall(r'<td class="status"[^>]*>([^<]*)</td>', listing)
         assert len(statuses) == len(WATCHED) and all(statuses), statuses
     assert web.returncode == 0, web.stderr
 
