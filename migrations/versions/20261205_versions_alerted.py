@@ -24,8 +24,17 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("alerted", sa.Boolean(), nullable=False, server_default=sa.true())
         )
+    # Each run looks for the versions not alerted: an index of those alone (none, mostly).
+    op.create_index(
+        "ix_snapshot_unalerted",
+        "snapshot",
+        ["fetched_at"],
+        sqlite_where=sa.text("alerted = 0"),
+        postgresql_where=sa.text("NOT alerted"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_snapshot_unalerted", table_name="snapshot")
     with op.batch_alter_table("snapshot", schema=None) as batch_op:
         batch_op.drop_column("alerted")

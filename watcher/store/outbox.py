@@ -87,7 +87,7 @@ class OutboxMixin(StoreBase):
             rows = session.execute(
                 select(WatchRow.trial_id, SnapshotRow.version)
                 .join(WatchRow, WatchRow.id == SnapshotRow.watch_id)
-                .where(SnapshotRow.alerted.is_(False), SnapshotRow.fetched_at > since)
+                .where(~SnapshotRow.alerted, SnapshotRow.fetched_at > since)
                 .order_by(WatchRow.trial_id, SnapshotRow.version)
             )
             return [(tid, number) for tid, number in rows]
