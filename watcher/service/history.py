@@ -91,11 +91,7 @@ class Reading(Messaging):
         chosen = [self.watch(t) for t in trials] if trials else self._store.watches(tag=tag)
         if trials and tag is not None:
             chosen = [w for w in chosen if tag in w.tags]
-        records = {
-            r.trial_id: r
-            for w in chosen
-            for r in ([self._store.watch(t) for t in self.members(w.trial_id)] or [w])
-        }
+        records = {r.trial_id: r for w in chosen for r in (self.member_watches(w.trial_id) or [w])}
         start = midnight(since) if since else None
         rows = [
             row
