@@ -81,7 +81,7 @@ class Body:
                 f"the answer from {self.url} stopped after {self.bytes_read} bytes ({reason(e)})",
             ) from None
         except (DeadlinePassed, Stopped) as e:
-            raise self.fetcher._bounds_error(e, self.url, None) from None
+            raise self.fetcher.bounds_error(e, self.url, None) from None
         if chunk:
             if not self.bytes_read:
                 self._head = chunk
@@ -133,7 +133,9 @@ def decoded(response: httpx.Response, most: int = 1024 * 1024) -> Iterator[bytes
     # gzip, or deflate with its zlib header; deflate without it is tried if that fails.
     inflate = zlib.decompressobj(zlib.MAX_WBITS | 32)
     first = True
+    compressed = 0
     for raw in response.iter_raw():
+        compressed += len(raw)
         data = raw
         while data:
             try:
@@ -150,6 +152,10 @@ def decoded(response: httpx.Response, most: int = 1024 * 1024) -> Iterator[bytes
             if out:
                 yield out
             data = inflate.unconsumed_tail
+    if compressed and not inflate.eof:
+        # A compressed body that stops before its own end was cut short: with no
+        # Content-Length (the connection just closed) nothing else would say so.
+        raise httpx.DecodingError(f"{encoding} body ends before its end: cut short")
 
 
 def content_type(response: httpx.Response) -> str:

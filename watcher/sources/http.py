@@ -177,7 +177,7 @@ class Fetcher:
                 if not error.retryable:
                     raise error from None
             except (DeadlinePassed, Stopped) as e:
-                raise self._bounds_error(e, url, trial_id) from None
+                raise self.bounds_error(e, url, trial_id) from None
             else:
                 response.close()
                 if response.status_code in (404, 410) and trial_id is not None:
@@ -224,7 +224,7 @@ class Fetcher:
         """Wait before a retry (up to MAX_RETRY_AFTER), ending at once when watcher stops."""
         while seconds > 0:
             if self.stop is not None and self.stop.is_set():
-                raise self._bounds_error(Stopped(), url, trial_id)
+                raise self.bounds_error(Stopped(), url, trial_id)
             step = min(seconds, guard_poll if self.stop is not None else seconds)
             self.sleep(step)
             seconds -= step
@@ -322,9 +322,11 @@ class Fetcher:
             history=response.history,
         )
 
-    def _bounds_error(
+    def bounds_error(
         self, error: DeadlinePassed | Stopped, url: str, trial_id: str | None
     ) -> FetchError:
+        """What a request ended by its deadline or by a stop is, said for the office (also
+        for a streamed answer's ``Body``)."""
         if isinstance(error, Stopped):
             return FetchError(
                 self.source, trial_id, f"stopped while fetching {url}", retryable=False
