@@ -221,6 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_response(200)
         self.send_header("Content-Type", fault.content_type)
+        for key, value in fault.headers.items():
+            self.send_header(key, value)
         if fault.mode == "bomb":
             bomb = gzip_bomb(fault.size)
             self.send_header("Content-Encoding", "gzip")

@@ -166,3 +166,16 @@ def test_a_register_may_have_its_own_largest_answer(repo: SqlStore) -> None:
         checker = Checker(settings, repo, client)
         assert checker._source("ictrp")[1].settings.max_answer == 1024
         assert checker._source("ctgov")[1].settings.max_answer == 64 * 1024**2
+
+
+def test_a_gzip_body_cut_short_without_a_content_length_is_a_failed_fetch(
+    server: RegistryServer,
+) -> None:
+    import gzip
+
+    whole = gzip.compress(PAGE * 50)
+    server.state.faults["T1"] = Fault(
+        mode="cut", body=whole, cut=0.6, headers={"Content-Encoding": "gzip"}, times=99
+    )
+    with pytest.raises(FetchError, match="ends before its end: cut short"):
+        _get(server, _fetcher())

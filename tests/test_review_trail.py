@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+import pytest
 
 from tests.conftest import NCT, watcher_cli, write_config
 from tests.registry_server import RegistryServer
@@ -19,15 +20,20 @@ def _history(config: Path) -> list[tuple[int, str | None]]:
     return [(v["version"], v["reviewed_by"]) for v in history]
 
 
-def test_review_to_a_version_leaves_the_later_ones_unreviewed(
-    server: RegistryServer, db_url: str, tmp_path: Path
-) -> None:
+@pytest.fixture
+def three_versions(server: RegistryServer, db_url: str, tmp_path: Path) -> Path:
+    """A watched trial with three versions (its status changed twice); its config."""
     config = write_config(tmp_path / "w.toml", server.url, db_url)
     watcher_cli(config, "add", NCT)
     status = server.state.studies[NCT]["protocolSection"]["statusModule"]
     for new in ("ACTIVE_NOT_RECRUITING", "SUSPENDED"):
         status["overallStatus"] = new
         watcher_cli(config, "check")
+    return config
+
+
+def test_review_to_a_version_leaves_the_later_ones_unreviewed(three_versions: Path) -> None:
+    config = three_versions
     marked = watcher_cli(config, "review", NCT, "--to", "2", "--by", "ana")
     assert "1 version(s)" in marked.output
     assert _history(config) == [(1, None), (2, "ana"), (3, None)]
@@ -60,15 +66,8 @@ def test_a_version_without_changes_needs_no_review(repo: SqlStore) -> None:
     assert repo.unreviewed() == {}
 
 
-def test_history_text_shows_the_review_trail(
-    server: RegistryServer, db_url: str, tmp_path: Path
-) -> None:
-    config = write_config(tmp_path / "w.toml", server.url, db_url)
-    watcher_cli(config, "add", NCT)
-    status = server.state.studies[NCT]["protocolSection"]["statusModule"]
-    for new in ("ACTIVE_NOT_RECRUITING", "SUSPENDED"):
-        status["overallStatus"] = new
-        watcher_cli(config, "check")
+def test_history_text_shows_the_review_trail(three_versions: Path) -> None:
+    config = three_versions
     watcher_cli(config, "review", NCT, "--to", "2", "--by", "ana", "--note", "sponsor asked")
     lines = watcher_cli(config, "history", NCT).output.splitlines()
     assert "review" in lines[0]
