@@ -40,7 +40,9 @@ class CtGov:
     name = "ctgov"
     # Raise it whenever a payload reads differently (1: first versioned; 2: why_stopped).
     throttle_statuses: frozenset[int] = frozenset()
-    parser_version = 3  # 3: the actual enrolment apart from the plan; completion not a result
+    # 3: the actual enrolment apart from the plan; completion not a result. 4: a count no
+    # trial could have (10^30, -5, 12.5) kept as text with a warning.
+    parser_version = 4
 
     def __init__(self, settings: SourceSettings) -> None:
         self.base_url = settings.base_url

@@ -45,7 +45,9 @@ class Euctr:
     name = "euctr"
     # Raise it whenever a payload reads differently (1: first versioned; 2: why_stopped).
     throttle_statuses: frozenset[int] = frozenset()
-    parser_version = 3  # 3: the completion date a date of the trial, not of its results
+    # 3: the completion date a date of the trial, not of its results. 4: a size of 10^15 or
+    # more is no number.
+    parser_version = 4
 
     def __init__(self, settings: SourceSettings) -> None:
         self.base_url = settings.base_url

@@ -35,7 +35,9 @@ class Ictrp:
     # Raise it whenever a payload reads differently (2: contacts slot by slot, several
     # ethics committees, the real HTML page; 3: why_stopped).
     throttle_statuses: frozenset[int] = frozenset()
-    parser_version = 4  # 4: the completion date a date of the trial, not of its results
+    # 4: the completion date a date of the trial, not of its results. 5: a size of 10^15 or
+    # more is kept as its text.
+    parser_version = 5
 
     def __init__(self, settings: SourceSettings) -> None:
         self.base_url = settings.base_url

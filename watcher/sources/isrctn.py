@@ -36,7 +36,9 @@ class Isrctn:
 
     name = "isrctn"
     # Raise it whenever a payload reads differently (2: why_stopped).
-    parser_version = 3  # 3: the actual enrolment apart from the plan; completion not a result
+    # 3: the actual enrolment apart from the plan; completion not a result. 4: a size of
+    # 10^15 or more is kept as its text.
+    parser_version = 4
     throttle_statuses: frozenset[int] = frozenset()
 
     def __init__(self, settings: SourceSettings) -> None:
