@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from watcher.core.hashing import content_hash
+from watcher.core.headline import Headline
 from watcher.core.model import CheckRun, Fetched, Watch, empty_record
 from watcher.errors import UnknownTrial
 from watcher.sources.ctgov_study import normalize_study
@@ -326,36 +327,40 @@ def test_reading_history_again_keeps_the_review_trail(repo: SqlStore) -> None:
     assert [(v.reviewed_by, v.review_note) for v in kept] == [(None, None), ("A. Moreau", "seen")]
 
 
-def test_a_page_of_the_watch_list_comes_sorted_filtered_and_counted(repo: SqlStore) -> None:
-    others = [f"NCT0000010{n}" for n in range(5)]
-    repo.add_watches(
-        [Watch(t, "ctgov", "ctgov", tags=("lung",) if t < "NCT00000103" else ()) for t in others],
-        T0,
-    )
+def test_the_triage_counts_what_waits_for_a_review(repo: SqlStore) -> None:
+    repo.add_watches([Watch(f"NCT0000010{n}", "ctgov", "ctgov") for n in range(3)], T0)
     _add(repo, "NCT01234567")
-    for n, status in enumerate(["RECRUITING", "ACTIVE_NOT_RECRUITING", "COMPLETED"]):
-        _store(repo, n, n, status)  # the changed trial, with two unreviewed versions
+    said = [None, Headline("major", "Status: a → b"), Headline("metadata", "Last refreshed")]
+    for n, status in enumerate(["RECRUITING", "COMPLETED", "COMPLETED "]):
+        record = empty_record("NCT01234567", "ctgov", "ctgov") | {"recruitment_status": status}
+        repo.add_version(
+            "NCT01234567",
+            at=T0 + timedelta(days=n),
+            fetched=_fetched(),
+            record=record,
+            content_hash=content_hash(record),
+            previous=n,
+            changes=0 if n == 0 else 1,
+            headline=said[n],
+        )
     repo.add_watches([Watch("ISRCTN12345678", "isrctn", "isrctn")], T0)
 
-    page, total = repo.watches_page(0, 3)
-    assert total == 7
-    assert [(w.trial_id, w.unreviewed) for w in page] == [
-        ("NCT01234567", 2),  # the last changed first, then by ID
-        ("ISRCTN12345678", 0),
-        ("NCT00000100", 0),
-    ]
-    page, total = repo.watches_page(6, 3)
-    assert ([w.trial_id for w in page], total) == (["NCT00000104"], 7)
-
-    page, total = repo.watches_page(1, 5, tag="lung")
-    assert ([w.trial_id for w in page], total) == (["NCT00000101", "NCT00000102"], 3)
-    page, total = repo.watches_page(0, 10, source="isrctn")
-    assert ([w.trial_id for w in page], total) == (["ISRCTN12345678"], 1)
+    found = {w.trial_id: w for w in repo.triage()}
+    assert len(found) == 5
+    changed = found["NCT01234567"]
+    # The metadata-only version asks for no review, and is not the latest change told.
+    assert (changed.unreviewed, changed.unreviewed_major) == (1, 1)
+    assert (changed.latest_change, changed.latest_change_at) == (
+        "Status: a → b",
+        T0 + timedelta(days=1),
+    )
+    assert changed.flag_facts and changed.flag_facts["recruitment_status"] == "COMPLETED "
+    assert [w.trial_id for w in repo.triage("isrctn")] == ["ISRCTN12345678"]
 
     repo.review(["NCT01234567"], "A. Moreau", T0 + timedelta(days=9), None)
     repo.remove(["NCT00000100"], T0)
-    page, total = repo.watches_page(0, 2)
-    assert ([(w.trial_id, w.unreviewed) for w in page], total) == (
-        [("NCT01234567", 0), ("ISRCTN12345678", 0)],
-        6,
-    )
+    found = {w.trial_id: w for w in repo.triage()}
+    assert "NCT00000100" not in found
+    assert (found["NCT01234567"].unreviewed, found["NCT01234567"].unreviewed_major) == (0, 0)
+    # The metadata-only version was never one to review, and stays so.
+    assert [v.reviewed_by for v in repo.history("NCT01234567")] == [None, "A. Moreau", None]

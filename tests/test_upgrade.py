@@ -148,7 +148,7 @@ def test_reading_an_upgraded_database_writes_nothing(tmp_path: Path) -> None:
         assert {w.trial_id for w in watches} == {tid for tid, _source in WATCHED}
         assert all(w.record_title and w.record_status for w in watches), watches
         assert all(w.links is not None for w in watches)
-        service.watches_page(1, 100)
+        service.triage()
         for w in watches:
             service.history(w.trial_id)
         service.render(service.report(), "html")

@@ -78,7 +78,11 @@ def test_the_watched_trials_list_a_whole_eudract_trial_once(db_url: str, tmp_pat
     assert f'href="/trial/EUCTR{MASITINIB}"' in whole
     states = ", ".join(m.rsplit("-", 1)[1] for m in members)
     assert f"{len(members)} member states: {states}" in whole
-    assert f'<b style="color:#b26a00;">{unreviewed}</b>' in whole
+    assert re.search(rf'<td class="unreviewed"[^>]*><b[^>]*>{unreviewed}</b>', whole), whole
+    # One change every member state repeats is told once, naming them.
+    latest = whole.split('class="latest"', 1)[1].split("</td>", 1)[0]
+    assert latest.count("Target sample size") == 1, latest
+    assert f"<b>{len(members)} member states</b>" in latest, latest
     assert "no change yet" not in whole
     assert not any(f'href="/trial/{m}"' in page for m in members)
 

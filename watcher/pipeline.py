@@ -19,6 +19,7 @@ from watcher.clock import utcnow
 from watcher.config import Settings
 from watcher.core.decide import decide, needs_rehash, needs_reread, same_payload
 from watcher.core.hashing import content_hash, payload_fingerprint
+from watcher.core.headline import headline
 from watcher.core.lenient import take_warnings
 from watcher.core.model import CheckOutcome, Expanded, Fetched, Latest, Record, Watch
 from watcher.errors import NormalizeError, RecordNotFound, WatcherError
@@ -311,6 +312,7 @@ class Checker:
             changes=len(decision.changes),
             payload_hash=fingerprint,
             parser=parser_id(source),
+            headline=headline(decision.changes),
         )
         if decision.action == "restart":
             log.info(

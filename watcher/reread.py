@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from watcher.core.diff import diff_records
 from watcher.core.fields import DiffRules
 from watcher.core.hashing import content_hash
+from watcher.core.headline import headline
 from watcher.core.lenient import take_warnings
 from watcher.core.model import Fetched
 from watcher.errors import WatcherError
@@ -74,8 +75,8 @@ def _reread(store: Store, adapters: Adapters, trial_id: str, rules: DiffRules) -
         if kept and kept[-1].content_hash == digest:
             dropped.append(old.version)
             continue
-        changes = len(diff_records(kept[-1].record, record, rules)) if kept else 0
-        kept.append(Reread(old, record, digest, parser, changes))
+        changes = diff_records(kept[-1].record, record, rules) if kept else []
+        kept.append(Reread(old, record, digest, parser, len(changes), headline(changes)))
     if replaced or dropped:
         store.replace_history(trial_id, kept, len(readings))
         log.info(

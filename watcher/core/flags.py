@@ -13,9 +13,10 @@ Pure: does not interact with any dependencies, only processes data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from watcher.core.display import plain
 from watcher.core.model import Record
@@ -47,10 +48,24 @@ class FlagRules:
 DEFAULT_FLAGS = FlagRules()
 
 
+# Each flag in two or three words, for a mark on the list's row (its message says the rest).
+MARKS = {
+    "enrolment_moved_after_registration": "enrolment moved",
+    "target_size_cut": "target cut",
+    "ended_short_of_enrolment": "ended short",
+    "status_not_updated": "status not updated",
+    "results_missing": "results missing",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RedFlag:
     code: str
     message: str
+
+    @property
+    def mark(self) -> str:
+        return MARKS.get(self.code, self.code.replace("_", " "))
 
     def to_json(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
@@ -60,34 +75,80 @@ def _end_day(text: str | None) -> date | None:
     return as_date(text, month_end=True)
 
 
+# What the flags read of a trial's versions, folded one version at a time (``fold``): the
+# latest record's few fields, plus the earliest enrolment date and the first plan of the
+# versions before. Kept beside each watch, so that the list can tell which trials are
+# flagged today without reading every version; plain JSON values, so that it is stored as is.
+Facts = Mapping[str, Any]
+
+_LATEST = (
+    "registration_date",
+    "first_enrolment_date",
+    "status",
+    "recruitment_status",
+    "actual_enrolment",
+    "completion_date",
+    "primary_completion_date",
+)
+
+
+def fold(facts: Facts | None, record: Record) -> dict[str, Any]:
+    """The facts after one more version (``facts`` None: the first version)."""
+    before = facts or {}
+    out: dict[str, Any] = {k: record.get(k) for k in _LATEST}
+    out["results"] = bool((record.get("results") or {}).get("available"))
+    started = _end_day(record.get("first_enrolment_date"))
+    seen = before.get("seen_enrolment")
+    # The earliest enrolment date of the versions before this one, and of all of them.
+    out["earlier_enrolment"] = seen
+    if started and (seen is None or started.isoformat() < seen):
+        seen = started.isoformat()
+    out["seen_enrolment"] = seen
+    plan = record.get("target_sample_size")
+    plan = plan if isinstance(plan, int) and not isinstance(plan, bool) else None
+    first = before.get("first_plan")
+    out["first_plan"] = first if first is not None else plan
+    out["plan"] = plan if plan is not None else before.get("plan")
+    return out
+
+
+def facts_of(records: Sequence[Record]) -> dict[str, Any] | None:
+    """The facts of a trial's versions, oldest first (None when there are none)."""
+    facts: dict[str, Any] | None = None
+    for record in records:
+        facts = fold(facts, record)
+    return facts
+
+
 def red_flags(
     records: Sequence[Record], today: date, rules: FlagRules = DEFAULT_FLAGS
 ) -> list[RedFlag]:
     """The flags raised by a trial's versions, oldest first."""
-    if not records:
+    return flags_of(facts_of(records), today, rules)
+
+
+def flags_of(facts: Facts | None, today: date, rules: FlagRules = DEFAULT_FLAGS) -> list[RedFlag]:
+    """The flags that a trial's facts (``fold``) raise today."""
+    if not facts:
         return []
-    latest = records[-1]
     flags: list[RedFlag] = []
 
-    registered = _end_day(latest.get("registration_date"))
-    started = _end_day(latest.get("first_enrolment_date"))
-    if registered and started and started >= registered:
-        earlier = [_end_day(r.get("first_enrolment_date")) for r in records[:-1]]
-        before = [d for d in earlier if d is not None and d < registered]
-        if before:
-            flags.append(
-                RedFlag(
-                    "enrolment_moved_after_registration",
-                    f"Date of first enrolment moved from {min(before).isoformat()} (before the "
-                    f"registration on {registered.isoformat()}) to "
-                    f"{latest['first_enrolment_date']}, after it",
-                )
+    registered = _end_day(facts.get("registration_date"))
+    started = _end_day(facts.get("first_enrolment_date"))
+    earlier = as_date(facts.get("earlier_enrolment"))
+    if registered and started and started >= registered and earlier and earlier < registered:
+        flags.append(
+            RedFlag(
+                "enrolment_moved_after_registration",
+                f"Date of first enrolment moved from {earlier.isoformat()} (before the "
+                f"registration on {registered.isoformat()}) to "
+                f"{facts['first_enrolment_date']}, after it",
             )
+        )
 
     # The plan only: a register that shows the number enrolled instead has not cut it.
-    plans = [p for r in records if isinstance(p := r.get("target_sample_size"), int)]
-    was, now = (plans[0], plans[-1]) if plans else (None, None)
-    if was is not None and now is not None and was > 0 and now < was:
+    was, now = facts.get("first_plan"), facts.get("plan")
+    if isinstance(was, int) and isinstance(now, int) and was > 0 and now < was:
         cut = (was - now) / was
         if cut > rules.target_cut:
             flags.append(
@@ -98,11 +159,12 @@ def red_flags(
                 )
             )
 
-    enrolled = latest.get("actual_enrolment")
+    enrolled = facts.get("actual_enrolment")
+    status = facts.get("status")
     if (
-        latest.get("status") in STOPPED_EARLY
+        status in STOPPED_EARLY
         and isinstance(enrolled, int)
-        and now is not None
+        and isinstance(now, int)
         and now > 0
         and enrolled < now
     ):
@@ -114,20 +176,19 @@ def red_flags(
             )
         )
 
-    end = _end_day(latest.get("completion_date"))
-    status = latest.get("status")
+    end = _end_day(facts.get("completion_date"))
     if end and status in NOT_ENDED and today - end > rules.status_stale_after:
         flags.append(
             RedFlag(
                 "status_not_updated",
-                f"Status still '{plain('recruitment_status', latest.get('recruitment_status'))}' "
+                f"Status still '{plain('recruitment_status', facts.get('recruitment_status'))}' "
                 f"{(today - end).days} days "
                 f"after the completion date ({end.isoformat()})",
             )
         )
     # Results are due a year after the primary completion (FDAAA 801, EU Regulation 536/2014);
     # a register that gives no primary completion: after the end of the trial.
-    primary = _end_day(latest.get("primary_completion_date"))
+    primary = _end_day(facts.get("primary_completion_date"))
     due_from, what = (
         (primary, "the primary completion") if primary else (end, "the end of the trial")
     )
@@ -135,7 +196,7 @@ def red_flags(
         due_from
         and today - due_from > rules.results_due_after
         and status not in NOT_ENDED
-        and not ((latest.get("results") or {}).get("available"))
+        and not facts.get("results")
     ):
         flags.append(
             RedFlag(

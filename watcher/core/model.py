@@ -5,7 +5,7 @@ Pure: data only, no I/O. ORM rows never leave ``watcher.store``; these types cro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, NamedTuple
@@ -150,6 +150,14 @@ class Watch:
     unreviewed: int = 0
     # Its own check interval (`add --every`); None: the configured ones.
     every: timedelta | None = None
+    # The latest change that matters, in one line (core.headline), its significance and when.
+    latest_change: str | None = None
+    latest_change_significance: str | None = None
+    latest_change_at: datetime | None = None
+    # What the red flags read of its versions (core.flags.fold); None: not read.
+    flag_facts: Mapping[str, Any] | None = None
+    # Of its unreviewed versions, those with a major change.
+    unreviewed_major: int = 0
 
     @property
     def title(self) -> str:
@@ -189,6 +197,19 @@ class Version:
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
     review_note: str | None = None
+    # The most significant of its changes; None: none, or not known (stored before it was).
+    significance: str | None = None
+
+    @property
+    def needs_review(self) -> bool:
+        """A version after the first, with changes that matter, nobody reviewed yet (the
+        store's ``needs_review`` says the same in SQL)."""
+        return (
+            self.version > 1
+            and self.changes > 0
+            and self.reviewed_at is None
+            and self.significance != "metadata"
+        )
 
 
 ChangeKind = Literal["changed", "added", "removed", "reworded", "moved"]

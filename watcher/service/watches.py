@@ -15,6 +15,7 @@ from watcher.sources import source_for
 
 if TYPE_CHECKING:
     from watcher.registrations import Linked
+    from watcher.triage import Triage
 
 
 class Watching(ServiceBase):
@@ -125,11 +126,12 @@ class Watching(ServiceBase):
         wanted = unwatched_links(self.watches(), trial_ids)
         return self.add(wanted) if wanted else Added((), ())
 
-    def watches_page(
-        self, page: int, size: int, tag: str | None = None, source: str | None = None
-    ) -> tuple[list[Watch], int]:
-        """Page ``page`` (from 1) of the watched trials, the last changed first; and how many."""
-        return self._store.watches_page((page - 1) * size, size, tag=tag, source=source)
+    def triage(self, tag: str | None = None, source: str | None = None) -> Triage:
+        """The watched trials as the list triages them: what needs action first."""
+        from watcher.triage import triage
+
+        found = self._store.triage(source)
+        return triage(found, self.clock(), self.settings.schedule, self.settings.flags, tag)
 
     def linked_ids(self, watches: Sequence[Watch]) -> dict[str, list[str]]:
         """Each of these trials' other registrations, both ways: those its record names and

@@ -84,4 +84,8 @@ def to_watch(row: WatchRow) -> Watch:
         record_title=row.record_title,
         record_status=row.record_status,
         every=timedelta(seconds=row.check_every) if row.check_every else None,
+        latest_change=row.latest_change,
+        latest_change_significance=row.latest_change_significance,
+        latest_change_at=row.latest_change_at,
+        flag_facts=row.flag_facts,
     )

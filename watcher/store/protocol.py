@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from watcher.core.headline import Headline
 from watcher.core.model import (
     CheckRun,
     DaemonState,
@@ -66,6 +67,7 @@ class Reread:
     content_hash: str
     parser: str | None
     changes: int
+    headline: Headline | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +116,8 @@ class Store(Protocol):
         """The registrations each watched trial's latest record names (None: not read yet)."""
         ...
 
-    def watches_page(
-        self, offset: int, limit: int, *, tag: str | None = None, source: str | None = None
-    ) -> tuple[list[Watch], int]:
-        """A page of the watched trials, the last changed first, and how many there are."""
+    def triage(self, source: str | None = None) -> list[Watch]:
+        """Every watched trial, with its unreviewed (and unreviewed major) versions counted."""
         ...
 
     # -- versions (store.versions) ---------------------------------------------------------------
@@ -157,6 +157,7 @@ class Store(Protocol):
         changes: int,
         payload_hash: str | None = None,
         parser: str | None = None,
+        headline: Headline | None = None,
     ) -> int:
         """Store the version after ``previous`` (``VersionConflict`` if one came first)."""
         ...

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from watcher.store.base import StoreBase
 from watcher.store.tables import SnapshotRow, WatchRow
@@ -14,12 +14,14 @@ from watcher.store.tables import SnapshotRow, WatchRow
 
 def needs_review() -> ColumnElement[bool]:
     """The one definition of a version that needs a review: a version after the first, with
-    changes (a new starting version after a move of adapter, or a new hash of the same record,
-    has none), that nobody reviewed yet. The list, the digest's reminder and `review` use it."""
+    changes that matter (a new starting version after a move of adapter, or a new hash of the
+    same record, has none; "Last refreshed on" alone is metadata), that nobody reviewed yet.
+    The list, the digest's reminder and `review` use it."""
     return and_(
         SnapshotRow.version > 1,
         SnapshotRow.changes > 0,
         SnapshotRow.reviewed_at.is_(None),
+        or_(SnapshotRow.significance.is_(None), SnapshotRow.significance != "metadata"),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -99,6 +100,13 @@ class WatchRow(Base):
     record_status: Mapped[str | None] = mapped_column(String(200))
     # Its own check interval in seconds (`add --every`); None: the configured ones.
     check_every: Mapped[int | None] = mapped_column(Integer)
+    # The latest change that matters (a version whose changes are not all metadata), in one
+    # line, its significance and when it was found: the list's row (core.headline).
+    latest_change: Mapped[str | None] = mapped_column(Text)
+    latest_change_significance: Mapped[str | None] = mapped_column(String(8))
+    latest_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the red flags read of its versions (core.flags.fold); None until read.
+    flag_facts: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class SnapshotRow(Base):
@@ -117,6 +125,13 @@ class SnapshotRow(Base):
             sqlite_where=text("alerted = 0"),
             postgresql_where=text("NOT alerted"),
         ),
+        # The list counts every trial's unreviewed versions at each page: few, found here.
+        Index(
+            "ix_snapshot_unreviewed",
+            "watch_id",
+            sqlite_where=text("reviewed_at IS NULL AND changes > 0"),
+            postgresql_where=text("reviewed_at IS NULL AND changes > 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -132,6 +147,9 @@ class SnapshotRow(Base):
     raw_content_type: Mapped[str] = mapped_column(String(100))
     url: Mapped[str] = mapped_column(Text)
     changes: Mapped[int] = mapped_column(Integer, default=0)
+    # The most significant of them (major, minor, metadata); None for none, or for a version
+    # stored before it was kept (then it counts as needing a review).
+    significance: Mapped[str | None] = mapped_column(String(8))
     # The adapter and parser version that read ``raw`` into the record ("ictrp:2"); None for
     # versions stored before parsers were versioned.
     parser: Mapped[str | None] = mapped_column(String(32))

@@ -10,6 +10,8 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from watcher.core.flags import facts_of, fold
+from watcher.core.headline import Headline
 from watcher.core.links import linked_ids
 from watcher.core.model import Fetched, Latest, OutcomeKind, Record, Version, Watch, record_title
 from watcher.errors import StoreError, UnknownTrial, VersionConflict
@@ -32,7 +34,20 @@ def _version(row: SnapshotRow, trial_id: str, record: bytes) -> Version:
         reviewed_by=row.reviewed_by,
         reviewed_at=row.reviewed_at,
         review_note=row.review_note,
+        significance=row.significance,
     )
+
+
+def _set_facts(row: WatchRow, record: Record, at: datetime, headline: Headline | None) -> None:
+    """What the watch row tells of its latest version without reading it."""
+    row.links = linked_ids(record)
+    row.record_title = record_title(record)
+    row.record_status = fits(record.get("recruitment_status"), 200)
+    row.last_changed_at = at
+    if headline is not None and headline.significance != "metadata":
+        row.latest_change = headline.summary
+        row.latest_change_significance = headline.significance
+        row.latest_change_at = at
 
 
 def _unpacked(rows: Sequence[SnapshotRow]) -> list[tuple[bytes, bytes]]:
@@ -179,9 +194,11 @@ class VersionsMixin(StoreBase):
         changes: int,
         payload_hash: str | None = None,
         parser: str | None = None,
+        headline: Headline | None = None,
     ) -> int:
-        """Store a new version after ``previous`` and return its number. Raises
-        ``VersionConflict`` when another process stored one first; the caller compares again."""
+        """Store a new version after ``previous`` and return its number; ``headline`` says
+        its changes in a line. Raises ``VersionConflict`` when another process stored one
+        first; the caller compares again."""
         number = previous + 1
         kind: OutcomeKind = "baseline" if previous == 0 else "changed"
         try:
@@ -196,6 +213,11 @@ class VersionsMixin(StoreBase):
                 wanted = previous and not codec.is_keyframe(number)
                 before = self._snapshot(session, row, previous)[1:] if wanted else None
                 how = codec.codec_for(number, before)
+                facts = row.flag_facts if previous else None
+                if previous and facts is None:
+                    # Facts never read (versions stored before they were kept): all versions.
+                    stored = _unpacked(self._snapshots(session, row.id))
+                    facts = facts_of([orjson.loads(r) for r, _raw in stored])
                 session.add(
                     SnapshotRow(
                         watch_id=row.id,
@@ -211,14 +233,13 @@ class VersionsMixin(StoreBase):
                         changes=changes,
                         parser=parser,
                         alerted=not changes,  # a baseline or a restart tells nothing
+                        significance=headline.significance if headline else None,
                     )
                 )
+                row.flag_facts = fold(facts, record)
                 row.version_count = number
                 row.payload_hash = payload_hash
-                row.links = linked_ids(record)
-                row.record_title = record_title(record)
-                row.record_status = fits(record.get("recruitment_status"), 200)
-                row.last_changed_at = at
+                _set_facts(row, record, at, headline)
                 for key, value in success_values(at, kind, fetched.redirected_to).items():
                     setattr(row, key, value)
                 write_log(session, [LogEntry(row.id, kind, at, version=number)])
@@ -278,6 +299,7 @@ class VersionsMixin(StoreBase):
                         raw_content_type=fits(reread.reading.content_type, 100),
                         url=reread.reading.url,
                         changes=reread.changes,
+                        significance=reread.headline.significance if reread.headline else None,
                         parser=reread.parser,
                         reviewed_by=reviews[number][0],
                         reviewed_at=reviews[number][1],
@@ -305,11 +327,12 @@ class VersionsMixin(StoreBase):
                 )
             row.version_count = len(kept)
             row.payload_hash = None  # the next check reads its payload again
-            row.links = linked_ids(kept[-1].record) if kept else None
-            row.record_title = record_title(kept[-1].record) if kept else None
-            row.record_status = (
-                fits(kept[-1].record.get("recruitment_status"), 200) if kept else None
-            )
+            row.flag_facts = facts_of([k.record for k in kept])
+            row.latest_change = row.latest_change_significance = row.latest_change_at = None
+            for k in kept:
+                _set_facts(row, k.record, k.reading.fetched_at, k.headline)
+            if not kept:
+                row.links = row.record_title = row.record_status = None
 
     def changed_since(
         self, since: datetime, until: datetime | None = None

@@ -6,8 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, func, select
 
 from watcher.core.model import Watch
 from watcher.store.base import StoreBase, to_watch
@@ -94,82 +93,29 @@ class WatchesMixin(StoreBase):
                 for tid, links in session.execute(query)
             }
 
-    def watches_page(
-        self, offset: int, limit: int, *, tag: str | None = None, source: str | None = None
-    ) -> tuple[list[Watch], int]:
-        """A page of the watched trials, the last changed first, with their unreviewed
-        versions counted, and how many there are: one query for the page, one for the count
-        (a tag is matched in the rows read: tags are a JSON list).
-
-        A whole EUCTR trial is one row: its member-state records are left out, and the row
-        carries their last change and their unreviewed versions (``family``)."""
-        member = aliased(WatchRow)
-        whole = and_(WatchRow.trial_id.like("EUCTR%"), func.length(WatchRow.trial_id) == 19)
-        # Its member states sort right after it ("-" then "."): the trial_id index finds them.
-        in_family = and_(
-            member.trial_id > WatchRow.trial_id.concat("-"),
-            member.trial_id < WatchRow.trial_id.concat("."),
-            member.active.is_(True),
-        )
-        own_unreviewed = (
-            select(func.count())
-            .where(SnapshotRow.watch_id == WatchRow.id, needs_review())
-            .correlate(WatchRow)
-            .scalar_subquery()
-        )
-        family_unreviewed = (
-            select(func.count())
-            .select_from(SnapshotRow)
-            .join(member, member.id == SnapshotRow.watch_id)
-            .where(in_family, needs_review())
-            .correlate(WatchRow)
-            .scalar_subquery()
-        )
-        family_changed = (
-            select(func.max(member.last_changed_at))
-            .where(in_family)
-            .correlate(WatchRow)
-            .scalar_subquery()
-        )
-        unreviewed = case((whole, family_unreviewed), else_=own_unreviewed)
-        changed = case(
-            (whole, func.coalesce(family_changed, WatchRow.last_changed_at)),
-            else_=WatchRow.last_changed_at,
-        )
-        parent = aliased(WatchRow)
-        a_member_shown_by_its_trial = and_(
-            WatchRow.trial_id.like("EUCTR%"),
-            func.length(WatchRow.trial_id) > 19,
-            select(parent.id)
-            .where(
-                parent.trial_id == func.substr(WatchRow.trial_id, 1, 19),
-                parent.active.is_(True),
-            )
-            .correlate(WatchRow)
-            .exists(),
-        )
-        where: list[ColumnElement[bool]] = [
-            WatchRow.active.is_(True),
-            ~a_member_shown_by_its_trial,
-        ]
-        if source is not None:
-            where.append(WatchRow.source == source)
-        order = (changed.is_(None), changed.desc(), WatchRow.trial_id)
-        query = select(WatchRow, unreviewed, changed).where(*where).order_by(*order)
+    def triage(self, source: str | None = None) -> list[Watch]:
+        """Every watched trial (member-state records too), from one source when given, with
+        its unreviewed versions and those of them with a major change counted: what the list
+        triages (``watcher.triage``). Two statements; the counts are read through the index
+        of the versions not reviewed."""
         with self._session(read_only=True) as session:
-            if tag is None:
-                total = session.scalar(select(func.count()).select_from(WatchRow).where(*where))
-                rows = list(session.execute(query.offset(offset).limit(limit)))
-            else:
-                # The tag is matched on the rows alone; the counts are read for the page.
-                tagged = select(WatchRow.id, WatchRow.tags).where(*where).order_by(*order)
-                ids = [i for i, tags in session.execute(tagged) if tag in (tags or ())]
-                total = len(ids)
-                wanted = ids[offset : offset + limit]
-                rows = list(session.execute(query.where(WatchRow.id.in_(wanted))))
-            return [
-                replace(to_watch(r), unreviewed=n, last_changed_at=at) for r, n, at in rows
-            ], total or 0
+            major = func.count(case((SnapshotRow.significance == "major", 1)))
+            counts = {
+                watch_id: (n, m)
+                for watch_id, n, m in session.execute(
+                    select(SnapshotRow.watch_id, func.count(), major)
+                    .where(needs_review())
+                    .group_by(SnapshotRow.watch_id)
+                )
+            }
+            query = select(WatchRow).where(WatchRow.active.is_(True))
+            if source is not None:
+                query = query.where(WatchRow.source == source)
+            out = []
+            for row in session.scalars(query.order_by(WatchRow.trial_id)):
+                n, m = counts.get(row.id, (0, 0))
+                out.append(replace(to_watch(row), unreviewed=n, unreviewed_major=m))
+            return out
 
     def family(self, trial_id: str) -> list[Watch]:
         """The member-state records watched (or once watched) for a whole EUCTR trial, in

@@ -3,7 +3,6 @@ the feed, the review form's post, and ``/healthz``. No page changes anything on 
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from markupsafe import Markup
@@ -14,15 +13,14 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from watcher import __version__
-from watcher.core.display import plain
 from watcher.core.ids import parse_trial_id
-from watcher.core.model import Watch
 from watcher.errors import InputError, InvalidTrialId, UnknownTrial
 from watcher.pages import PAGES, page_path
 from watcher.registers import SOURCES
 from watcher.report.changes import change_views
 from watcher.report.render import environment, render_atom
 from watcher.service import Service
+from watcher.triage import SHOWS
 
 PAGE_SIZE = 100
 
@@ -45,45 +43,34 @@ def make_app(service: Service) -> Starlette:
     def trials(request: Request) -> Response:
         tag = request.query_params.get("tag") or None
         source = request.query_params.get("register") or None
+        wanted = request.query_params.get("show") or None
+        show = next((s for s in SHOWS if s == wanted), None)
         number = _page_number(request.query_params.get("page"))
-        found, total = service.watches_page(number, PAGE_SIZE, tag=tag, source=source)
-        schedule = service.settings.schedule
-        now = service.clock()
-        rows = []
-        for w in found:
-            # A whole EUCTR trial is one row, told by its member states (few on a page).
-            records = [m for m in service.member_watches(w.trial_id) if m.active] or [w]
-            changed = [m.last_changed_at for m in records if m.versions > 1 and m.last_changed_at]
-            rows.append(
-                {
-                    "watch": w,
-                    "members": [m.trial_id.rsplit("-", 1)[1] for m in records if m is not w],
-                    "status": _statuses(records),
-                    "changed": max(changed) if changed else None,
-                    "failing": any(schedule.failing(m) for m in records),
-                    "stale": any(schedule.stale(m, now) for m in records),
-                    "error": next(
-                        (m.last_error for m in records if schedule.failing(m) and m.last_error),
-                        None,
-                    ),
-                    "title": next((m.record_title for m in records if m.record_title), None),
-                }
-            )
+        found = service.triage(tag, source)
+        rows = [r for r in found.rows if show is None or r.shows(show)]
+        total = len(rows)
 
-        def link(n: int) -> str:
-            return page_path("trials", {"tag": tag, "register": source, "page": n})
+        def link(**changed: Any) -> str:
+            query = {"tag": tag, "register": source, "show": show, "page": None, **changed}
+            return page_path("trials", query)
 
         pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
         return page(
             "list.html.j2",
             request,
-            rows=rows,
+            rows=rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
             total=total,
+            watched=len(found.rows),
+            counts=found.counts,
+            needs_action=found.needs_action,
+            show=show,
+            shows={s: link(show=s) for s in SHOWS},
+            everything=link(show=None),
             tag=tag,
             register=source,
             registers=sorted(SOURCES),
-            previous=link(number - 1) if number > 1 else None,
-            next=link(number + 1) if number < pages else None,
+            previous=link(page=number - 1) if number > 1 else None,
+            next=link(page=number + 1) if number < pages else None,
             number=number,
             pages=max(pages, 1),
         )
@@ -121,11 +108,7 @@ def make_app(service: Service) -> Starlette:
             note=(request.query_params.get("note") or "")[:500],
             timeline=Markup(ctx.timeline_svg),  # built with every value escaped
             linked=service.linked(stored.trial_id, stored.links or ()),
-            unreviewed=[
-                v.version
-                for v in service.history(trial_id)
-                if v.version > 1 and v.changes and v.reviewed_at is None
-            ],
+            unreviewed=[v.version for v in service.history(trial_id) if v.needs_review],
             seen=ctx.history[-1].version if ctx.history else 0,
         )
 
@@ -209,16 +192,6 @@ def make_app(service: Service) -> Starlette:
 
 # No list has this many pages, no trial this many versions: a larger number is no request.
 LARGEST = 10**9
-
-
-def _statuses(records: list[Watch]) -> str:
-    """The recruitment status of a trial's records in words, each once, the most held first
-    ("Ongoing (5), Completed (1)"; one record: its status alone)."""
-    said = Counter(plain("recruitment_status", w.record_status) or "" for w in records)
-    said.pop("", None)
-    if len(records) == 1:
-        return next(iter(said), "")
-    return ", ".join(f"{status} ({n})" for status, n in said.most_common())
 
 
 def _page_number(text: str | None) -> int:
