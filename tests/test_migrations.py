@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from alembic.autogenerate import compare_metadata
@@ -12,6 +12,7 @@ from sqlalchemy import MetaData, insert, inspect, text
 
 from watcher.core.hashing import content_hash
 from watcher.core.model import empty_record
+from watcher.store import codec
 from watcher.store.db import ensure_schema, make_engine
 from watcher.store.migrate import current_revision, downgrade, head_revision, upgrade
 from watcher.store.sql import SqlStore
@@ -88,6 +89,59 @@ def test_versions_stored_before_compaction_are_kept_through_upgrade_and_downgrad
             stored_record, raw = conn.execute(text("SELECT record, raw FROM snapshot")).one()
         stored = stored_record if isinstance(stored_record, dict) else orjson.loads(stored_record)
         assert stored == record and zlib.decompress(raw) == payload
+    finally:
+        downgrade(engine, "base")
+        engine.dispose()
+
+
+def test_the_triage_facts_are_read_once_from_the_stored_versions(db_url: str) -> None:
+    """Migration 0011 gives each version its most significant change and each watch its
+    latest change in a line and its red flags' facts, from the records stored before it."""
+    engine = make_engine(db_url)
+    first = empty_record("NCT01234567", "ctgov", "ctgov") | {"recruitment_status": "RECRUITING"}
+    second = first | {"recruitment_status": "SUSPENDED"}
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    try:
+        upgrade(engine, "0010")
+        old = MetaData()
+        old.reflect(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                insert(old.tables["watch"]).values(
+                    id=1,
+                    trial_id="NCT01234567",
+                    registry="ctgov",
+                    source="ctgov",
+                    tags=[],
+                    active=True,
+                    added_at=at,
+                    consecutive_failures=0,
+                    version_count=2,
+                )
+            )
+            for n, record in enumerate([first, second], 1):
+                conn.execute(
+                    insert(old.tables["snapshot"]).values(
+                        watch_id=1,
+                        version=n,
+                        fetched_at=at + timedelta(days=n),
+                        source="ctgov",
+                        content_hash=content_hash(record),
+                        codec=codec.FULL,
+                        record_packed=codec.pack(orjson.dumps(record), codec.FULL),
+                        raw=codec.pack(b"{}", codec.FULL),
+                        raw_content_type="application/json",
+                        url="https://clinicaltrials.gov/study/NCT01234567",
+                        changes=n - 1,
+                        alerted=True,
+                    )
+                )
+        upgrade(engine)
+        [watch] = SqlStore(engine).triage()
+        assert (watch.unreviewed, watch.unreviewed_major) == (1, 1)
+        assert watch.latest_change == "Recruitment status: Recruiting → Suspended"
+        assert watch.latest_change_at == at + timedelta(days=2)
+        assert watch.flag_facts and watch.flag_facts["recruitment_status"] == "SUSPENDED"
     finally:
         downgrade(engine, "base")
         engine.dispose()
