@@ -139,18 +139,63 @@ def _sideways(browser: Chrome) -> int:
     return width
 
 
-def test_every_page_fits_a_390_px_phone(browser: Chrome, tmp_path: Path) -> None:
+# WCAG 2.1's contrast ratio, measured on what Chromium drew: each element holding text, its
+# computed colour against the first opaque background behind it (1.4.3: 4.5:1, large text 3:1).
+_CONTRAST = """
+function lum(c) {
+  const v = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(x => x / 255)
+    .map(x => x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4));
+  return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+}
+function opaque(c) { const a = c.match(/[\\d.]+/g); return a.length < 4 || Number(a[3]) === 1; }
+function behind(e) {
+  for (; e; e = e.parentElement) {
+    const bg = getComputedStyle(e).backgroundColor;
+    if (bg !== 'rgba(0, 0, 0, 0)' && opaque(bg)) return bg;
+  }
+  return 'rgb(255, 255, 255)';
+}
+const low = [];
+for (const e of document.body.querySelectorAll('*')) {
+  const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  const s = getComputedStyle(e);
+  if (!own || s.visibility === 'hidden' || s.display === 'none') continue;
+  const a = lum(s.color), b = lum(behind(e));
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const size = parseFloat(s.fontSize), bold = Number(s.fontWeight) >= 700;
+  const large = size >= 24 || (bold && size >= 18.66);
+  if (ratio < (large ? 3 : 4.5))
+    low.push([e.tagName, e.textContent.trim().slice(0, 40), s.color, behind(e), ratio.toFixed(2)]);
+}
+return low;
+"""
+
+
+def _low_contrast(browser: Chrome) -> list[list[str]]:
+    """The text on the page drawn below WCAG AA contrast (empty: all of it reads)."""
+    low: list[list[str]] = browser.execute_script(_CONTRAST)
+    return low
+
+
+def test_every_page_fits_a_390_px_phone_and_reads_at_aa_contrast(
+    browser: Chrome, tmp_path: Path
+) -> None:
+    pages = (
+        ("list", "/"),
+        ("trial", f"/trial/{NCT}"),
+        ("diff", f"/trial/{NCT}/diff"),
+        ("failing", f"/trial/{FAILING}"),
+    )
     with office(tmp_path) as o, Served(o.config) as web:
+        for name, path in pages:
+            browser.get(web.url + path)
+            assert _low_contrast(browser) == [], name
         browser.set_window_size(390, 844)
-        for name, path in (
-            ("list", "/"),
-            ("trial", f"/trial/{NCT}"),
-            ("diff", f"/trial/{NCT}/diff"),
-            ("failing", f"/trial/{FAILING}"),
-        ):
+        for name, path in pages:
             browser.get(web.url + path)
             assert browser.execute_script("return window.innerWidth") <= 400
             assert _sideways(browser) <= 0, (name, _sideways(browser))
+            assert _low_contrast(browser) == [], name
             _shot(browser, tmp_path, f"phone-{name}")
         # Every form field has a label a screen reader names it by.
         browser.get(f"{web.url}/trial/{NCT}")
