@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.conftest import watcher_cli
 from watcher.config.settings import ScheduleSettings
 from watcher.core.flags import DEFAULT_FLAGS, facts_of, flags_of, fold, red_flags
 from watcher.core.model import Watch, empty_record
@@ -115,7 +116,7 @@ def test_the_flags_facts_fold_one_version_at_a_time_as_stored() -> None:
 def test_the_list_of_an_office_says_what_needs_action(tmp_path: Path) -> None:
     from starlette.testclient import TestClient
 
-    from tests.conftest import NCT, watcher_cli
+    from tests.conftest import NCT
     from tests.office import FAILING, QUIET, office
     from watcher.config import load
     from watcher.service import Service
@@ -151,3 +152,26 @@ def test_the_list_of_an_office_says_what_needs_action(tmp_path: Path) -> None:
             page = client.get("/").text
         assert "<b>1</b> major change to review" not in page
         assert listed(page) == [FAILING, NCT, QUIET]
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_a_version_of_bookkeeping_alone_asks_no_review(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from tests.office import QUIET, office
+    from watcher.config import load
+    from watcher.service import Service
+    from watcher.web.app import make_app
+    from watcher.web.guard import protect
+
+    with office(tmp_path) as o:
+        status = o.server.state.studies[QUIET]["protocolSection"]["statusModule"]
+        status["lastUpdatePostDateStruct"]["date"] = "2026-12-01"  # the register's date alone
+        watcher_cli(o.config, "check", QUIET)
+        service = Service(load(str(o.config)))
+        with service, TestClient(protect(make_app(service), None, "office", "s")) as client:
+            trial = client.get(f"/trial/{QUIET}").text
+            listed = client.get("/?show=unreviewed").text
+    assert "Version 2" in trial and ">metadata</span>" in trial
+    assert "no review needed" in trial and "Not reviewed yet." not in trial
+    assert f'<a href="/trial/{QUIET}"' not in listed

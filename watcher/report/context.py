@@ -355,6 +355,7 @@ def history_context(
                 v.reviewed_by,
                 v.reviewed_at,
                 v.review_note,
+                v.needs_review,
             )
         )
     points = [

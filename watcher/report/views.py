@@ -86,3 +86,4 @@ class VersionView:
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
     review_note: str | None = None
+    needs_review: bool = False  # a version of metadata changes alone asks for none
