@@ -1,7 +1,7 @@
 """How fast the web view answers on a large office: `watcher serve` (uvicorn, its own
 process) over a SQLite database of 10,000 watched CT.gov trials, one in ten changed.
 
-    python bench/bench_serve.py [--trials 10000] [--runs 30]
+    python bench/bench_serve.py [--trials 10000] [--runs 30] [--keep watcher.db]
 
 Prints the median and slowest wall time of ``--runs`` GETs of each page (after one warm-up),
 measured from this process over loopback, and how many SQL statements the list page issues
@@ -29,7 +29,7 @@ STUDY = ROOT / "tests" / "data" / "ctgov" / "ctgov_v2_study_NCT04267848_full_raw
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-def build(database: str, trials: int) -> list[str]:
+def build(database: str, ids: list[str]) -> None:
     """The database: every trial with one version, one in ten with a second (a status change,
     not reviewed), a tag on a third of them; filled through the store, as checks fill it."""
     from sqlalchemy import event
@@ -40,7 +40,6 @@ def build(database: str, trials: int) -> list[str]:
     from watcher.store import open_store
 
     study = orjson.loads(STUDY.read_bytes())
-    ids = [f"NCT{90000000 + i:08d}" for i in range(trials)]
     store = open_store(database)
     # Building the fixture need not survive a power cut: 20,000 commits without fsync.
     store.engine.dispose()
@@ -79,7 +78,6 @@ def build(database: str, trials: int) -> list[str]:
                 changes=1,
             )
     store.engine.dispose()
-    return ids
 
 
 def statements(database: str, path: str) -> int:
@@ -114,12 +112,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="the database file to build, or to use again when it exists (building takes minutes)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        database = f"sqlite:///{tmp}/watcher.db"
-        started = time.perf_counter()
-        ids = build(database, args.trials)
-        print(f"built {args.trials} trials in {time.perf_counter() - started:.0f} s")
+        path = args.keep.resolve() if args.keep else Path(tmp) / "watcher.db"
+        database = f"sqlite:///{path}"
+        ids = [f"NCT{90000000 + i:08d}" for i in range(args.trials)]
+        if not path.exists():
+            started = time.perf_counter()
+            build(database, ids)
+            print(f"built {args.trials} trials in {time.perf_counter() - started:.0f} s")
         config = Path(tmp) / "watcher.toml"
         config.write_text(f'[database]\nurl = "{database}"\n', encoding="utf-8")
         with Served(config) as web, httpx.Client(base_url=web.url) as client:

@@ -3,7 +3,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from watcher.core.flags import DEFAULT_FLAGS, FlagRules, red_flags
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from watcher.core.flags import DEFAULT_FLAGS, FlagRules, facts_of, flagged, flags_of, red_flags
 from watcher.core.model import empty_record
 
 TODAY = date(2026, 11, 24)
@@ -70,3 +74,49 @@ def test_a_month_only_date_counts_as_its_last_day() -> None:
     record = _record(completion_date="2025-10", status="completed")
     assert _codes(record) == ["results_missing"]  # 2025-10-31 is more than 365 days ago
     assert _codes(record | {"completion_date": "2025-12"}) == []
+
+
+_DATES = st.one_of(
+    st.none(),
+    st.dates(date(2015, 1, 1), date(2027, 12, 31)).map(date.isoformat),
+    st.dates(date(2015, 1, 1), date(2027, 12, 31)).map(lambda d: d.isoformat()[:7]),
+    st.just("not a date"),
+)
+_SIZES = st.one_of(st.none(), st.integers(0, 2000), st.just("about 100"))
+_VERSIONS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "registration_date": _DATES,
+            "first_enrolment_date": _DATES,
+            "completion_date": _DATES,
+            "primary_completion_date": _DATES,
+            "status": st.sampled_from(["recruiting", "completed", "terminated", "ongoing", None]),
+            "target_sample_size": _SIZES,
+            "actual_enrolment": _SIZES,
+            "results": st.sampled_from([{}, {"available": True}]),
+        }
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@given(
+    versions=_VERSIONS,
+    today=st.dates(date(2016, 1, 1), date(2030, 12, 31)),
+    cut=st.sampled_from([0.0, 0.25, 0.9]),
+    stale=st.integers(0, 400),
+)
+def test_the_list_tells_a_flagged_trial_as_its_flags_do(
+    versions: list[dict[str, Any]], today: date, cut: float, stale: int
+) -> None:
+    """``flagged`` (asked of every watched trial) says what ``flags_of`` says, from stored
+    facts (JSON, their terms folded in) as from facts without terms (a database filled
+    before they were kept)."""
+    rules = FlagRules(cut, timedelta(days=stale), timedelta(days=stale * 2))
+    records = [empty_record("NCT00000001", "ctgov", "ctgov") | v for v in versions]
+    stored = orjson.loads(orjson.dumps(facts_of(records)))
+    raised = flags_of(stored, today, rules)
+    assert flagged(stored, today, rules) == bool(raised)
+    older = {k: v for k, v in stored.items() if k != "terms"}
+    assert flags_of(older, today, rules) == raised == red_flags(records, today, rules)

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from watcher.config.settings import ScheduleSettings
 from watcher.core.display import plain
-from watcher.core.flags import FlagRules, RedFlag, flags_of
+from watcher.core.flags import FlagRules, RedFlag, flagged, flags_of
 from watcher.core.links import family
 from watcher.core.model import Watch
 
@@ -43,14 +43,15 @@ class Row:
     watch: Watch
     members: tuple[Watch, ...]
     title: str
-    status: str
     latest: Latest | None
     unreviewed: int
     major: int
-    flags: tuple[RedFlag, ...]
+    flagged: bool
     failing: bool
     stale: bool
     error: str | None
+    today: date
+    rules: FlagRules
 
     def shows(self, what: Show) -> bool:
         """Whether the row is among those ``?show=`` asks for."""
@@ -59,12 +60,27 @@ class Row:
         if what == "major":
             return self.major > 0
         if what == "flagged":
-            return bool(self.flags)
+            return self.flagged
         return self.failing if what == "failing" else self.stale
 
     @property
+    def flags(self) -> tuple[RedFlag, ...]:
+        """Its red flags, each once (member states raising one flag: told once); read, as
+        ``status`` is, for the rows shown alone."""
+        flags: dict[str, RedFlag] = {}
+        for m in self.members or [self.watch]:
+            for f in flags_of(m.flag_facts, self.today, self.rules):
+                flags.setdefault(f.code, f)
+        return tuple(flags.values())
+
+    @property
+    def status(self) -> str:
+        """Read for the rows shown alone (a page of them): the list triages every trial."""
+        return statuses(self.members or [self.watch])
+
+    @property
     def needs_action(self) -> bool:
-        return self.major > 0 or bool(self.flags) or self.failing or self.stale
+        return self.major > 0 or self.flagged or self.failing or self.stale
 
     def order(self) -> tuple[bool, bool, bool, bool, bool, float, str]:
         """What needs action first (a major change to review, then failing checks, stale
@@ -74,7 +90,7 @@ class Row:
             not self.major,
             not self.failing,
             not self.stale,
-            not self.flags,
+            not self.flagged,
             not self.unreviewed,
             at,
             self.watch.trial_id,
@@ -121,22 +137,20 @@ def _row(
     w: Watch, members: list[Watch], now: datetime, schedule: ScheduleSettings, rules: FlagRules
 ) -> Row:
     records = members or [w]
-    flags: dict[str, RedFlag] = {}
-    for m in records:
-        for f in flags_of(m.flag_facts, now.date(), rules):
-            flags.setdefault(f.code, f)  # member states raising one flag: told once
+    today = now.date()
     return Row(
         watch=w,
         members=tuple(members),
         title=w.label or next((m.record_title for m in [w, *records] if m.record_title), ""),
-        status=statuses(records),
         latest=_latest(records, bool(members)),
         unreviewed=sum(m.unreviewed for m in records),
         major=sum(m.unreviewed_major for m in records),
-        flags=tuple(flags.values()),
+        flagged=any(flagged(m.flag_facts, today, rules) for m in records),
         failing=bool(failing := [m for m in records if schedule.failing(m)]),
         stale=any(schedule.stale(m, now) for m in records),
         error=next((m.last_error for m in failing if m.last_error), None),
+        today=today,
+        rules=rules,
     )
 
 

@@ -109,6 +109,7 @@ def fold(facts: Facts | None, record: Record) -> dict[str, Any]:
     first = before.get("first_plan")
     out["first_plan"] = first if first is not None else plan
     out["plan"] = plan if plan is not None else before.get("plan")
+    out["terms"] = terms(out)
     return out
 
 
@@ -127,16 +128,73 @@ def red_flags(
     return flags_of(facts_of(records), today, rules)
 
 
+def terms(facts: Facts) -> dict[str, Any]:
+    """When the facts raise each flag: ``moved`` and ``short`` on any day; ``cut``, the share
+    of the first plan cut, beyond the rules' share; ``stale_from`` (the completion of a trial
+    whose status is not ended) and ``due_from`` (the day results are counted from, of a trial
+    ended without them) once the rules' time has passed. Kept in the facts (``fold``), so
+    that telling whether a trial is flagged today (``flagged``) parses no register date."""
+    registered = _end_day(facts.get("registration_date"))
+    started = _end_day(facts.get("first_enrolment_date"))
+    earlier = as_date(facts.get("earlier_enrolment"))
+    # The plan only: a register that shows the number enrolled instead has not cut it.
+    was, now = facts.get("first_plan"), facts.get("plan")
+    enrolled, status = facts.get("actual_enrolment"), facts.get("status")
+    end = _end_day(facts.get("completion_date"))
+    # Results are due a year after the primary completion (FDAAA 801, EU Regulation
+    # 536/2014); a register that gives no primary completion: after the end of the trial.
+    due = _end_day(facts.get("primary_completion_date")) or end
+    return {
+        "moved": bool(
+            registered and started and started >= registered and earlier and earlier < registered
+        ),
+        "cut": (was - now) / was
+        if isinstance(was, int) and isinstance(now, int) and was > 0 and now < was
+        else None,
+        "short": status in STOPPED_EARLY
+        and isinstance(enrolled, int)
+        and isinstance(now, int)
+        and now > 0
+        and enrolled < now,
+        "stale_from": end.isoformat() if end and status in NOT_ENDED else None,
+        "due_from": due.isoformat()
+        if due and status not in NOT_ENDED and not facts.get("results")
+        else None,
+    }
+
+
+def _raised(t: Facts, today: date, rules: FlagRules) -> dict[str, bool]:
+    def past(day: str | None, after: timedelta) -> bool:
+        return bool(day) and today - date.fromisoformat(day) > after  # type: ignore[arg-type]
+
+    return {
+        "enrolment_moved_after_registration": t["moved"],
+        "target_size_cut": t["cut"] is not None and t["cut"] > rules.target_cut,
+        "ended_short_of_enrolment": t["short"],
+        "status_not_updated": past(t["stale_from"], rules.status_stale_after),
+        "results_missing": past(t["due_from"], rules.results_due_after),
+    }
+
+
+def flagged(facts: Facts | None, today: date, rules: FlagRules = DEFAULT_FLAGS) -> bool:
+    """Whether the facts raise any flag today (``flags_of`` not empty), quickly: the list
+    asks it of every watched trial and reads the flags of a page of them."""
+    if not facts:
+        return False
+    return any(_raised(facts.get("terms") or terms(facts), today, rules).values())
+
+
 def flags_of(facts: Facts | None, today: date, rules: FlagRules = DEFAULT_FLAGS) -> list[RedFlag]:
     """The flags that a trial's facts (``fold``) raise today."""
     if not facts:
         return []
+    t = facts.get("terms") or terms(facts)
+    raised = _raised(t, today, rules)
     flags: list[RedFlag] = []
-
-    registered = _end_day(facts.get("registration_date"))
-    started = _end_day(facts.get("first_enrolment_date"))
-    earlier = as_date(facts.get("earlier_enrolment"))
-    if registered and started and started >= registered and earlier and earlier < registered:
+    if raised["enrolment_moved_after_registration"]:
+        registered = _end_day(facts.get("registration_date"))
+        earlier = as_date(facts.get("earlier_enrolment"))
+        assert registered and earlier  # (terms: both are dates when it is raised)
         flags.append(
             RedFlag(
                 "enrolment_moved_after_registration",
@@ -145,29 +203,17 @@ def flags_of(facts: Facts | None, today: date, rules: FlagRules = DEFAULT_FLAGS)
                 f"{facts['first_enrolment_date']}, after it",
             )
         )
-
-    # The plan only: a register that shows the number enrolled instead has not cut it.
     was, now = facts.get("first_plan"), facts.get("plan")
-    if isinstance(was, int) and isinstance(now, int) and was > 0 and now < was:
-        cut = (was - now) / was
-        if cut > rules.target_cut:
-            flags.append(
-                RedFlag(
-                    "target_size_cut",
-                    f"Target sample size cut by {cut:.0%} since we started watching "
-                    f"({was} → {now})",
-                )
+    if raised["target_size_cut"]:
+        flags.append(
+            RedFlag(
+                "target_size_cut",
+                f"Target sample size cut by {t['cut']:.0%} since we started watching "
+                f"({was} → {now})",
             )
-
-    enrolled = facts.get("actual_enrolment")
-    status = facts.get("status")
-    if (
-        status in STOPPED_EARLY
-        and isinstance(enrolled, int)
-        and isinstance(now, int)
-        and now > 0
-        and enrolled < now
-    ):
+        )
+    if raised["ended_short_of_enrolment"]:
+        enrolled = facts["actual_enrolment"]
         flags.append(
             RedFlag(
                 "ended_short_of_enrolment",
@@ -175,9 +221,8 @@ def flags_of(facts: Facts | None, today: date, rules: FlagRules = DEFAULT_FLAGS)
                 f"({enrolled} of {now})",
             )
         )
-
-    end = _end_day(facts.get("completion_date"))
-    if end and status in NOT_ENDED and today - end > rules.status_stale_after:
+    if raised["status_not_updated"]:
+        end = date.fromisoformat(t["stale_from"])
         flags.append(
             RedFlag(
                 "status_not_updated",
@@ -186,18 +231,13 @@ def flags_of(facts: Facts | None, today: date, rules: FlagRules = DEFAULT_FLAGS)
                 f"after the completion date ({end.isoformat()})",
             )
         )
-    # Results are due a year after the primary completion (FDAAA 801, EU Regulation 536/2014);
-    # a register that gives no primary completion: after the end of the trial.
-    primary = _end_day(facts.get("primary_completion_date"))
-    due_from, what = (
-        (primary, "the primary completion") if primary else (end, "the end of the trial")
-    )
-    if (
-        due_from
-        and today - due_from > rules.results_due_after
-        and status not in NOT_ENDED
-        and not facts.get("results")
-    ):
+    if raised["results_missing"]:
+        due_from = date.fromisoformat(t["due_from"])
+        what = (
+            "the primary completion"
+            if _end_day(facts.get("primary_completion_date"))
+            else "the end of the trial"
+        )
         flags.append(
             RedFlag(
                 "results_missing",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 
 from watcher.core.model import Watch
-from watcher.store.base import StoreBase, to_watch
+from watcher.store.base import StoreBase, to_watch, watch_columns
 from watcher.store.reviews import needs_review
 from watcher.store.tables import SnapshotRow, WatchRow
 
@@ -108,14 +107,13 @@ class WatchesMixin(StoreBase):
                     .group_by(SnapshotRow.watch_id)
                 )
             }
-            query = select(WatchRow).where(WatchRow.active.is_(True))
+            query = select(*watch_columns(), WatchRow.id).where(WatchRow.active.is_(True))
             if source is not None:
                 query = query.where(WatchRow.source == source)
-            out = []
-            for row in session.scalars(query.order_by(WatchRow.trial_id)):
-                n, m = counts.get(row.id, (0, 0))
-                out.append(replace(to_watch(row), unreviewed=n, unreviewed_major=m))
-            return out
+            return [
+                to_watch(row, *counts.get(row.id, (0, 0)))
+                for row in session.execute(query.order_by(WatchRow.trial_id))
+            ]
 
     def family(self, trial_id: str) -> list[Watch]:
         """The member-state records watched (or once watched) for a whole EUCTR trial, in
