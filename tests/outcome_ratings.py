@@ -60,10 +60,16 @@ class Pair:
 def _outcomes(cell: str) -> list[dict[str, Any]]:
     if not cell or cell == "NULL":
         return []
+    text = cell.replace('""', '"')
     try:
-        items = orjson.loads(cell.replace('""', '"'))
+        items = orjson.loads(text)
     except orjson.JSONDecodeError:
-        return [{"content": cell}]  # "No outcome specified…"
+        # A cell holding a quoted word ("no itch") was escaped once more throughout: its quote
+        # is written \\" and its line break \\n.
+        try:
+            items = orjson.loads(text.replace("\\\\", "\\"))
+        except orjson.JSONDecodeError:
+            return [{"content": cell}]  # "No outcome specified…"
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 

@@ -39,3 +39,25 @@ def test_each_part_that_changed_is_named() -> None:
     assert said(
         "Primary outcome", 2, ("time_frame",), CTGOV, CTGOV.replace("12 months", "24 months")
     ) == ("Primary outcome 2: time frame changed (12 months → 24 months)")
+
+
+def test_the_re_titling_of_results_entry_is_wording() -> None:
+    """CT.gov asks for a measure title at results entry: the same outcome, re-titled, with a
+    description that tells nothing the old text did not."""
+    planned = "Proportion of subjects with HIV-1 RNA < 50 copies/mL\nTime frame: 48 weeks"
+    posted = (
+        "Percentage of Participants With HIV-1 RNA < 50 Copies/mL at Week 48\n"
+        "Time frame: Week 48\n"
+        "Description: Percentage of participants with HIV-1 RNA below 50 copies/mL."
+    )
+    assert aspects(planned, posted) == ("wording",)
+
+
+def test_a_real_change_is_never_wording() -> None:
+    composite = "Death, myocardial infarction or stroke\nTime frame: 2 years"
+    # A component of a composite dropped; the time frame moved; a definition given.
+    assert aspects(composite, composite.replace(" or stroke", "")) == ("measure",)
+    assert aspects(composite, composite.replace("2 years", "3 years")) == ("time_frame",)
+    defined = composite + "\nDescription: Adjudicated by a blinded clinical events committee."
+    assert aspects(composite, defined) == ("detail_added",)
+    assert aspects("Mortality", "Cardiovascular mortality") == ("measure",)

@@ -2,7 +2,10 @@
 outcome changes", PLOS Medicine 2023; docs/contract.md §1, ``aspects``): a new outcome, one
 moved between primary and secondary, one omitted, its measure changed, its time frame changed,
 detail (a time frame, a description) added or omitted; or only its wording, the same outcome
-written otherwise (case, punctuation, spacing), which is no change of the trial.
+written otherwise, which is no change of the trial: case, punctuation and spacing, and the
+re-titling a register asks for at results entry ("Overall survival" becomes "Percentage of
+Participants With Overall Survival at Week 48", a description is written), as long as the
+measure keeps its words, its durations do not move and any description says nothing new.
 
 Pure: does not interact with any dependencies, only processes data. An outcome is one text
 per item (``watcher.core.fields``: "outcomes"): CT.gov's become "measure\\nTime frame: …\\n
@@ -46,10 +49,100 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
+# Words that say nothing of what is measured: function words, and the words of the titles a
+# register's results entry asks for ("Number of Participants With ...", "Change From
+# Baseline in ..."), which re-titling at results entry adds or drops.
+_STOP = frozenset(
+    "a an the of in on at to for by with and or as from during after before within between "
+    "over up until than that which who is are was were be been this these those its their "
+    "per via vs versus into each all any will"
+    " number percentage percent proportion participant subject patient rate change baseline "
+    "mean measure measured measurement assess assessed assessment define defined primary "
+    "outcome efficacy endpoint study evaluate evaluated evaluation determine determined use "
+    "used using base based score total".split()
+)
+_NUMBERS = dict(
+    zip(
+        "one two three four five six seven eight nine ten eleven twelve".split(),
+        map(str, range(1, 13)),
+        strict=True,
+    )
+)
+_UNITS = {
+    **dict.fromkeys(("hour", "hours", "h", "hr", "hrs"), "hour"),
+    **dict.fromkeys(("day", "days"), "day"),
+    **dict.fromkeys(("week", "weeks", "wk", "wks"), "week"),
+    **dict.fromkeys(("month", "months", "mo"), "month"),
+    **dict.fromkeys(("year", "years", "yr", "yrs"), "year"),
+}
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# How far one wording may stray from the other and still be read as the same outcome; set on
+# the raters' pairs as a whole (bench/bench_outcome_ratings.py), to miss no more than one
+# real change in a hundred.
+_LOST = 0.15  # of the measure's words, at most said nowhere in the new wording
+_NEW = 1 / 3  # of the new measure's words, at most new
+_EDITED = 0.4  # of a description's words, at most changed
+_NOVEL = 0.2  # of a description added or dropped, at most not said elsewhere
+
+
+def _tokens(text: str) -> list[str]:
+    """Words as compared: case folded, numbers written as digits, a plural's "s" dropped."""
+    out = []
+    for w in _WORD.findall(text.casefold().replace("-", " ")):
+        w = _NUMBERS.get(w, w)
+        plural = len(w) > 3 and w.endswith("s") and not w.endswith("ss") and w not in _STOP
+        out.append(w[:-1] if plural else w)
+    return out
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in _tokens(text) if w not in _STOP}
+
+
+def _durations(text: str) -> set[tuple[str, str]]:
+    """The durations an outcome names ("12 weeks", "Week 12", "twelve-week"), as (number,
+    unit); day 0 and day 1 are where a trial starts, not a duration."""
+    words = [_NUMBERS.get(w, w) for w in _WORD.findall(text.casefold().replace("-", " "))]
+    found = set()
+    for i, w in enumerate(words):
+        unit = _UNITS.get(w)
+        if unit is None:
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(words) and _NUMBER.fullmatch(words[j]):
+                found.add((words[j], unit))
+    return found - {("0", "day"), ("1", "day")}
+
+
+def _share(part: set[str], whole: set[str]) -> float:
+    return len(part) / len(whole) if whole else 0.0
+
+
+def _same_outcome(a: Parts, b: Parts) -> bool:
+    """Whether two wordings, different in their words, are read as one outcome."""
+    before, after = _content(a.measure), _content(b.measure)
+    # Words of the measure may move to its description (results entry often does that), but
+    # not go: "Death, infarction or stroke" is not "Death or infarction".
+    now = _content(f"{b.measure} {b.time_frame} {b.description}")
+    if _share(before - now, before) > _LOST if before else bool(after):
+        return False
+    if _share(after - before, after) > _NEW:
+        return False
+    if _durations(f"{a.measure} {a.time_frame}") != _durations(f"{b.measure} {b.time_frame}"):
+        return False
+    said_a, said_b = _content(a.description), _content(b.description)
+    if not said_a or not said_b:  # a description added or dropped: did it tell anything?
+        elsewhere = now if said_a else _content(f"{a.measure} {a.time_frame}")
+        return _share((said_a or said_b) - elsewhere, said_a or said_b) <= _NOVEL
+    return _share(said_a ^ said_b, said_a | said_b) <= _EDITED
+
+
 def aspects(old: str, new: str) -> tuple[str, ...]:
     """What changed from one wording of an outcome to another: ``("wording",)`` when only the
-    way it is written did, else the parts that changed."""
+    way it is written did (``_same_outcome``), else the parts that changed."""
     a, b = parts(old), parts(new)
+    if _same_outcome(a, b):
+        return (WORDING,)
     found = []
     if _words(a.measure) != _words(b.measure):
         found.append("measure")
