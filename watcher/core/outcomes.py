@@ -53,17 +53,19 @@ def _words(text: str) -> list[str]:
 # register's results entry asks for ("Number of Participants With ...", "Change From
 # Baseline in ..."), which re-titling at results entry adds or drops.
 _STOP = frozenset(
-    "a an the of in on at to for by with and or as from during after before within between "
-    "over up until than that which who is are was were be been this these those its their "
-    "per via vs versus into each all any will"
-    " number percentage percent proportion participant subject patient rate change baseline "
-    "mean measure measured measurement assess assessed assessment define defined primary "
-    "outcome efficacy endpoint study evaluate evaluated evaluation determine determined use "
-    "used using base based score total".split()
+    _WORD.findall(
+        "a an the of in on at to for by with and or as from during after before within between "
+        "over up until than that which who is are was were be been this these those its their "
+        "per via vs versus into each all any will "
+        "number percentage percent proportion participant subject patient rate change baseline "
+        "mean measure measured measurement assess assessed assessment define defined primary "
+        "outcome efficacy endpoint study evaluate evaluated evaluation determine determined use "
+        "used using base based score total"
+    )
 )
 _NUMBERS = dict(
     zip(
-        "one two three four five six seven eight nine ten eleven twelve".split(),
+        _WORD.findall("one two three four five six seven eight nine ten eleven twelve"),
         map(str, range(1, 13)),
         strict=True,
     )
