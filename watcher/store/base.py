@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Engine, Row, select
@@ -97,11 +98,18 @@ def watch_columns() -> list[Any]:
     return [getattr(WatchRow, name) for name in WATCH_FIELDS]
 
 
+def from_columns(row: Row[*tuple[Any, ...]], unreviewed: int = 0, major: int = 0) -> Watch:
+    """The watch a row of ``watch_columns`` says: its values read by position, at C speed
+    (a ``Row``'s attributes cost half a microsecond each, 14 ms a thousand watches)."""
+    return to_watch(
+        SimpleNamespace(**dict(zip(WATCH_FIELDS, row, strict=False))), unreviewed, major
+    )
+
+
 def to_watch(
-    row: WatchRow | Row[*tuple[Any, ...]], unreviewed: int = 0, unreviewed_major: int = 0
+    row: WatchRow | SimpleNamespace, unreviewed: int = 0, unreviewed_major: int = 0
 ) -> Watch:
-    """The watch a row says (a ``WatchRow``, or a row of ``watch_columns``), with its
-    unreviewed versions when counted."""
+    """The watch a row says, with its unreviewed versions when counted."""
     return Watch(
         trial_id=row.trial_id,
         registry=row.registry_name,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 
 from watcher.core.model import Watch
-from watcher.store.base import StoreBase, to_watch, watch_columns
+from watcher.store.base import StoreBase, from_columns, to_watch, watch_columns
 from watcher.store.reviews import needs_review
 from watcher.store.tables import SnapshotRow, WatchRow
 
@@ -71,10 +71,10 @@ class WatchesMixin(StoreBase):
     def watches(self, *, tag: str | None = None, include_removed: bool = False) -> list[Watch]:
         """The watched trials (and the removed ones too, if asked), by trial ID."""
         with self._session(read_only=True) as session:
-            query = select(WatchRow).order_by(WatchRow.trial_id)
+            query = select(*watch_columns()).order_by(WatchRow.trial_id)
             if not include_removed:
                 query = query.where(WatchRow.active.is_(True))
-            out = [to_watch(row) for row in session.scalars(query)]
+            out = [from_columns(row) for row in session.execute(query)]
         return [w for w in out if tag is None or tag in w.tags]
 
     def watch(self, trial_id: str) -> Watch:
@@ -111,7 +111,7 @@ class WatchesMixin(StoreBase):
             if source is not None:
                 query = query.where(WatchRow.source == source)
             return [
-                to_watch(row, *counts.get(row.id, (0, 0)))
+                from_columns(row, *counts.get(row.id, (0, 0)))
                 for row in session.execute(query.order_by(WatchRow.trial_id))
             ]
 
