@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, insert, inspect, text
+from sqlalchemy import Connection, Engine, MetaData, insert, inspect, text
 
 from watcher.core.hashing import content_hash
 from watcher.core.model import empty_record
@@ -39,6 +39,31 @@ def test_upgrade_head_matches_the_models_and_downgrade_works(db_url: str) -> Non
         engine.dispose()
 
 
+def _at_revision(engine: Engine, revision: str) -> MetaData:
+    """The database brought to an older schema, and that schema's tables."""
+    upgrade(engine, revision)
+    old = MetaData()
+    old.reflect(engine)
+    return old
+
+
+def _old_watch(conn: Connection, old: MetaData, at: datetime, versions: int) -> None:
+    """NCT01234567's watch row in a database of an older schema (``old``, reflected)."""
+    conn.execute(
+        insert(old.tables["watch"]).values(
+            id=1,
+            trial_id="NCT01234567",
+            registry="ctgov",
+            source="ctgov",
+            tags=[],
+            active=True,
+            added_at=at,
+            consecutive_failures=0,
+            version_count=versions,
+        )
+    )
+
+
 def test_versions_stored_before_compaction_are_kept_through_upgrade_and_downgrade(
     db_url: str,
 ) -> None:
@@ -49,23 +74,9 @@ def test_versions_stored_before_compaction_are_kept_through_upgrade_and_downgrad
     payload = b'{"protocolSection": {"x": "' + b"y" * 3000 + b'"}}'
     at = datetime(2026, 1, 5, tzinfo=UTC)
     try:
-        upgrade(engine, "0003")
-        old = MetaData()
-        old.reflect(engine)
+        old = _at_revision(engine, "0003")
         with engine.begin() as conn:
-            conn.execute(
-                insert(old.tables["watch"]).values(
-                    id=1,
-                    trial_id="NCT01234567",
-                    registry="ctgov",
-                    source="ctgov",
-                    tags=[],
-                    active=True,
-                    added_at=at,
-                    consecutive_failures=0,
-                    version_count=1,
-                )
-            )
+            _old_watch(conn, old, at, versions=1)
             conn.execute(
                 insert(old.tables["snapshot"]).values(
                     watch_id=1,
@@ -102,23 +113,9 @@ def test_the_triage_facts_are_read_once_from_the_stored_versions(db_url: str) ->
     second = first | {"recruitment_status": "SUSPENDED"}
     at = datetime(2026, 1, 5, tzinfo=UTC)
     try:
-        upgrade(engine, "0010")
-        old = MetaData()
-        old.reflect(engine)
+        old = _at_revision(engine, "0010")
         with engine.begin() as conn:
-            conn.execute(
-                insert(old.tables["watch"]).values(
-                    id=1,
-                    trial_id="NCT01234567",
-                    registry="ctgov",
-                    source="ctgov",
-                    tags=[],
-                    active=True,
-                    added_at=at,
-                    consecutive_failures=0,
-                    version_count=2,
-                )
-            )
+            _old_watch(conn, old, at, versions=2)
             for n, record in enumerate([first, second], 1):
                 conn.execute(
                     insert(old.tables["snapshot"]).values(
