@@ -63,8 +63,8 @@ def fits(value: object, width: int) -> str | None:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-# The columns a ``Watch`` is read from: selected as they are (``watch_columns``), a long list
-# skips the ORM's objects, which cost 20 times the reading at 10,000 watches (docs/benchmarks.md).
+# The columns a ``Watch`` is read from, selected as plain rows (``watch_columns``): ORM objects
+# more than doubled the time to read 10,000 watches (docs/benchmarks.md, the web view).
 WATCH_FIELDS = (
     "trial_id",
     "registry_name",
@@ -100,7 +100,8 @@ def watch_columns() -> list[Any]:
 
 def from_columns(row: Row[*tuple[Any, ...]], unreviewed: int = 0, major: int = 0) -> Watch:
     """The watch a row of ``watch_columns`` says: its values read by position, at C speed
-    (a ``Row``'s attributes cost half a microsecond each, 14 ms a thousand watches)."""
+    (a ``Row``'s attributes cost half a microsecond each, 14 ms a thousand watches); columns
+    selected after them (an ID) are left out."""
     return to_watch(
         SimpleNamespace(**dict(zip(WATCH_FIELDS, row, strict=False))), unreviewed, major
     )
