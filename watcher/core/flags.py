@@ -133,7 +133,8 @@ def terms(facts: Facts) -> dict[str, Any]:
     of the first plan cut, beyond the rules' share; ``stale_from`` (the completion of a trial
     whose status is not ended) and ``due_from`` (the day results are counted from, of a trial
     ended without them) once the rules' time has passed. Kept in the facts (``fold``), so
-    that telling whether a trial is flagged today (``flagged``) parses no register date."""
+    that telling whether a trial is flagged today (``flagged``) parses no register date; a
+    release that changes how they are read fills them again, as migration 0011 first did."""
     registered = _end_day(facts.get("registration_date"))
     started = _end_day(facts.get("first_enrolment_date"))
     earlier = as_date(facts.get("earlier_enrolment"))
