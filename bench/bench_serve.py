@@ -15,69 +15,14 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.office import fill, trial_ids  # noqa: E402
 from tests.web import Served  # noqa: E402  (watcher serve in its own process, as the tests run it)
-
-STUDY = ROOT / "tests" / "data" / "ctgov" / "ctgov_v2_study_NCT04267848_full_raw.json"
-T0 = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-def build(database: str, ids: list[str]) -> None:
-    """The database: every trial with one version, one in ten with a second (a status change,
-    not reviewed), a tag on a third of them; filled through the store, as checks fill it."""
-    from sqlalchemy import event
-
-    from watcher.core.hashing import content_hash
-    from watcher.core.model import Fetched, Watch
-    from watcher.sources.ctgov_study import normalize_study
-    from watcher.store import open_store
-
-    study = orjson.loads(STUDY.read_bytes())
-    store = open_store(database)
-    # Building the fixture need not survive a power cut: 20,000 commits without fsync.
-    store.engine.dispose()
-    event.listen(store.engine, "connect", lambda conn, _r: conn.execute("PRAGMA synchronous=OFF"))
-    store.add_watches(
-        [
-            Watch(t, "ClinicalTrials.gov", "ctgov", tags=("lung",) if i % 3 == 0 else ())
-            for i, t in enumerate(ids)
-        ],
-        T0,
-    )
-    for i, trial_id in enumerate(ids):
-        study["protocolSection"]["identificationModule"]["nctId"] = trial_id
-        payload = orjson.dumps(study)
-        url = f"https://clinicaltrials.gov/study/{trial_id}"
-        fetched = Fetched(trial_id, "ctgov", payload, "application/json", url)
-        record = normalize_study(study)
-        store.add_version(
-            trial_id,
-            at=T0,
-            fetched=fetched,
-            record=record,
-            content_hash=content_hash(record),
-            previous=0,
-            changes=0,
-        )
-        if i % 10 == 0:
-            changed = record | {"recruitment_status": "ACTIVE_NOT_RECRUITING"}
-            store.add_version(
-                trial_id,
-                at=T0 + timedelta(days=i % 90 + 1),
-                fetched=fetched,
-                record=changed,
-                content_hash=content_hash(changed),
-                previous=1,
-                changes=1,
-            )
-    store.engine.dispose()
 
 
 def statements(database: str, path: str) -> int:
@@ -121,10 +66,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep.resolve() if args.keep else Path(tmp) / "watcher.db"
         database = f"sqlite:///{path}"
-        ids = [f"NCT{90000000 + i:08d}" for i in range(args.trials)]
+        ids = trial_ids(args.trials)
         if not path.exists():
             started = time.perf_counter()
-            build(database, ids)
+            fill(database, ids)
             print(f"built {args.trials} trials in {time.perf_counter() - started:.0f} s")
         config = Path(tmp) / "watcher.toml"
         config.write_text(f'[database]\nurl = "{database}"\n', encoding="utf-8")

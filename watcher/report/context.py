@@ -8,7 +8,7 @@ and the dataclass in step).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
@@ -243,7 +243,7 @@ def alert_context(
 
 
 def period_context(
-    changed: Sequence[tuple[Watch, Sequence[Version]]],
+    changed: Iterable[tuple[Watch, Sequence[Version]]],
     watches: Sequence[Watch],
     runs: Sequence[CheckRun],
     settings: Settings,

@@ -8,7 +8,7 @@ refuses raises ``StoreError``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -193,8 +193,9 @@ class Store(Protocol):
 
     def changed_since(
         self, since: datetime, until: datetime | None = None
-    ) -> list[tuple[Watch, list[Version]]]:
-        """Trials with versions fetched in (since, until], with the version before them."""
+    ) -> Iterator[tuple[Watch, list[Version]]]:
+        """Trials with versions fetched in (since, until], with the version before them, one
+        at a time."""
         ...
 
     # -- the check log (store.checks) ------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import orjson
@@ -336,13 +336,14 @@ class VersionsMixin(StoreBase):
 
     def changed_since(
         self, since: datetime, until: datetime | None = None
-    ) -> list[tuple[Watch, list[Version]]]:
+    ) -> Iterator[tuple[Watch, list[Version]]]:
         """The trials with a version fetched in (since, until], each with those versions and
-        the one before them (what the first change is measured from), oldest first."""
-        out = []
+        the one before them (what the first change is measured from), oldest first: one
+        trial at a time, so that a period of thousands of changed trials holds one trial's
+        records at once (docs/benchmarks.md, the office's periodic reading)."""
         with self._session(read_only=True) as session:
             query = select(WatchRow).where(WatchRow.last_changed_at > since)
-            for row in session.scalars(query.order_by(WatchRow.trial_id)):
+            for row in list(session.scalars(query.order_by(WatchRow.trial_id))):
                 snapshots = self._snapshots(session, row.id)
                 inside = [
                     i
@@ -357,5 +358,4 @@ class VersionsMixin(StoreBase):
                     _version(snapshots[i], row.trial_id, unpacked[i][0])
                     for i in range(first, inside[-1] + 1)
                 ]
-                out.append((to_watch(row), versions))
-        return out
+                yield to_watch(row), versions
