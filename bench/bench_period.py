@@ -1,10 +1,10 @@
 """What the office's periodic reading costs as the watch list grows: the weekly digest, the
 period report (HTML), the change feed (Atom), `status --json` (what /healthz answers), `list
 --json` and one trial's history, each the real `watcher` command in its own process on a
-SQLite database of N watched CT.gov trials (bench/office.py: one in ten changed in the
-four weeks before the run; a kept database ages out of it).
+SQLite database of N watched CT.gov trials (bench/office.py: one in ten changed, or one in
+``--changed-every``, in the four weeks before the run; a kept database ages out of it).
 
-    python bench/bench_period.py [--trials 1000 10000] [--keep DIR]
+    python bench/bench_period.py [--trials 1000 10000] [--keep DIR] [--changed-every 10]
 
 Prints, for each N, each command's wall and CPU seconds and peak RSS (the child's own, from
 wait4), and how each grows from the smallest N to the others (1.0 a trial: linear).
@@ -45,6 +45,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--trials", type=int, nargs="+", default=[1000, 10_000])
     parser.add_argument("--keep", type=Path, help="build the databases here, or use them again")
+    parser.add_argument(
+        "--changed-every", type=int, default=10, help="one trial in this many changed (1: all)"
+    )
     args = parser.parse_args()
     print(machine())
     results: dict[int, dict[str, Run]] = {}
@@ -52,12 +55,12 @@ def main() -> None:
         where = args.keep.resolve() if args.keep else Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
         for n in args.trials:
-            path = where / f"office-{n}.db"
+            path = where / f"office-{n}-{args.changed_every}.db"
             database = f"sqlite:///{path}"
             ids = trial_ids(n)
             if not path.exists():
                 started = time.perf_counter()
-                fill(database, ids, at=FIRST, spread=21, later=32)
+                fill(database, ids, args.changed_every, at=FIRST, spread=21, later=32)
                 print(f"built {n} trials in {time.perf_counter() - started:.0f} s")
             config = where / f"office-{n}.toml"
             config.write_text(

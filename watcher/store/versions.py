@@ -8,7 +8,7 @@ from datetime import datetime
 import orjson
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from watcher.core.flags import facts_of, fold
 from watcher.core.headline import Headline
@@ -50,9 +50,11 @@ def _set_facts(row: WatchRow, record: Record, at: datetime, headline: Headline |
         row.latest_change_at = at
 
 
-def _unpacked(rows: Sequence[SnapshotRow]) -> list[tuple[bytes, bytes]]:
+def _unpacked(rows: Sequence[SnapshotRow], raw: bool = True) -> list[tuple[bytes, bytes]]:
     """(record, raw payload) of consecutive versions of one trial, oldest first; the first
-    must be stored whole (codec.FULL)."""
+    must be stored whole (codec.FULL). ``raw`` false: the records alone (the raw payloads
+    are empty), which is what reading changes needs: a payload costs as much to unpack as its
+    record, and it was not read (``_snapshots(..., raw=False)``)."""
     out: list[tuple[bytes, bytes]] = []
     for row in rows:
         before = out[-1] if out else (None, None)
@@ -61,7 +63,7 @@ def _unpacked(rows: Sequence[SnapshotRow]) -> list[tuple[bytes, bytes]]:
         out.append(
             (
                 codec.unpack(row.record_packed, row.codec, before[0]),
-                codec.unpack(row.raw, row.codec, before[1]),
+                codec.unpack(row.raw, row.codec, before[1]) if raw else b"",
             )
         )
     return out
@@ -115,21 +117,21 @@ class VersionsMixin(StoreBase):
         """Every version of a trial, oldest first."""
         with self._session(read_only=True) as session:
             row = self._row(session, trial_id)
-            snapshots = self._snapshots(session, row.id)
+            snapshots = self._snapshots(session, row.id, raw=False)
             return [
                 _version(s, trial_id, record)
-                for s, (record, _raw) in zip(snapshots, _unpacked(snapshots), strict=True)
+                for s, (record, _raw) in zip(
+                    snapshots, _unpacked(snapshots, raw=False), strict=True
+                )
             ]
 
     @staticmethod
-    def _snapshots(session: Session, watch_id: int) -> list[SnapshotRow]:
-        return list(
-            session.scalars(
-                select(SnapshotRow)
-                .where(SnapshotRow.watch_id == watch_id)
-                .order_by(SnapshotRow.version)
-            )
-        )
+    def _snapshots(session: Session, watch_id: int, raw: bool = True) -> list[SnapshotRow]:
+        """A trial's stored versions, oldest first; ``raw`` false: without their payloads."""
+        query = select(SnapshotRow).where(SnapshotRow.watch_id == watch_id)
+        if not raw:
+            query = query.options(defer(SnapshotRow.raw))
+        return list(session.scalars(query.order_by(SnapshotRow.version)))
 
     @staticmethod
     def _snapshot(
@@ -216,7 +218,7 @@ class VersionsMixin(StoreBase):
                 facts = row.flag_facts if previous else None
                 if previous and facts is None:
                     # Facts never read (versions stored before they were kept): all versions.
-                    stored = _unpacked(self._snapshots(session, row.id))
+                    stored = _unpacked(self._snapshots(session, row.id, raw=False), raw=False)
                     facts = facts_of([orjson.loads(r) for r, _raw in stored])
                 session.add(
                     SnapshotRow(
@@ -344,7 +346,7 @@ class VersionsMixin(StoreBase):
         with self._session(read_only=True) as session:
             query = select(WatchRow).where(WatchRow.last_changed_at > since)
             for row in list(session.scalars(query.order_by(WatchRow.trial_id))):
-                snapshots = self._snapshots(session, row.id)
+                snapshots = self._snapshots(session, row.id, raw=False)
                 inside = [
                     i
                     for i, s in enumerate(snapshots)
@@ -353,7 +355,7 @@ class VersionsMixin(StoreBase):
                 if not inside:
                     continue
                 first = max(inside[0] - 1, 0)
-                unpacked = _unpacked(snapshots[: inside[-1] + 1])
+                unpacked = _unpacked(snapshots[: inside[-1] + 1], raw=False)
                 versions = [
                     _version(snapshots[i], row.trial_id, unpacked[i][0])
                     for i in range(first, inside[-1] + 1)
