@@ -14,8 +14,8 @@ from watcher.config.settings import (
     from_mapping,
     load,
 )
-from watcher.config.table import SETTINGS, SETTINGS_BY_KEY, Setting, default_database_url
-from watcher.config.values import format_duration, parse_duration, parse_weekly
+from watcher.config.table import SETTINGS, SETTINGS_BY_KEY, default_database_url
+from watcher.config.values import Setting, format_duration, parse_duration, parse_weekly
 
 __all__ = [
     "SETTINGS",

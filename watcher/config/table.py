@@ -4,17 +4,15 @@ defaults live; config.example.toml is kept in step with it by a test."""
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from watcher.config.source_table import SOURCE_SETTINGS
 from watcher.config.values import (
+    Setting,
     boolean,
     count,
     db_url,
-    optional_size,
     parse_duration,
     parse_size,
     parse_weekly,
@@ -28,38 +26,7 @@ from watcher.config.values import (
     tag_intervals,
     tag_recipients,
     time_zone,
-    url,
 )
-from watcher.registers import SOURCES
-
-
-def source_name(value: object) -> str:
-    text = string(value)
-    if text not in SOURCES:
-        raise ValueError(f"expected one of {', '.join(sorted(SOURCES))}, got {value!r}")
-    return text
-
-
-def _prefix_table(value: object) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise ValueError('expected a table such as { NCT = "ctgov", EUCTR = "euctr" }')
-    out = {}
-    for prefix, name in value.items():
-        if not re.fullmatch(r"[A-Za-z][A-Za-z-]*", prefix):
-            raise ValueError(f"expected trial ID prefixes such as NCT or EUCTR, got {prefix!r}")
-        try:
-            out[prefix.upper()] = source_name(name)
-        except ValueError as e:
-            raise ValueError(f"{prefix}: {e}") from None
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class Setting:
-    key: str
-    default: Any
-    parse: Callable[[object], Any]
-    help: str
 
 
 def default_database_url(env: Mapping[str, str] | None = None) -> str:
@@ -77,7 +44,7 @@ _TIMEZONE = (
     'The office\'s time zone for pages, mails and exports ("Europe/Paris"; JSON stays UTC); '
     '"": the machine\'s.'
 )
-_GENERAL: tuple[Setting, ...] = (
+SETTINGS: tuple[Setting, ...] = (
     Setting(
         "database.url",
         None,
@@ -159,53 +126,7 @@ _GENERAL: tuple[Setting, ...] = (
         "An e-mail address or URL sent in the User-Agent, so that a register can reach "
         "whoever runs this watcher instead of blocking it.",
     ),
-    Setting(
-        "sources.default",
-        "ictrp",
-        source_name,
-        "The adapter for trial IDs that no `sources.by_prefix` entry names: ICTRP carries "
-        "the records of every WHO primary register.",
-    ),
-    Setting(
-        "sources.by_prefix",
-        {"NCT": "ctgov", "EUCTR": "euctr", "CTIS": "ctis", "ISRCTN": "isrctn"},
-        _prefix_table,
-        "Which adapter fetches the IDs that start with a prefix (the longest prefix wins); "
-        "`watcher add --source` overrides it for one trial.",
-    ),
-    Setting(
-        "sources.ctgov.page_size",
-        1000,
-        positive_int,
-        "Studies asked for in one batch request (the API allows up to 1000).",
-    ),
-    Setting(
-        "sources.ctgov.fields",
-        "protocolSection,hasResults",
-        string,
-        "The API's `fields` parameter: which parts of a study to fetch. Results tables "
-        "are large and are not compared; empty fetches everything.",
-    ),
-    Setting(
-        "sources.ictrp.username",
-        "",
-        string,
-        "ICTRP web-service account (ictrpinfo@who.int gives them). When set, records come "
-        "from the web service instead of the trial pages.",
-    ),
-    Setting(
-        "sources.ictrp.password_file",
-        "",
-        string,
-        "A file holding the web-service password; $WATCHER_ICTRP_PASSWORD wins over it. "
-        "The password is never written to logs or messages.",
-    ),
-    Setting(
-        "sources.ictrp.service_url",
-        "https://apps.who.int/trialsearch/TrialService.asmx",
-        url,
-        "The ICTRP web service.",
-    ),
+    *SOURCE_SETTINGS,
     Setting(
         "diff.major",
         [],
@@ -365,35 +286,4 @@ _GENERAL: tuple[Setting, ...] = (
     Setting("display.timezone", "", time_zone, _TIMEZONE),
 )
 
-
-def _source_rows() -> tuple[Setting, ...]:
-    """Each register's address, request budget and largest answer, from ``SOURCES``."""
-    largest = 'The largest answer for one record from this register; "" for http.max_answer.'
-    return tuple(
-        row
-        for name, info in SOURCES.items()
-        for row in (
-            Setting(f"sources.{name}.base_url", info.base_url, url, info.about),
-            Setting(
-                f"sources.{name}.requests_per_minute",
-                info.requests_per_minute,
-                positive_int,
-                info.budget,
-            ),
-            Setting(f"sources.{name}.max_answer", "", optional_size, largest),
-        )
-    )
-
-
-def _with_sources(rows: tuple[Setting, ...]) -> tuple[Setting, ...]:
-    """The table with every register's address and budget after the routing settings."""
-    out: list[Setting] = []
-    for row in rows:
-        out.append(row)
-        if row.key == "sources.by_prefix":
-            out += _source_rows()
-    return tuple(out)
-
-
-SETTINGS: tuple[Setting, ...] = _with_sources(_GENERAL)
 SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

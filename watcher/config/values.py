@@ -1,10 +1,14 @@
 """Setting values: each parser takes a TOML value and returns the setting's value, or raises
-``ValueError`` saying what was expected. Pure: no file, no environment."""
+``ValueError`` saying what was expected; a ``Setting`` is one key of the table with its
+parser. Pure: no file, no environment."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 _DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
 
@@ -182,3 +186,14 @@ def time_zone(value: object) -> str:
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"no such time zone: {value!r}") from None
     return value.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One key of the settings table (watcher/config/table.py): its default as written in
+    TOML, how its value is read, and its help."""
+
+    key: str
+    default: Any
+    parse: Callable[[object], Any]
+    help: str
