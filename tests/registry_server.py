@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import re
 import sys
 import threading
 import time
@@ -146,6 +147,9 @@ class RegistryState:
     studies_sent: int = 0
     log: list[str] = field(default_factory=list)
     keep_log: bool = True  # a benchmark's millions of requests are counted, not kept
+    # Studies the register's list of updates leaves out though they changed (a register
+    # forgetting to date a change): only a full sweep finds them.
+    forgotten: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def stats(self) -> dict[str, Any]:
@@ -366,6 +370,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._fault(fault)
             return
         ids = [i for i in (query.get("filter.ids") or [""])[0].split(",") if i]
+        if not ids and (since := _updated_since(query)) is not None:
+            self._updated(state, query, since)
+            return
         for nct in ids:
             if (
                 (fault := state.faults.get(nct)) is not None
@@ -388,6 +395,42 @@ class _Handler(BaseHTTPRequestHandler):
         if start + size < len(found):
             body += b',"nextPageToken":"' + str(start + size).encode() + b'"'
         self._send(200, body + b"}")
+
+    def _updated(self, state: RegistryState, query: dict[str, list[str]], since: str) -> None:
+        """The studies CT.gov lists as updated on or after ``since``, IDs only
+        (``fields=NCTId``), a page of at most 1,000, with ``totalCount`` when asked."""
+        found = sorted(
+            nct
+            for nct, study in state.studies.items()
+            if _last_update(study) >= since and nct not in state.forgotten
+        )
+        size = min(int((query.get("pageSize") or ["10"])[0]), 1000)
+        start = int((query.get("pageToken") or ["0"])[0])
+        page: dict[str, Any] = {
+            "studies": [
+                {"protocolSection": {"identificationModule": {"nctId": nct}}}
+                for nct in found[start : start + size]
+            ]
+        }
+        if start == 0 and (query.get("countTotal") or [""])[0] == "true":
+            page["totalCount"] = len(found)
+        if start + size < len(found):
+            page["nextPageToken"] = str(start + size)
+        self._send(200, orjson.dumps(page))
+
+
+_UPDATED = re.compile(r"AREA\[LastUpdatePostDate\]RANGE\[(\d{4}-\d{2}-\d{2}),MAX\]")
+
+
+def _updated_since(query: dict[str, list[str]]) -> str | None:
+    """The day of ``filter.advanced=AREA[LastUpdatePostDate]RANGE[day,MAX]``, if asked."""
+    found = _UPDATED.fullmatch((query.get("filter.advanced") or [""])[0])
+    return found.group(1) if found else None
+
+
+def _last_update(study: dict[str, Any]) -> str:
+    status = study.get("protocolSection", {}).get("statusModule", {})
+    return str((status.get("lastUpdatePostDateStruct") or {}).get("date") or "")
 
 
 def isrctn_trials(answer: bytes) -> dict[str, bytes]:

@@ -16,6 +16,13 @@ def status(store: Store, settings: Settings, now: datetime) -> Status:
     watches = store.watches()
     schedule = settings.schedule
     last = state.last_cycle_at if state else None
+    # Of each register that lists its updates, the oldest fetch of a watched record: every
+    # one has been fetched since (the last full sweep); None while one never was.
+    sweeps: dict[str, datetime | None] = {}
+    for name, source in settings.sources.items():
+        fetched = [w.fetched_at for w in watches if w.source == name]
+        if source.full_sweep is not None and fetched:
+            sweeps[name] = None if None in fetched else min(f for f in fetched if f is not None)
     return Status(
         healthy=last is not None and last >= now - 2 * schedule.check_interval,
         last_cycle_at=last,
@@ -26,4 +33,5 @@ def status(store: Store, settings: Settings, now: datetime) -> Status:
         failing=tuple(w for w in watches if schedule.failing(w)),
         stale=tuple(w for w in watches if schedule.stale(w, now)),
         queued_messages=len(store.outbox(status="queued")),
+        full_sweeps=sweeps,
     )

@@ -25,9 +25,10 @@ from watcher.core.model import CheckOutcome, Expanded, Fetched, Latest, Record, 
 from watcher.errors import NormalizeError, RecordNotFound, WatcherError
 from watcher.reread import reread
 from watcher.sources import get as get_source
-from watcher.sources.base import FetchResult, Source, parser_id
+from watcher.sources.base import FetchResult, ListsUpdates, Source, parser_id
 from watcher.sources.http import Fetcher, RateLimiter
 from watcher.store import Store, Unchanged, retrying
+from watcher.sweep import most_requests, plan, unchanged
 
 if TYPE_CHECKING:
     import httpx
@@ -98,10 +99,13 @@ class Checker:
         *,
         progress: Progress | None = None,
         stop: threading.Event | None = None,
+        listed: bool = True,
     ) -> list[CheckOutcome]:
         """Check every trial of ``watches``; one outcome each, in the order given. When
         ``stop`` is set the run ends between two trials: those not reached get no outcome
-        (they stay due), never a failure."""
+        (they stay due), never a failure. ``listed``: a register that lists its updates may
+        vouch for the trials it does not list (watcher/sweep.py); false, every trial is
+        fetched (a check a person asked for by ID)."""
         self._before = {w.trial_id: w.consecutive_failures for w in watches}
         self._stop = stop
         for fetcher in self._fetchers.values():
@@ -120,6 +124,15 @@ class Checker:
             hashes = self.repo.latest_hashes(trial_ids)
             requested = {w.trial_id: w for w in watches if w.source == name}
             allowed = set(requested)
+            unlisted = (
+                self._unlisted(name, source, fetcher, list(requested.values()), hashes)
+                if listed
+                else {}
+            )
+            outcomes |= unlisted
+            if progress is not None and unlisted:
+                progress(len(unlisted))
+            trial_ids = [t for t in trial_ids if t not in unlisted]
             for tid, result in self._fetch(source, fetcher, trial_ids):
                 if stop is not None and stop.is_set():
                     break
@@ -151,6 +164,40 @@ class Checker:
         ordered += [o for tid, o in outcomes.items() if tid not in asked]
         self._flush()
         return ordered
+
+    def _unlisted(
+        self,
+        name: str,
+        source: Source,
+        fetcher: Fetcher,
+        watches: list[Watch],
+        hashes: dict[str, Latest],
+    ) -> dict[str, CheckOutcome]:
+        """The trials the register's list of updates leaves out (watcher/sweep.py): checked
+        as unchanged on its word, not fetched. None when it keeps no such list, when the
+        list costs more requests than fetching them, or when it cannot be read."""
+        if not isinstance(source, ListsUpdates):
+            return {}
+        sweep = plan(watches, self.clock(), self.settings.sources[name].full_sweep)
+        if sweep.since is None:
+            return {}
+        most = most_requests(len(watches), source.page_size)
+        try:
+            updated = source.updated_since(fetcher, sweep.since, most)
+        except WatcherError as e:
+            log.warning("%s: no list of updated records (%s): every trial is fetched", name, e)
+            return {}
+        if updated is None:
+            log.info("%s: more updates since %s than %d requests list", name, sweep.since, most)
+            return {}
+        now, out = self.clock(), {}
+        for tid in unchanged(sweep.ask, updated):
+            if (latest := hashes.get(tid)) is not None:
+                self._unchanged.append(Unchanged(tid, now, fetched=False))
+                out[tid] = CheckOutcome(tid, "unchanged", latest.version)
+        log.info("%s: %d trials not updated since %s: not fetched", name, len(out), sweep.since)
+        self._flush(at_least=500)
+        return out
 
     def _flush(self, at_least: int = 1) -> None:
         """Write the unchanged checks held back, once there are ``at_least``. Most checks of

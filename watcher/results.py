@@ -95,6 +95,9 @@ class Status:
     failing: tuple[Watch, ...]
     stale: tuple[Watch, ...]
     queued_messages: int
+    # Of each register that lists its updates: when its watched records were all fetched
+    # last (the oldest fetch among them; None while one never was). watcher/sweep.py.
+    full_sweeps: Mapping[str, datetime | None] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """`status --json`, and the body of the web view's ``/healthz``."""
@@ -124,6 +127,7 @@ class Status:
             "failing": [w.trial_id for w in self.failing],
             "stale": [w.trial_id for w in self.stale],
             "queued_messages": self.queued_messages,
+            "full_sweeps": {name: _iso(at) for name, at in self.full_sweeps.items()},
         }
 
 

@@ -81,6 +81,8 @@ class SourceSettings:
     service_url: str = ""
     # The largest answer for one record (None: http.max_answer).
     max_answer: int | None = None
+    # CT.gov: the longest time between two fetches of a study (None: fetch every time).
+    full_sweep: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

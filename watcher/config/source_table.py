@@ -8,6 +8,7 @@ import re
 
 from watcher.config.values import (
     Setting,
+    optional_duration,
     optional_size,
     positive_int,
     string,
@@ -84,6 +85,14 @@ SOURCE_SETTINGS: tuple[Setting, ...] = (
         string,
         "The API's `fields` parameter: which parts of a study to fetch. Results tables "
         "are large and are not compared; empty fetches everything.",
+    ),
+    Setting(
+        "sources.ctgov.full_sweep",
+        "7d",
+        optional_duration,
+        "How long at most between two fetches of each watched study. In between, a check "
+        "asks which studies CT.gov updated since (IDs only) and fetches those alone, when "
+        'that costs fewer requests than fetching them all; "" fetches every study each time.',
     ),
     Setting(
         "sources.ictrp.username",

@@ -29,6 +29,11 @@ def parse_duration(value: object) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def optional_duration(value: object) -> timedelta | None:
+    """A duration, or ``""`` for none."""
+    return None if value == "" else parse_duration(value)
+
+
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # Beyond this a schedule means nothing, and timedelta itself overflows at 999,999,999 days.
 _LONGEST = timedelta(days=3650)

@@ -158,6 +158,9 @@ class Watch:
     flag_facts: Mapping[str, Any] | None = None
     # Of its unreviewed versions, those with a major change.
     unreviewed_major: int = 0
+    # When its record was last fetched; a check between two full sweeps may take the
+    # register's word that it did not change (watcher/sweep.py).
+    fetched_at: datetime | None = None
 
     @property
     def title(self) -> str:

@@ -32,7 +32,8 @@ class Checking(Reading):
         else:
             watches = self._store.watches()
         started = self.clock()
-        outcomes = self._checks().check(watches, progress=progress)
+        # Trials asked for by ID are fetched, whatever a register's list of updates says.
+        outcomes = self._checks().check(watches, progress=progress, listed=not ids)
         try:
             delivery = self._checked("cli", started, outcomes)
             titles = {w.trial_id: w.title for w in self._store.watches(include_removed=True)}

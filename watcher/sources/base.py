@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Protocol
+from datetime import date
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from watcher.core.model import Expanded, Fetched, Record
 from watcher.errors import FetchError, RecordNotFound, RegistryError, WatcherError
@@ -56,6 +57,17 @@ class Source(Protocol):
     def parse_file(self, data: bytes, name: str) -> list[Record]:
         """Every record in a saved payload; ``InputError`` naming ``name`` if it is not
         this source's format."""
+        ...
+
+
+@runtime_checkable
+class ListsUpdates(Protocol):
+    """A register that lists which of its records it updated since a day (CT.gov), so that a
+    check between two full sweeps fetches those alone (watcher/sweep.py)."""
+
+    def updated_since(self, fetcher: Fetcher, since: date, most: int) -> set[str] | None:
+        """The IDs of the records updated on or after ``since``; None when the list would
+        take more than ``most`` requests."""
         ...
 
 

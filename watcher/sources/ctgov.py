@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 # string followed by a colon, and studies have no key of these names.
 _PAGE_TOKEN = re.compile(rb'[{,]\s*"nextPageToken"\s*:\s*"([^"\\]+)"')
 _STUDIES_KEY = re.compile(rb'[{,]\s*"studies"\s*:\s*\[')
+# IDs a page of the register's list of updated studies holds (its largest page).
+_ID_PAGE = 1000
 
 
 class CtGov:
@@ -105,6 +108,43 @@ class CtGov:
                 # Not in the batch answer: an alias (answered by a 301 on the single-study
                 # endpoint) or a record the register does not have.
                 yield trial_id, self._fetch_one(fetcher, trial_id)
+
+    def updated_since(self, fetcher: Fetcher, since: date, most: int) -> set[str] | None:
+        """The NCT IDs of every study CT.gov posted an update of on or after ``since`` (a
+        day: the register dates its updates, it does not time them), IDs only, every page
+        read; None when that takes more than ``most`` requests (fetching the studies
+        themselves is then the cheaper way). ``FetchError`` when an answer is not such a list
+        or fewer IDs are read than it counts: a list cut short would pass changes by."""
+        url = f"{self.base_url}/api/v2/studies"
+        params = {
+            "filter.advanced": f"AREA[LastUpdatePostDate]RANGE[{since.isoformat()},MAX]",
+            "fields": "NCTId",
+            "pageSize": str(_ID_PAGE),
+            "countTotal": "true",
+        }
+        found: set[str] = set()
+        total = None
+        for request in range(most):
+            page = _json(fetcher.get(url, params=params), self.name, None)
+            studies = page.get("studies") if isinstance(page, dict) else None
+            if not isinstance(studies, list):
+                raise FetchError(self.name, None, f"no 'studies' list in the answer from {url}")
+            if request == 0:
+                total = page.get("totalCount")
+                if isinstance(total, int) and -(-total // _ID_PAGE) > most:
+                    return None
+            found |= {nct for s in studies if (nct := nct_id(s))}
+            token = page.get("nextPageToken")
+            if not isinstance(token, str) or not token:
+                if isinstance(total, int) and len(found) < total:
+                    raise FetchError(
+                        self.name,
+                        None,
+                        f"read {len(found)} of the {total} studies updated since {since}",
+                    )
+                return found
+            params = {**params, "pageToken": token}
+        return None
 
     @staticmethod
     def _worth_splitting(error: FetchError) -> bool:

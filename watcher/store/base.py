@@ -91,6 +91,7 @@ WATCH_FIELDS = (
     "latest_change_significance",
     "latest_change_at",
     "flag_facts",
+    "fetched_at",
 )
 
 
@@ -137,6 +138,7 @@ def to_watch(
         latest_change_significance=row.latest_change_significance,
         latest_change_at=row.latest_change_at,
         flag_facts=row.flag_facts,
+        fetched_at=row.fetched_at,
         unreviewed=unreviewed,
         unreviewed_major=unreviewed_major,
     )

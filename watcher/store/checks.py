@@ -36,8 +36,10 @@ class LogEntry:
     error: str | None = None
 
 
-def success_values(at: datetime, kind: str, redirected_to: str | None) -> dict[str, Any]:
-    """What a successful check sets on its watch."""
+def success_values(
+    at: datetime, kind: str, redirected_to: str | None, fetched: bool = True
+) -> dict[str, Any]:
+    """What a successful check sets on its watch (``fetched``: its record was read)."""
     values: dict[str, Any] = {
         "last_checked_at": at,
         "last_success_at": at,
@@ -48,6 +50,8 @@ def success_values(at: datetime, kind: str, redirected_to: str | None) -> dict[s
     }
     if redirected_to is not None:
         values["redirected_to"] = redirected_to
+    if fetched:
+        values["fetched_at"] = at
     return values
 
 
@@ -144,7 +148,7 @@ class CheckLogMixin(StoreBase):
         for check in checks:
             values = {
                 "id": ids[check.trial_id],
-                **success_values(check.at, "unchanged", check.redirected_to),
+                **success_values(check.at, "unchanged", check.redirected_to, check.fetched),
             }
             if check.payload_hash is not None:
                 values["payload_hash"] = check.payload_hash

@@ -78,6 +78,8 @@ class Unchanged:
     at: datetime
     redirected_to: str | None = None
     payload_hash: str | None = None
+    # False: not fetched, the register said it had not changed (watcher/sweep.py).
+    fetched: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,9 @@ class WatchRow(Base):
     redirected_to: Mapped[str | None] = mapped_column(String(64))
     version_count: Mapped[int] = mapped_column(Integer, default=0)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its record was last fetched (a check may find it unchanged from the register's
+    # list of changed records alone, watcher/sweep.py).
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the daemon checks it next; None: as soon as it can. The schedule lives here, so a
     # restart loses nothing and an overdue check runs once, not once per missed interval.

@@ -1,0 +1,99 @@
+"""Between full sweeps a check fetches only what CT.gov lists as updated (watcher/sweep.py):
+the plan, and a whole office of 300 studies on the local register."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.conftest import settings_for
+from tests.registry_server import RegistryServer, RegistryState, load_study, study_as
+from watcher.core.model import Watch
+from watcher.service import Service
+from watcher.sweep import plan, unchanged
+
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+WEEK = timedelta(days=7)
+SMALL = Path(__file__).parent / "data" / "ctgov" / "biomcp_get_nct02576665_20260811.json"
+
+
+def _watch(trial_id: str, fetched: timedelta | None, **values: object) -> Watch:
+    at = NOW - fetched if fetched is not None else None
+    return Watch(trial_id, "ctgov", "ctgov", fetched_at=at, **({"versions": 1} | values))  # type: ignore[arg-type]
+
+
+def test_what_is_fetched_whatever_the_register_lists() -> None:
+    watches = [
+        _watch("NCT00000001", timedelta(days=1)),
+        _watch("NCT00000002", timedelta(days=3)),
+        _watch("NCT00000003", timedelta(days=8)),  # past its full sweep
+        _watch("NCT00000004", None),  # never fetched
+        _watch("NCT00000005", timedelta(days=1), consecutive_failures=2),
+        _watch("NCT00000006", timedelta(days=1), versions=0),
+    ]
+    sweep = plan(watches, NOW, WEEK)
+    assert sweep.fetch == ["NCT00000003", "NCT00000004", "NCT00000005", "NCT00000006"]
+    assert [w.trial_id for w in sweep.ask] == ["NCT00000001", "NCT00000002"]
+    # From two days before the oldest fetch asked about: the register dates in its own day.
+    assert sweep.since == date(2026, 12, 2)
+    assert plan(watches, NOW, None).fetch == [w.trial_id for w in watches]
+    alias = _watch("NCT00000007", timedelta(days=1), redirected_to="NCT09999999")
+    assert unchanged([*sweep.ask, alias], {"NCT00000002", "NCT09999999"}) == ["NCT00000001"]
+
+
+def _updated(study: dict, day: datetime) -> None:  # type: ignore[type-arg]
+    status = study["protocolSection"]["statusModule"]
+    status["lastUpdatePostDateStruct"] = {"date": day.date().isoformat(), "type": "ACTUAL"}
+
+
+def _asked(log: list[str]) -> list[dict[str, list[str]]]:
+    return [parse_qs(urlsplit(path).query) for path in log]
+
+
+@pytest.mark.e2e
+def test_one_changed_study_among_300_costs_a_handful_of_requests(tmp_path: Path) -> None:
+    ids = [f"NCT{10000000 + i:08d}" for i in range(300)]
+    state = RegistryState(studies={nct: study_as(load_study(SMALL), nct) for nct in ids})
+    for study in state.studies.values():
+        _updated(study, NOW - timedelta(days=30))
+    clock = [NOW]
+    with RegistryServer(state) as server:
+        settings = settings_for(server.url, f"sqlite:///{tmp_path / 'watcher.db'}")
+        service = Service(settings, clock=lambda: clock[0], sleep=lambda _s: None)
+        with service:
+            service.add(ids)
+            first = service.check()  # never fetched: all fetched, in one page
+            assert [o.kind for o in first.outcomes].count("baseline") == 300
+
+            # A day later one study is suspended, and the register dates its update.
+            clock[0] = NOW + timedelta(days=1)
+            changed = state.studies[ids[123]]
+            changed["protocolSection"]["statusModule"]["overallStatus"] = "SUSPENDED"
+            _updated(changed, clock[0])
+            # Another changes without its date moving (a register forgetting to date it).
+            state.studies[ids[7]]["protocolSection"]["statusModule"]["overallStatus"] = "COMPLETED"
+            state.log.clear()
+            second = service.check()
+            kinds = {o.trial_id: o.kind for o in second.outcomes}
+            assert kinds[ids[123]] == "changed" and kinds[ids[7]] == "unchanged"
+            assert sum(k == "unchanged" for k in kinds.values()) == 299
+            asked = _asked(state.log)
+            assert len(asked) <= 3, state.log  # the list of updates, then the one study
+            assert all(len(q.get("filter.ids", [""])[0].split(",")) < 300 for q in asked)
+            assert "AREA[LastUpdatePostDate]RANGE[" in asked[0]["filter.advanced"][0]
+            assert asked[0]["fields"] == ["NCTId"]
+
+            # A week after the first fetch the full sweep is due: every study is fetched,
+            # and the change the register did not date is found.
+            clock[0] = NOW + timedelta(days=7, hours=1)
+            state.log.clear()
+            third = service.check()
+            kinds = {o.trial_id: o.kind for o in third.outcomes}
+            assert kinds[ids[7]] == "changed"
+            fetched = [q for q in _asked(state.log) if "filter.ids" in q]
+            assert sum(len(q["filter.ids"][0].split(",")) for q in fetched) >= 299
+            status = service.status().to_json()
+            assert status["full_sweeps"]["ctgov"] == clock[0].isoformat()
