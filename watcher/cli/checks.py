@@ -130,6 +130,15 @@ def status(app: App, as_json: bool) -> None:
             f"stale (no success for two intervals): {len(s.stale)}; messages queued: "
             f"{s.queued_messages}"
         )
+        for name, at in s.full_sweeps.items():
+            every = app.settings.sources[name].full_sweep
+            assert every is not None  # (only the registers that sweep are listed)
+            click.echo(
+                f"{name}: every watched record fetched since {when(at)} (a full sweep each "
+                f"{format_duration(every)}; in between, only what the register lists as updated)"
+                if at is not None
+                else f"{name}: not every watched record fetched yet (a full sweep is due)"
+            )
         for w in s.failing:
             click.echo(f"  failing: {w.trial_id} since {when(w.failing_since)}: {w.last_error}")
         for w in s.stale:
