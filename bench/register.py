@@ -27,6 +27,7 @@ import random
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -70,6 +71,11 @@ class Templates:
 
     def __init__(self, full: bool, sites: int) -> None:
         study = orjson.loads(STUDY.read_bytes())
+        # The day each revision was made, as CT.gov dates an update (revision 0: the real
+        # record's): a check between full sweeps fetches what the register lists as updated.
+        self.dates = {
+            0: study["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"]
+        }
         # What `fields=protocolSection,hasResults` (watcher's default) brings back.
         self.study = {
             "protocolSection": study["protocolSection"],
@@ -101,7 +107,7 @@ class Templates:
             if revision:
                 status = study["protocolSection"]["statusModule"]
                 status["overallStatus"] = STATUSES[revision % len(STATUSES)]
-                status["lastUpdatePostDateStruct"]["date"] = f"2026-{1 + revision % 12:02d}-15"
+                status["lastUpdatePostDateStruct"]["date"] = self.dates[revision]
                 study["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = 100 + revision
             return orjson.dumps(study)
         if kind == "ictrp":
@@ -178,6 +184,7 @@ def state_for(args: argparse.Namespace) -> RegistryState:
                 ids = sorted(by_id)
                 for ident in rng.sample(ids, round(len(ids) * fraction)):
                     by_id[ident] += 1
+                    templates.dates.setdefault(by_id[ident], date.today().isoformat())
                     changed.append(f"{kind}:{ident}")
         return changed
 
@@ -197,6 +204,7 @@ def state_for(args: argparse.Namespace) -> RegistryState:
         euctr_download=templates.preamble + "\n",
         latency=args.latency,
         changer=change,
+        last_update=lambda nct: templates.dates[revisions["ctgov"][nct]],
         keep_log=False,
     )
 

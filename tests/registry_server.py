@@ -150,6 +150,21 @@ class RegistryState:
     # Studies the register's list of updates leaves out though they changed (a register
     # forgetting to date a change): only a full sweep finds them.
     forgotten: set[str] = field(default_factory=set)
+    # The day a study was last updated, when its answers are rendered bytes (the benchmarks'
+    # register) rather than studies to read it from.
+    last_update: Callable[[str], str] | None = None
+    # What each study was when it was last served (a checksum), so that one a test changes
+    # in place is listed as updated, as CT.gov dates every change it posts.
+    served: dict[str, int] = field(default_factory=dict)
+
+    def remember(self, nct: str, body: bytes) -> None:
+        if self.last_update is None:  # (the benchmarks' register dates its own changes)
+            self.served[nct] = zlib.crc32(body)
+
+    def changed_since_served(self, nct: str) -> bool:
+        before = self.served.get(nct)
+        return before is not None and zlib.crc32(_as_json(self.studies[nct])) != before
+
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def stats(self) -> dict[str, Any]:
@@ -361,9 +376,11 @@ class _Handler(BaseHTTPRequestHandler):
         if study is None:
             self._send(404, orjson.dumps({"message": f"Study not found: {nct}"}))
             return
+        body = _as_json(study)
         with state.lock:
             state.studies_sent += 1
-        self._send(200, _as_json(study))
+            state.remember(nct, body)
+        self._send(200, body)
 
     def _batch(self, state: RegistryState, query: dict[str, list[str]]) -> None:
         if fault := state.take_fault("batch"):
@@ -389,6 +406,9 @@ class _Handler(BaseHTTPRequestHandler):
         start = int((query.get("pageToken") or ["0"])[0])
         studies = [_as_json(state.studies[i]) for i in found[start : start + size]]
         with state.lock:
+            for nct, body in zip(found[start : start + size], studies, strict=True):
+                state.remember(nct, body)
+        with state.lock:
             state.studies_sent += len(studies)
         # Joined as bytes: a benchmark's page of 1,000 studies is never parsed here.
         body = b'{"studies":[' + b",".join(studies) + b"]"
@@ -399,11 +419,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _updated(self, state: RegistryState, query: dict[str, list[str]], since: str) -> None:
         """The studies CT.gov lists as updated on or after ``since``, IDs only
         (``fields=NCTId``), a page of at most 1,000, with ``totalCount`` when asked."""
-        found = sorted(
+        updated = state.last_update or (lambda nct: _last_update(state.studies[nct]))
+        # What a test does to a study is news the register posts: a change, a fault it
+        # plays, the study taken away (unless the test has it forget to date the change).
+        news = {
             nct
-            for nct, study in state.studies.items()
-            if _last_update(study) >= since and nct not in state.forgotten
-        )
+            for nct in state.studies
+            if updated(nct) >= since or state.changed_since_served(nct) or nct in state.faults
+        }
+        news |= {nct for nct in state.served if nct not in state.studies} | set(state.aliases)
+        found = sorted(news - state.forgotten)
         size = min(int((query.get("pageSize") or ["10"])[0]), 1000)
         start = int((query.get("pageToken") or ["0"])[0])
         page: dict[str, Any] = {
@@ -428,7 +453,10 @@ def _updated_since(query: dict[str, list[str]]) -> str | None:
     return found.group(1) if found else None
 
 
-def _last_update(study: dict[str, Any]) -> str:
+def _last_update(study: dict[str, Any] | bytes) -> str:
+    if isinstance(study, bytes):
+        study = orjson.loads(study)
+    assert isinstance(study, dict)
     status = study.get("protocolSection", {}).get("statusModule", {})
     return str((status.get("lastUpdatePostDateStruct") or {}).get("date") or "")
 

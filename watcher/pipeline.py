@@ -190,9 +190,12 @@ class Checker:
         if updated is None:
             log.info("%s: more updates since %s than %d requests list", name, sweep.since, most)
             return {}
-        now, out = self.clock(), {}
+        now, out, parser = self.clock(), {}, parser_id(source)
         for tid in unchanged(sweep.ask, updated):
-            if (latest := hashes.get(tid)) is not None:
+            latest = hashes.get(tid)
+            # A version read or hashed by an older release is fetched: today's reading is
+            # compared with the stored payloads read again, like with like (watcher/reread.py).
+            if latest is not None and not needs_reread(latest, parser) and not needs_rehash(latest):
                 self._unchanged.append(Unchanged(tid, now, fetched=False))
                 out[tid] = CheckOutcome(tid, "unchanged", latest.version)
         log.info("%s: %d trials not updated since %s: not fetched", name, len(out), sweep.since)
