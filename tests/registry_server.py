@@ -18,7 +18,7 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +26,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
+
+from tests import register_search as searching
+from tests.register_search import euctr_records_where
 
 DATA = Path(__file__).parent / "data"
 FULL_STUDY = DATA / "ctgov" / "ctgov_v2_study_NCT04267848_full_raw.json"
@@ -71,15 +74,7 @@ def service_answer(body: str) -> bytes:
 def euctr_download_of(download: str, number: str) -> str:
     """The part of a real text download that the register returns for one EudraCT number:
     the preamble and that trial's records (none: the preamble alone, as EUCTR answers)."""
-    lines = download.split("\n")
-    starts = [i for i, line in enumerate(lines) if line.strip() == "Summary"]
-    preamble = "\n".join(lines[: starts[0]]) if starts else download
-    chunks = [
-        "\n".join(lines[s : (starts[n + 1] if n + 1 < len(starts) else len(lines))])
-        for n, s in enumerate(starts)
-    ]
-    kept = [c for c in chunks if f"EudraCT Number: {number}\n" in c]
-    return "\n".join([preamble, *kept]) if kept else preamble + "\n"
+    return euctr_records_where(download, lambda chunk: f"EudraCT Number: {number}\n" in chunk)
 
 
 def page_as_html(text: str) -> bytes:
@@ -156,6 +151,8 @@ class RegistryState:
     # What each study was when it was last served (a checksum), so that one a test changes
     # in place is listed as updated, as CT.gov dates every change it posts.
     served: dict[str, int] = field(default_factory=dict)
+    # Trials a CTIS search answers at most, however many match (the real register: 10,000).
+    ctis_cap: int = 10_000
 
     def remember(self, nct: str, body: bytes) -> None:
         if self.last_update is None:  # (the benchmarks' register dates its own changes)
@@ -284,6 +281,15 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path == "/_bench/reset":
             state.reset()
             self._send(200, b"{}")
+        elif url.path == "/ctis-public-api/search":
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with state.lock:
+                state.log.append(self.path)
+                state.requests[url.path] += 1
+            if fault := state.take_fault("ctis:search"):
+                self._fault(fault)
+                return
+            self._send(200, orjson.dumps(searching.ctis_page(state.ctis, body, state.ctis_cap)))
         else:
             self._send(404, b"{}")
 
@@ -314,7 +320,14 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path.startswith("/ctis-public-api/retrieve/"):
             self._ctis(state, url.path.rsplit("/", 1)[1])
         elif url.path == "/api/query/format/who":
-            self._isrctn(state, (query.get("q") or [""])[0])
+            self._isrctn(state, query)
+        elif url.path == "/api/query/format/default":  # ISRCTN's count (limit=0)
+            found = searching.isrctn_found(state.isrctn, (query.get("q") or [""])[0])
+            self._send(
+                200,
+                f'<allTrials totalCount="{len(found)}" xmlns="http://www.67bricks.com/isrctn"/>'.encode(),
+                "application/xml",
+            )
         else:
             self._send(404, b"not found", "text/plain")
 
@@ -343,6 +356,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._fault(fault)
             return
         answer = state.euctr_answers.get(number)
+        if answer is None and not re.fullmatch(r"\d{4}-\d{6}-\d{2}", number):
+            answer = searching.euctr_records_matching(state.euctr_download, number).encode()
         if answer is None:
             answer = euctr_download_of(state.euctr_download, number).encode()
         self._send(200, answer, "text/plain; charset=UTF-8")
@@ -357,13 +372,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, _as_json(record))
 
-    def _isrctn(self, state: RegistryState, q: str) -> None:
+    def _isrctn(self, state: RegistryState, query: dict[str, list[str]]) -> None:
+        q = (query.get("q") or [""])[0]
         if fault := state.take_fault(f"isrctn:{q}"):
             self._fault(fault)
             return
-        # The WHO format answers a query with the trials it matches: here, the one asked for.
-        trial = state.isrctn.get(q.strip(), b"")
-        self._send(200, b"<trials>" + trial + b"</trials>", "application/xml")
+        # The WHO format answers a query with the trials it matches, a page of them.
+        found = searching.isrctn_found(state.isrctn, q)
+        offset = int((query.get("offset") or ["0"])[0])
+        limit = int((query.get("limit") or ["100"])[0])
+        page = b"".join(found[offset : offset + limit])
+        self._send(200, b"<trials>" + page + b"</trials>", "application/xml")
 
     def _one(self, state: RegistryState, nct: str) -> None:
         if nct in state.aliases:
@@ -387,8 +406,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._fault(fault)
             return
         ids = [i for i in (query.get("filter.ids") or [""])[0].split(",") if i]
-        if not ids and (since := _updated_since(query)) is not None:
+        asked = {k: v[0] for k, v in query.items()}
+        if (
+            not ids
+            and (since := _updated_since(query)) is not None
+            and not any(k.startswith("query.") for k in asked)
+        ):
             self._updated(state, query, since)
+            return
+        if not ids and searching.is_search(asked):
+            self._search(state, asked)
             return
         for nct in ids:
             if (
@@ -416,6 +443,30 @@ class _Handler(BaseHTTPRequestHandler):
             body += b',"nextPageToken":"' + str(start + size).encode() + b'"'
         self._send(200, body + b"}")
 
+    def _search(self, state: RegistryState, query: dict[str, str]) -> None:
+        """A /studies search, IDs only, a page of at most 1,000, ``totalCount`` when asked."""
+        found = sorted(n for n, s in state.studies.items() if searching.ctgov_matches(s, query))
+        self._id_page(found, query)
+
+    def _id_page(self, found: list[str], query: Mapping[str, str | list[str]]) -> None:
+        def one(key: str, default: str) -> str:
+            value = query.get(key) or default
+            return value[0] if isinstance(value, list) else value
+
+        size = min(int(one("pageSize", "10")), 1000)
+        start = int(one("pageToken", "0"))
+        page: dict[str, Any] = {
+            "studies": [
+                {"protocolSection": {"identificationModule": {"nctId": nct}}}
+                for nct in found[start : start + size]
+            ]
+        }
+        if start == 0 and one("countTotal", "") == "true":
+            page["totalCount"] = len(found)
+        if start + size < len(found):
+            page["nextPageToken"] = str(start + size)
+        self._send(200, orjson.dumps(page))
+
     def _updated(self, state: RegistryState, query: dict[str, list[str]], since: str) -> None:
         """The studies CT.gov lists as updated on or after ``since``, IDs only
         (``fields=NCTId``), a page of at most 1,000, with ``totalCount`` when asked."""
@@ -428,20 +479,7 @@ class _Handler(BaseHTTPRequestHandler):
             if updated(nct) >= since or state.changed_since_served(nct) or nct in state.faults
         }
         news |= {nct for nct in state.served if nct not in state.studies} | set(state.aliases)
-        found = sorted(news - state.forgotten)
-        size = min(int((query.get("pageSize") or ["10"])[0]), 1000)
-        start = int((query.get("pageToken") or ["0"])[0])
-        page: dict[str, Any] = {
-            "studies": [
-                {"protocolSection": {"identificationModule": {"nctId": nct}}}
-                for nct in found[start : start + size]
-            ]
-        }
-        if start == 0 and (query.get("countTotal") or [""])[0] == "true":
-            page["totalCount"] = len(found)
-        if start + size < len(found):
-            page["nextPageToken"] = str(start + size)
-        self._send(200, orjson.dumps(page))
+        self._id_page(sorted(news - state.forgotten), query)
 
 
 _UPDATED = re.compile(r"AREA\[LastUpdatePostDate\]RANGE\[(\d{4}-\d{2}-\d{2}),MAX\]")

@@ -36,7 +36,7 @@ class Recording(Service):
         super().__init__(*args, **kw)
         self.on_outcomes = on_outcomes
 
-    def alert(self, outcomes: Sequence[CheckOutcome]) -> None:
+    def alert(self, outcomes: Sequence[CheckOutcome], searches: Sequence[Any] = ()) -> None:
         self.on_outcomes(list(outcomes))
 
 

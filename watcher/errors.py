@@ -57,6 +57,12 @@ class UnknownTrial(WatcherError, LookupError):
         super().__init__(f"{trial_id}: {why}")
 
 
+class UnknownSearch(WatcherError, LookupError):
+    def __init__(self, name: str, why: str = "no saved search of this name") -> None:
+        self.name = name
+        super().__init__(f"{name}: {why}")
+
+
 class RegistryError(WatcherError):
     def __init__(self, source: str, trial_id: str | None, why: str) -> None:
         self.source = source

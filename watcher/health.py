@@ -34,4 +34,5 @@ def status(store: Store, settings: Settings, now: datetime) -> Status:
         stale=tuple(w for w in watches if schedule.stale(w, now)),
         queued_messages=len(store.outbox(status="queued")),
         full_sweeps=sweeps,
+        searches=tuple(store.searches()),
     )

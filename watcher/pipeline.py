@@ -86,6 +86,10 @@ class Checker:
             )
         return self._sources[name], self._fetchers[name]
 
+    def register(self, name: str) -> tuple[Source, Fetcher]:
+        """A source's adapter and its fetcher, whose request budget every caller shares."""
+        return self._source(name)
+
     def adapter(self, name: str) -> Source | None:
         """The adapter of a stored version's source; None when it is gone from the config."""
         try:

@@ -18,6 +18,7 @@ from watcher.core.model import (
     Version,
     Watch,
 )
+from watcher.core.searches import SavedSearch, SearchNews
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class CheckResult:
     # Why the run could not be recorded or alerted (a full disk): its versions are stored,
     # and their alert is derived again by the next run.
     unrecorded: str | None = None
+    searches: tuple[SearchNews, ...] = ()  # what the saved searches due found
 
     @property
     def failed(self) -> list[CheckOutcome]:
@@ -48,6 +50,7 @@ class Cycle:
 
     checked: int
     outcomes: tuple[CheckOutcome, ...]
+    searches: tuple[SearchNews, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,8 @@ class Status:
     # Of each register that lists its updates: when its watched records were all fetched
     # last (the oldest fetch among them; None while one never was). watcher/sweep.py.
     full_sweeps: Mapping[str, datetime | None] = field(default_factory=dict)
+    # The followed searches (watcher.core.searches): a capped or failing one is said.
+    searches: tuple[SavedSearch, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """`status --json`, and the body of the web view's ``/healthz``."""
@@ -128,6 +133,16 @@ class Status:
             "stale": [w.trial_id for w in self.stale],
             "queued_messages": self.queued_messages,
             "full_sweeps": {name: _iso(at) for name, at in self.full_sweeps.items()},
+            "searches": [
+                {
+                    "name": s.name,
+                    "matches": s.matches,
+                    "last_run_at": _iso(s.last_run_at),
+                    "capped": s.capped,
+                    "error": s.last_error,
+                }
+                for s in self.searches
+            ],
         }
 
 

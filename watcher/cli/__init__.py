@@ -8,7 +8,7 @@ loads neither the database nor HTTP.
 
 from __future__ import annotations
 
-from watcher.cli import checks, history, offline, reports, watches, web
+from watcher.cli import checks, history, offline, reports, searches, watches, web
 from watcher.cli.app import cli, main
 
-__all__ = ["checks", "cli", "history", "main", "offline", "reports", "watches", "web"]
+__all__ = ["checks", "cli", "history", "main", "offline", "reports", "searches", "watches", "web"]

@@ -20,6 +20,7 @@ from watcher.errors import (
     ConfigError,
     InputError,
     InvalidTrialId,
+    UnknownSearch,
     UnknownSource,
     UnknownTrial,
     WatcherError,
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from watcher.config import Settings
     from watcher.service import Service
 
-BAD_INPUT = (InvalidTrialId, InputError, UnknownTrial, ConfigError, UnknownSource)
+BAD_INPUT = (InvalidTrialId, InputError, UnknownTrial, UnknownSearch, ConfigError, UnknownSource)
 
 
 class Failed(click.ClickException):

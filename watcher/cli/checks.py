@@ -17,11 +17,13 @@ from watcher.cli.app import (
     warn,
     warn_not_sent,
 )
+from watcher.cli.searches import news_json
 from watcher.cli.watches import members_line
 from watcher.core.display import when
 
 if TYPE_CHECKING:
     from watcher.core.model import CheckOutcome
+    from watcher.core.searches import SearchNews
 
 
 @cli.command()
@@ -42,16 +44,18 @@ def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
                 "changed": [o.trial_id for o in outcomes if o.kind == "changed"],
                 "new": [o.trial_id for o in outcomes if o.kind == "baseline"],
                 "failed": [{"trial_id": o.trial_id, "error": o.error} for o in result.failed],
+                "searches": [news_json(n) for n in result.searches],
             }
         )
     else:
         _print_outcomes(outcomes, result.titles)
+        _print_searches(result.searches)
     if result.unrecorded:
         warn(
             f"the run could not be recorded nor its changes alerted ({result.unrecorded}); "
             "the versions are stored and the next run sends their alert"
         )
-    if result.failed or result.unrecorded:
+    if result.failed or result.unrecorded or any(n.error for n in result.searches):
         raise SystemExit(1)
 
 
@@ -85,6 +89,27 @@ def _print_outcomes(outcomes: Sequence[CheckOutcome], titles: Mapping[str, str])
         f"{counts['baseline']} new, {counts['unchanged']} unchanged, "
         f"{counts['failed']} failed."
     )
+
+
+def _print_searches(searches: Sequence[SearchNews]) -> None:
+    for n in searches:
+        if n.error:
+            click.echo(f'Search "{n.name}": could not be run: {n.error}')
+            continue
+        click.echo(
+            f'Search "{n.name}": {len(n.entered)} new, {len(n.left)} left ({n.matches} match)'
+        )
+        for m in n.entered:
+            what = ", ".join(
+                x for x in (m.title, m.status, m.registered and f"registered {m.registered}") if x
+            )
+            watched = " (now watched)" if m.trial_id in n.watched else ""
+            click.echo(f"  new: {m.trial_id}" + (f" {what}" if what else "") + watched)
+        for gone in n.left:
+            why = f": {gone.why}" if gone.why else ""
+            click.echo(f"  left: {gone.match.trial_id}{why}")
+        if n.capped:
+            click.echo(f"  capped: {n.why_capped}")
 
 
 @cli.command()
@@ -139,6 +164,14 @@ def status(app: App, as_json: bool) -> None:
                 if at is not None
                 else f"{name}: not every watched record fetched yet (a full sweep is due)"
             )
+        for search in s.searches:
+            if search.capped:
+                click.echo(
+                    f'Search "{search.name}" is capped by its register: {search.matches} of '
+                    f"{search.total} read; narrow it to see them all"
+                )
+            if search.last_error:
+                click.echo(f'Search "{search.name}" failed its last run: {search.last_error}')
         for w in s.failing:
             click.echo(f"  failing: {w.trial_id} since {when(w.failing_since)}: {w.last_error}")
         for w in s.stale:

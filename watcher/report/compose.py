@@ -24,6 +24,11 @@ def subject(ctx: ReportContext) -> str:
             parts.append(f"{len(ctx.newly_failing)} failing")
         if ctx.recovered:
             parts.append(f"{len(ctx.recovered)} recovered")
+        found = sum(len(s.entered) for s in ctx.searches)
+        if found:
+            parts.append(f"{found} new in saved searches")
+        if not parts and ctx.searches:
+            parts.append("saved searches: trials left, or capped")
         return "[watcher] " + ", ".join(parts)
     problems = f", {len(ctx.failing)} failing" if ctx.failing else ""
     if not n:
@@ -58,6 +63,7 @@ def _narrow(ctx: ReportContext, trials: tuple[TrialView, ...]) -> ReportContext:
     return replace(
         ctx,
         trials=trials,
+        searches=(),  # (the searches go to the office's own recipients)
         counts=total(trials),
         results_posted=tuple(t.trial_id for t in trials if t.results_posted),
     )

@@ -28,6 +28,7 @@ from watcher.core.model import (
     Version,
     Watch,
 )
+from watcher.core.searches import SearchNews
 from watcher.core.timeline import Point, svg
 from watcher.pages import page_url
 from watcher.report.changes import change_views
@@ -68,7 +69,8 @@ class ReportContext:
       status, target size or end date (`DisagreementView`).
     - ``history``: for one trial's report, its versions (`VersionView`); ``timeline_svg``:
       its status and target size over them, as inline SVG.
-    - ``version``: watcher's version.
+    - ``searches``: what each saved search found (`SearchNews`: ``entered``, ``left``,
+      ``capped``, ``error``); ``version``: watcher's version.
     """
 
     kind: str
@@ -90,6 +92,7 @@ class ReportContext:
     overdue_reviews: tuple[OverdueView, ...] = ()
     history: tuple[VersionView, ...] = ()
     timeline_svg: str = ""
+    searches: tuple[SearchNews, ...] = ()
     version: str = __version__
 
 
@@ -182,6 +185,7 @@ def alert_context(
     now: datetime,
     url_for: UrlFor,
     records: Callable[[str], Sequence[Record]] = lambda _tid: (),
+    searches: Sequence[SearchNews] = (),
 ) -> ReportContext | None:
     """The alert of one check run: its changes of the alerted significances (with each
     trial's red flags, from its ``records``), the trials that just became failing and those
@@ -227,7 +231,8 @@ def alert_context(
                 web_page(settings, watch.trial_id),
             )
         )
-    if not (trials or newly_failing or recovered):
+    searches = [n for n in searches if n.news]
+    if not (trials or newly_failing or recovered or searches):
         return None
     return _context(
         "alert",
@@ -239,6 +244,7 @@ def alert_context(
         watched=trial_count(watches),
         newly_failing=tuple(newly_failing),
         recovered=tuple(recovered),
+        searches=tuple(searches),
     )
 
 

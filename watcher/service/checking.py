@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from watcher.core.ids import parse_trial_id
 from watcher.core.model import CheckOutcome, CheckRun
+from watcher.core.searches import SearchNews
 from watcher.errors import StoreError
 from watcher.results import CheckResult
 from watcher.service.base import Progress
-from watcher.service.history import Reading
+from watcher.service.searching import Searching
 
 if TYPE_CHECKING:
     from watcher.notify.outbox import Delivery
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 CATCH_UP = timedelta(days=7)
 
 
-class Checking(Reading):
+class Checking(Searching):
     def check(self, ids: Sequence[str] = (), progress: Progress | None = None) -> CheckResult:
         """Send what is queued, check these trials (all when no ID), store, alert."""
         not_sent = self.deliver().errors
@@ -32,25 +33,38 @@ class Checking(Reading):
         else:
             watches = self._store.watches()
         started = self.clock()
+        # The saved searches first: a new match they watch is checked in this same run.
+        searches = () if ids else tuple(self.run_searches(every=True))
+        if any(n.watched for n in searches):
+            watches = self._store.watches()
         # Trials asked for by ID are fetched, whatever a register's list of updates says.
         outcomes = self._checks().check(watches, progress=progress, listed=not ids)
         try:
-            delivery = self._checked("cli", started, outcomes)
+            delivery = self._checked("cli", started, outcomes, searches)
             titles = {w.trial_id: w.title for w in self._store.watches(include_removed=True)}
         except StoreError as e:
             # What was checked is said all the same (`check --json` is always printed).
-            return CheckResult(tuple(outcomes), not_sent, unrecorded=str(e))
+            return CheckResult(tuple(outcomes), not_sent, unrecorded=str(e), searches=searches)
         return CheckResult(
-            tuple(outcomes), not_sent + (delivery.errors if delivery else ()), titles
+            tuple(outcomes),
+            not_sent + (delivery.errors if delivery else ()),
+            titles,
+            searches=searches,
         )
 
     def _checked(
-        self, trigger: str, started: datetime, outcomes: Sequence[CheckOutcome]
+        self,
+        trigger: str,
+        started: datetime,
+        outcomes: Sequence[CheckOutcome],
+        searches: Sequence[SearchNews] = (),
     ) -> Delivery | None:
         """What follows every run of checks, from the CLI or the daemon: the run is recorded
-        (for `status` and the digest's count of cycles), then its changes are alerted."""
-        self._store.record_run(CheckRun.of(trigger, started, self.clock(), outcomes))
-        return self.alert([*outcomes, *self._not_alerted(outcomes)])
+        (for `status` and the digest's count of cycles), then its changes (and what the
+        saved searches found) are alerted."""
+        if outcomes or trigger == "cli":  # (a daemon cycle of searches alone is no run of checks)
+            self._store.record_run(CheckRun.of(trigger, started, self.clock(), outcomes))
+        return self.alert([*outcomes, *self._not_alerted(outcomes)], searches)
 
     def _not_alerted(self, outcomes: Sequence[CheckOutcome]) -> list[CheckOutcome]:
         """Versions of earlier runs whose alert was never queued (the disk filled up, the

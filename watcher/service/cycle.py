@@ -58,6 +58,8 @@ class Cycling(Checking):
         # Only what is due now: trials falling due while the cycle runs wait for the next one,
         # so that a cycle ends (and its heartbeat is written) however short the interval.
         now = self.clock()
+        # The due searches first, within the same budgets: a new match they watch is due now.
+        searches = tuple(self.run_searches())
         limits, claim_sizes = self.cycle_budgets()
         left = dict(limits)
         outcomes: list[CheckOutcome] = []
@@ -71,9 +73,9 @@ class Cycling(Checking):
             for watch in claimed[0]:
                 left[watch.source] -= 1
             outcomes += claimed[1]
-        if outcomes:
-            self._checked("daemon", now, outcomes)
-        return Cycle(len(outcomes), tuple(outcomes))
+        if outcomes or any(n.news for n in searches):
+            self._checked("daemon", now, outcomes, searches)
+        return Cycle(len(outcomes), tuple(outcomes), searches)
 
     def _check_claim(
         self,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from watcher.clock import midnight
 from watcher.core.model import CheckOutcome, Watch
+from watcher.core.searches import SearchNews, news_of
 from watcher.errors import ConfigError, WatcherError
 from watcher.service.watches import Watching
 from watcher.sources import get as get_source
@@ -30,9 +31,12 @@ class Messaging(Watching):
         except WatcherError:  # a source removed from config must not stop a report
             return None
 
-    def alert(self, outcomes: Sequence[CheckOutcome]) -> Delivery | None:
-        """Queue the alert of a check run (one message per run, never one per change) and
-        send the outbox; None when nothing is configured to send."""
+    def alert(
+        self, outcomes: Sequence[CheckOutcome], searches: Sequence[SearchNews] = ()
+    ) -> Delivery | None:
+        """Queue the alert of a check run (one message per run, never one per change, with
+        what the saved searches found) and send the outbox; None when nothing is configured
+        to send."""
         told = [(o.trial_id, o.version) for o in outcomes if o.kind == "changed" and o.version]
         if not self.notifying:
             self._store.mark_alerted(told)
@@ -49,6 +53,7 @@ class Messaging(Watching):
             now,
             self.url_for,
             lambda tid: [v.record for v in self._store.history(tid)],
+            searches,
         )
         if ctx is not None:
             self._store.queue_messages(to_messages(ctx, self.settings, "alert"), now, told)
@@ -80,7 +85,7 @@ class Messaging(Watching):
         from watcher.report.context import period_context
 
         watches = self.watches()
-        return period_context(
+        ctx = period_context(
             self._store.changed_since(start, end),
             watches,
             self._store.runs_between(start, end),
@@ -92,6 +97,16 @@ class Messaging(Watching):
             disagreements=all_disagreements(self._store, watches, self.settings.links),
             unreviewed=self._store.unreviewed_before(end - self.settings.remind_after),
         )
+        return replace(ctx, searches=self._searches_between(start, end))
+
+    def _searches_between(self, start: datetime, end: datetime) -> tuple[SearchNews, ...]:
+        """What each followed search found in the period, and those capped or failing."""
+        out = []
+        for search in self._store.searches():
+            news = news_of(search, self._store.memberships(search.name, start), start, end)
+            if news.news:
+                out.append(news)
+        return tuple(out)
 
     def require_notifying(self) -> None:
         """``ConfigError`` saying what to set when nothing is configured to send."""

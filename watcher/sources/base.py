@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from urllib.parse import parse_qsl, urlencode
 
 from watcher.core.model import Expanded, Fetched, Record
-from watcher.errors import FetchError, RecordNotFound, RegistryError, WatcherError
+from watcher.core.searches import Found
+from watcher.errors import FetchError, InputError, RecordNotFound, RegistryError, WatcherError
 
 if TYPE_CHECKING:  # HTTP is loaded by the commands that fetch, not by `parse`
     from watcher.sources.http import Fetcher
@@ -69,6 +72,39 @@ class ListsUpdates(Protocol):
         """The IDs of the records updated on or after ``since``; None when the list would
         take more than ``most`` requests."""
         ...
+
+
+@runtime_checkable
+class Searches(Protocol):
+    """A register whose own search an office can follow (``watcher follow``, README "Saved
+    searches"): the query in the register's own terms, every page of its answer read."""
+
+    def search_query(self, query: str) -> str:
+        """The query as it is kept, checked: ``InputError`` saying what the register would
+        not take."""
+        ...
+
+    def search(self, fetcher: Fetcher, query: str) -> Found:
+        """Every trial the search matches, every page read, counted against the register's
+        own count: ``FetchError`` when fewer are read than it counts for no limit it
+        states; ``Found.capped`` when the register answers no more by a limit of its own."""
+        ...
+
+
+def query_string(text: str, keys: re.Pattern[str], example: str, allowed: str) -> str:
+    """A saved search's query string (``key=value&...``), checked: every key one ``keys``
+    matches, no value empty; written canonically. ``InputError`` naming the query and the
+    key a register would not take."""
+    try:
+        pairs = parse_qsl(text.strip().lstrip("?"), keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise InputError(text, f"not a query string ({example})") from None
+    for key, value in pairs:
+        if not keys.fullmatch(key):
+            raise InputError(text, f"{key}: not {allowed}")
+        if not value.strip():
+            raise InputError(text, f"{key} is empty")
+    return urlencode(pairs)
 
 
 def one_by_one(

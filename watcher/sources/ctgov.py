@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from watcher.core.model import Fetched, Record
+from watcher.core.searches import Found
 from watcher.errors import AnswerCutShort, FetchError, InputError, NormalizeError, WatcherError
 from watcher.sources.base import MAX_NESTING, FetchResult, for_trial, nesting
 from watcher.sources.ctgov_study import PUBLIC_BASE, nct_id, normalize_study
@@ -33,8 +34,6 @@ log = logging.getLogger(__name__)
 # string followed by a colon, and studies have no key of these names.
 _PAGE_TOKEN = re.compile(rb'[{,]\s*"nextPageToken"\s*:\s*"([^"\\]+)"')
 _STUDIES_KEY = re.compile(rb'[{,]\s*"studies"\s*:\s*\[')
-# IDs a page of the register's list of updated studies holds (its largest page).
-_ID_PAGE = 1000
 
 
 class CtGov:
@@ -115,36 +114,28 @@ class CtGov:
         read; None when that takes more than ``most`` requests (fetching the studies
         themselves is then the cheaper way). ``FetchError`` when an answer is not such a list
         or fewer IDs are read than it counts: a list cut short would pass changes by."""
-        url = f"{self.base_url}/api/v2/studies"
-        params = {
-            "filter.advanced": f"AREA[LastUpdatePostDate]RANGE[{since.isoformat()},MAX]",
-            "fields": "NCTId",
-            "pageSize": str(_ID_PAGE),
-            "countTotal": "true",
-        }
-        found: set[str] = set()
-        total = None
-        for request in range(most):
-            page = _json(fetcher.get(url, params=params), self.name, None)
-            studies = page.get("studies") if isinstance(page, dict) else None
-            if not isinstance(studies, list):
-                raise FetchError(self.name, None, f"no 'studies' list in the answer from {url}")
-            if request == 0:
-                total = page.get("totalCount")
-                if isinstance(total, int) and -(-total // _ID_PAGE) > most:
-                    return None
-            found |= {nct for s in studies if (nct := nct_id(s))}
-            token = page.get("nextPageToken")
-            if not isinstance(token, str) or not token:
-                if isinstance(total, int) and len(found) < total:
-                    raise FetchError(
-                        self.name,
-                        None,
-                        f"read {len(found)} of the {total} studies updated since {since}",
-                    )
-                return found
-            params = {**params, "pageToken": token}
-        return None
+        from watcher.sources.ctgov_search import id_pages
+
+        day = since.isoformat()
+        found = id_pages(
+            fetcher,
+            f"{self.base_url}/api/v2/studies",
+            [("filter.advanced", f"AREA[LastUpdatePostDate]RANGE[{day},MAX]")],
+            self.name,
+            f"studies updated since {day}",
+            most,
+        )
+        return None if found is None else set(found.matches)
+
+    def search_query(self, query: str) -> str:
+        from watcher.sources.ctgov_search import check_query
+
+        return check_query(query)
+
+    def search(self, fetcher: Fetcher, query: str) -> Found:
+        from watcher.sources.ctgov_search import search
+
+        return search(fetcher, self.base_url, query, self.name)
 
     @staticmethod
     def _worth_splitting(error: FetchError) -> bool:
@@ -226,7 +217,7 @@ class CtGov:
         url = f"{self.base_url}/api/v2/studies/{trial_id}"
         try:
             response = fetcher.get(url, trial_id=trial_id, params=self._params())
-            study = _json(response, self.name, trial_id)
+            study = read_json(response, self.name, trial_id)
             nct = nct_id(study)
         except WatcherError as e:
             return e
@@ -288,7 +279,7 @@ class CtGov:
         return [normalize_study(s, nct_id(s)) for s in studies]
 
 
-def _json(response: httpx.Response, source: str, trial_id: str | None) -> Any:
+def read_json(response: httpx.Response, source: str, trial_id: str | None) -> Any:
     from watcher.logs import redact
     from watcher.sources.body import content_type
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from watcher.core.model import Fetched, Record
+from watcher.core.searches import Found
 from watcher.errors import InputError, NormalizeError
 from watcher.sources.base import FetchResult, one_by_one
 from watcher.sources.ctis_record import normalize_retrieve, normalize_search_item, page_url
@@ -53,7 +54,7 @@ class Ctis:
         )
 
     def normalize(self, fetched: Fetched) -> Record:
-        data = _json(fetched.payload)
+        data = loads_or_none(fetched.payload)
         if not isinstance(data, dict) or "ctNumber" not in data:
             raise NormalizeError(self.name, fetched.trial_id, "the answer is not a CTIS record")
         record = normalize_retrieve(data, fetched.trial_id)
@@ -65,9 +66,19 @@ class Ctis:
             )
         return record
 
+    def search_query(self, query: str) -> str:
+        from watcher.sources.ctis_search import check_query
+
+        return check_query(query)
+
+    def search(self, fetcher: Fetcher, query: str) -> Found:
+        from watcher.sources.ctis_search import search
+
+        return search(fetcher, self.base_url, query, self.name)
+
     def parse_file(self, data: bytes, name: str) -> list[Record]:
         """A ``retrieve`` answer (one whole record) or a ``search`` answer (thin records)."""
-        doc = _json(data)
+        doc = loads_or_none(data)
         if isinstance(doc, dict) and "ctNumber" in doc:
             return [normalize_retrieve(doc)]
         if isinstance(doc, dict) and isinstance(doc.get("data"), list):
@@ -77,7 +88,8 @@ class Ctis:
         )
 
 
-def _json(data: bytes) -> Any:
+def loads_or_none(data: bytes) -> Any:
+    """The JSON of an answer; None when it is not JSON (the caller says what it expected)."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from watcher.core.ids import euctr_parts
 from watcher.core.lenient import Notes
 from watcher.core.model import Expanded, Fetched, Record
+from watcher.core.searches import Found
 from watcher.errors import (
     FetchError,
     InputError,
@@ -73,7 +74,7 @@ class Euctr:
         url = f"{self.base_url}/ctr-search/rest/download/full"
         try:
             response = fetcher.get(url, params={"query": number, "mode": "current_page"})
-            _whole(response.content, f"{url}?query={number}", self.name, number)
+            whole(response.content, f"{url}?query={number}", self.name, number)
             found = self.split(response.content, f"{url}?query={number}", number)
         except WatcherError as e:
             for trial_id in wanted:
@@ -152,7 +153,17 @@ class Euctr:
         items = grouped.get(fetched.trial_id)
         if items is None:
             raise NormalizeError(self.name, fetched.trial_id, "the payload holds no record of it")
-        return normalize_record(_pick_duplicate(items), fetched.trial_id, len(items))
+        return normalize_grouped(items, fetched.trial_id)
+
+    def search_query(self, query: str) -> str:
+        from watcher.sources.euctr_search import check_query
+
+        return check_query(query)
+
+    def search(self, fetcher: Fetcher, query: str) -> Found:
+        from watcher.sources.euctr_search import search
+
+        return search(self, fetcher, query)
 
     def parse_file(self, data: bytes, name: str) -> list[Record]:
         """Every member-state record of a text download, or the one of a protocol page."""
@@ -161,13 +172,16 @@ class Euctr:
             record = read_protocol_page(data, name)
             return [normalize_record(record, trial_id_of(record, name))]
         grouped = group_records(data.decode("utf-8", errors="replace"), name)
-        return [
-            normalize_record(_pick_duplicate(items), tid, len(items))
-            for tid, items in grouped.items()
-        ]
+        return [normalize_grouped(items, tid) for tid, items in grouped.items()]
 
 
-def _whole(data: bytes, where: str, source: str, number: str) -> None:
+def normalize_grouped(items: list[tuple[EuctrRecord, str]], trial_id: str) -> Record:
+    """The record of one member state from its records in a download (a repeated one read
+    from its latest decision)."""
+    return normalize_record(_pick_duplicate(items), trial_id, len(items))
+
+
+def whole(data: bytes, where: str, source: str, number: str | None) -> None:
     """Raise ``FetchError`` when a download stops inside its last record: it would read as
     that member state losing its last sections, and the member states after it as gone.
     Every record of an EEA member state ends with section P (End of Trial); a third-country
@@ -183,7 +197,7 @@ def _whole(data: bytes, where: str, source: str, number: str) -> None:
         return
     raise FetchError(
         source,
-        f"EUCTR{number}",
+        f"EUCTR{number}" if number else None,
         f"the download from {where} stops inside its last record after {len(data)} bytes: "
         "cut short",
     )

@@ -13,7 +13,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +31,9 @@ from watcher.sources.guard import DeadlinePassed, Stopped, bounded
 from watcher.sources.guard import transport as guarded_transport
 
 log = logging.getLogger(__name__)
+
+# A query's parameters: a mapping, or pairs where one name repeats (a register's search).
+Params = Mapping[str, str] | httpx.QueryParams
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A register asking us to wait longer than this is treated as a failed check, not a stall.
@@ -112,7 +115,7 @@ class Fetcher:
         url: str,
         *,
         trial_id: str | None = None,
-        params: dict[str, str] | None = None,
+        params: Params | None = None,
         not_found_ok: bool = False,
         retries: int | None = None,
     ) -> httpx.Response:
@@ -121,9 +124,14 @@ class Fetcher:
         configured number, or ``retries``) are spent."""
         return self._send(url, trial_id, params, not_found_ok, retries, stream=False)
 
+    def post(self, url: str, body: bytes, *, retries: int | None = None) -> httpx.Response:
+        """The response to ``POST url`` with a JSON ``body`` (a register whose search is a
+        POST: CTIS), read whole, on the same terms as ``get``."""
+        return self._send(url, None, None, False, retries, stream=False, content=body)
+
     @contextmanager
     def stream(
-        self, url: str, *, params: dict[str, str] | None = None, retries: int | None = None
+        self, url: str, *, params: Params | None = None, retries: int | None = None
     ) -> Iterator[Body]:
         """``GET url`` with its body left unread, to be read as a file (``Body``): an answer
         of hundreds of megabytes never sits whole in memory. The retries cover the request up
@@ -141,11 +149,12 @@ class Fetcher:
         self,
         url: str,
         trial_id: str | None,
-        params: dict[str, str] | None,
+        params: Params | None,
         not_found_ok: bool,
         retries: int | None,
         *,
         stream: bool,
+        content: bytes | None = None,
     ) -> httpx.Response:
         attempts = (self.settings.retries if retries is None else retries) + 1
         delay = self.settings.backoff.total_seconds()
@@ -155,7 +164,7 @@ class Fetcher:
             wait: float | None = None
             try:
                 with bounded(self.settings.deadline.total_seconds(), self.stop):
-                    response = self._follow(url, params, trial_id)
+                    response = self._follow(url, params, trial_id, content)
                     if response.status_code < 400 or (
                         response.status_code in (404, 410) and not_found_ok
                     ):
@@ -230,12 +239,21 @@ class Fetcher:
             seconds -= step
 
     def _follow(
-        self, url: str, params: dict[str, str] | None, trial_id: str | None
+        self,
+        url: str,
+        params: Params | None,
+        trial_id: str | None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """The answer to ``GET url``, its body unread, after the redirects a register may
         give: within its own host only (another host's record is not this trial's), never in
         a loop, at most ``MAX_REDIRECTS``."""
-        request = self.client.build_request("GET", url, params=params)
+        if content is None:
+            request = self.client.build_request("GET", url, params=params)
+        else:
+            request = self.client.build_request(
+                "POST", url, content=content, headers={"Content-Type": "application/json"}
+            )
         host = request.url.host
         seen = {str(request.url)}
         history: list[httpx.Response] = []

@@ -17,6 +17,7 @@ from watcher.core.lenient import Notes
 from watcher.core.model import Fetched, Record
 from watcher.core.normalize import clean_line, finish_record
 from watcher.core.record import fill
+from watcher.core.searches import Found
 from watcher.errors import InputError, NormalizeError, RecordNotFound
 from watcher.sources import isrctn_formats as formats
 from watcher.sources.base import FetchResult, one_by_one
@@ -84,6 +85,16 @@ class Isrctn:
         if row is None:
             raise NormalizeError(self.name, fetched.trial_id, "the answer holds no such trial")
         return record_of(row)
+
+    def search_query(self, query: str) -> str:
+        from watcher.sources.isrctn_search import check_query
+
+        return check_query(query)
+
+    def search(self, fetcher: Fetcher, query: str) -> Found:
+        from watcher.sources.isrctn_search import search
+
+        return search(fetcher, self.base_url, query, self.name)
 
     def parse_file(self, data: bytes, name: str) -> list[Record]:
         kind = formats.detect(data)

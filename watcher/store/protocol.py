@@ -25,6 +25,7 @@ from watcher.core.model import (
     Version,
     Watch,
 )
+from watcher.core.searches import Left, Match, Membership, SavedSearch
 from watcher.errors import VersionConflict
 
 T = TypeVar("T")
@@ -258,6 +259,38 @@ class Store(Protocol):
     def mark_failed(self, outbox_id: int, error: str, retry_at: datetime) -> None: ...
 
     def last_digest_end(self) -> datetime | None: ...
+
+    # saved searches (store.searches)
+    def add_search(self, search: SavedSearch) -> None: ...
+
+    def searches(self, *, include_unfollowed: bool = False) -> list[SavedSearch]: ...
+
+    def search(self, name: str, *, followed: bool = False) -> SavedSearch: ...
+
+    def claim_searches(
+        self, now: datetime, lease_until: datetime, *, every: bool = False
+    ) -> list[SavedSearch]: ...
+
+    def current_matches(self, name: str) -> dict[str, Match]: ...
+
+    def record_search_run(
+        self,
+        name: str,
+        at: datetime,
+        entered: Sequence[Match],
+        left: Sequence[Left],
+        *,
+        matches: int,
+        total: int | None,
+        capped: bool,
+        next_run_at: datetime,
+    ) -> None: ...
+
+    def search_failed(self, name: str, at: datetime, error: str, next_run_at: datetime) -> None: ...
+
+    def unfollow(self, name: str, at: datetime) -> None: ...
+
+    def memberships(self, name: str, since: datetime | None = None) -> list[Membership]: ...
 
     def close(self) -> None:
         """Let go of the database's connections."""

@@ -10,12 +10,21 @@ from watcher.store.db import ensure_schema, make_engine
 from watcher.store.outbox import OutboxMixin
 from watcher.store.reviews import ReviewsMixin
 from watcher.store.runs import RunsMixin
+from watcher.store.searches import SearchesMixin
 from watcher.store.tables import CheckLogRow, CheckRunRow, OutboxRow, SnapshotRow, WatchRow
 from watcher.store.versions import VersionsMixin
 from watcher.store.watches import WatchesMixin
 
 
-class SqlStore(WatchesMixin, VersionsMixin, ReviewsMixin, CheckLogMixin, RunsMixin, OutboxMixin):
+class SqlStore(
+    WatchesMixin,
+    VersionsMixin,
+    ReviewsMixin,
+    CheckLogMixin,
+    RunsMixin,
+    OutboxMixin,
+    SearchesMixin,
+):
     """The database behind the application (see ``store.protocol.Store``)."""
 
     def count_rows(self) -> dict[str, int]:

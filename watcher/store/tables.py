@@ -244,3 +244,45 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(255))
     until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SearchRow(Base):
+    """A saved search (``watcher follow``); kept after ``unfollow`` with its history."""
+
+    __tablename__ = "search"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    source: Mapped[str] = mapped_column(String(16))
+    query: Mapped[str] = mapped_column(Text)
+    watch: Mapped[bool] = mapped_column(Boolean, default=False)
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    every: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    matches: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    capped: Mapped[bool] = mapped_column(Boolean, default=False)
+    unfollowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SearchMatchRow(Base):
+    """One stay of a trial in a search's results: when it entered, when (and why) it left.
+    A search's history is these rows alone, however many times it runs unchanged."""
+
+    __tablename__ = "search_match"
+    __table_args__ = (Index("ix_search_match_current", "search_id", "left_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    search_id: Mapped[int] = mapped_column(ForeignKey("search.id", ondelete="CASCADE"))
+    trial_id: Mapped[str] = mapped_column(String(64))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    why_left: Mapped[str | None] = mapped_column(Text)
+    # The register's summary when it entered: what a leaving is compared with.
+    title: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(Text)
+    sponsor: Mapped[str | None] = mapped_column(Text)
+    registered: Mapped[str | None] = mapped_column(String(10))
