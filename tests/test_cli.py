@@ -61,7 +61,13 @@ def test_add_check_history_diff_list(invoke: Any, server: RegistryServer) -> Non
     study["statusModule"]["overallStatus"] = "COMPLETED"
     result = invoke("check", "--json")
     assert result.exit_code == 0
-    assert _json(result) == {"checked": 1, "changed": [NCT], "new": [], "failed": []}
+    assert _json(result) == {
+        "checked": 1,
+        "changed": [NCT],
+        "new": [],
+        "failed": [],
+        "searches": [],
+    }
 
     history = _json(invoke("history", NCT, "--json"))
     assert [(h["version"], h["changes"]) for h in history] == [(1, 0), (2, 1)]

@@ -65,7 +65,13 @@ def test_the_issue_scenario(server: RegistryServer, db_url: str, tmp_path: Path)
     assert "! Target sample size: 1210 → 1105 (−9%)\n" in human
 
     again = run_watcher(["check", "--json"], config)
-    assert orjson.loads(again.stdout) == {"checked": 1, "changed": [], "new": [], "failed": []}
+    assert orjson.loads(again.stdout) == {
+        "checked": 1,
+        "changed": [],
+        "new": [],
+        "failed": [],
+        "searches": [],
+    }
     assert _rows(db_url, SnapshotRow) == 2
 
 

@@ -22,7 +22,15 @@ from tests.registry_server import (
     load_study,
     study_as,
 )
-from watcher.core.searches import Left, Match, Membership, SavedSearch, compare, history, news_of
+from watcher.core.searches import (
+    Left,
+    Match,
+    Membership,
+    SavedSearch,
+    compare,
+    news_of,
+    search_events,
+)
 from watcher.core.searches import why_left as why
 from watcher.service import Service
 
@@ -63,8 +71,11 @@ def test_what_entered_and_left_and_why() -> None:
         Membership(Match("B"), t0),
         Membership(Match("C"), t1),
     ]
-    assert history(rows) == [(t0, ["A", "B"], []), (t1, ["C"], []), (t2, [], ["A"])]
     search = SavedSearch("s", "ctgov", "q", created_at=t0, matches=2)
+    events = search_events(search, rows)
+    assert [(e.at, e.baseline) for e in events] == [(t0, True), (t1, False), (t2, False)]
+    assert [m.trial_id for m in events[0].entered] == ["A", "B"]
+    assert events[2].left == (Left(Match("A"), "status X → Y"),)
     news = news_of(search, rows, t0 - timedelta(hours=1), t2)
     # The baseline is not news: only C entered in the period; A left.
     assert [m.trial_id for m in news.entered] == ["C"]
@@ -294,3 +305,61 @@ def test_a_daemon_cycle_runs_due_searches_and_alerts_new_matches(tmp_path: Path)
             assert [m.trial_id for m in cycle.searches[0].entered] == ["NCT09000002"]
             assert cycle.searches[0].entered[0].registered == date(2026, 12, 7)
             assert service.check_due().searches == ()  # claimed until its next run
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_each_search_has_a_web_page_of_what_entered_and_left(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from watcher.web.app import make_app
+    from watcher.web.guard import protect
+
+    state = RegistryState(studies={"NCT09000001": _study("NCT09000001", "Acme")})
+    with RegistryServer(state) as server:
+        settings = settings_for(server.url, f"sqlite:///{tmp_path / 'w.db'}")
+        clock = [NOW]
+        with Service(settings, clock=lambda: clock[0]) as service:
+            service.follow("acme-pipeline", "ctgov", "query.spons=Acme", watch=True)
+            state.studies["NCT09000002"] = _study("NCT09000002", "Acme", "2026-12-07")
+            clock[0] = NOW + timedelta(days=1)
+            service.check()
+            with TestClient(protect(make_app(service), None, "office", "s")) as client:
+                listing = client.get("/searches")
+                page = client.get("/searches/acme-pipeline")
+                missing = client.get("/searches/nosuch")
+    assert listing.status_code == 200 and "acme-pipeline" in listing.text
+    assert page.status_code == 200
+    body = page.text
+    # Newest first: the new study, linked to its page (watched), then the baseline.
+    assert body.index("NCT09000002") < body.index("the baseline: 1 trial(s)")
+    assert 'href="/trial/NCT09000002"' in body and "registered 2026-12-07" in body
+    assert missing.status_code == 404 and "no saved search of this name" in missing.text
+
+
+def test_daemons_sharing_a_database_never_run_one_search_twice(repo: Any) -> None:
+    repo.add_search(SavedSearch("acme", "ctgov", "query.spons=Acme", created_at=NOW))
+    lease = NOW + timedelta(minutes=30)
+    assert [s.name for s in repo.claim_searches(NOW, lease)] == ["acme"]
+    assert repo.claim_searches(NOW, lease) == []  # the other daemon: taken
+    # A daemon that died with it leaves it due again after its lease.
+    assert [s.name for s in repo.claim_searches(lease + timedelta(seconds=1), lease)] == ["acme"]
+
+
+def test_the_alert_tells_what_the_searches_found(tmp_path: Path) -> None:
+    from watcher.core.searches import SearchNews
+    from watcher.report.compose import subject
+    from watcher.report.context import alert_context
+    from watcher.report.render import render
+
+    settings = settings_for("http://127.0.0.1:9")
+    found = Match("NCT09000002", "A new trial", "RECRUITING", date(2026, 12, 7), "Acme")
+    news = SearchNews("acme", "ctgov", (found,), (), 3, 3, watched=("NCT09000002",))
+    quiet = SearchNews("other", "ctgov", matches=4)
+    ctx = alert_context([], {}, settings, NOW, lambda _w: None, searches=[news, quiet])
+    assert ctx is not None and subject(ctx) == "[watcher] 1 new in saved searches"
+    text = render(ctx, "alert.txt.j2", settings)
+    assert "NEW NCT09000002 A new trial [RECRUITING], registered 2026-12-07 (now watched)" in text
+    assert '"other"' not in text  # a search that found nothing is not news
+    html = render(ctx, "alert.html.j2", settings)
+    assert "NCT09000002" in html and "(now watched)" in html
+    assert alert_context([], {}, settings, NOW, lambda _w: None, searches=[quiet]) is None

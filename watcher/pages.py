@@ -15,6 +15,8 @@ PAGES: dict[str, str] = {
     "export": "/trial/{trial_id:path}/export.csv",
     "trial": "/trial/{trial_id:path}",
     "review": "/review",
+    "searches": "/searches",
+    "search": "/searches/{search}",
     "feed": "/feed.atom",
     "healthz": "/healthz",
 }

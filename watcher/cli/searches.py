@@ -98,24 +98,30 @@ def _list(searches: Sequence[SavedSearch], as_json: bool) -> None:
 
 
 def _history(app: App, name: str, as_json: bool) -> None:
-    from watcher.core.searches import history
+    from watcher.core.searches import search_events
 
     search, memberships = app.service.search_history(name)
-    events = history(memberships)
+    events = search_events(search, memberships)
     if as_json:
-        echo_json([{"at": iso(at), "entered": new, "left": gone} for at, new, gone in events])
+        echo_json(
+            [
+                {
+                    "at": iso(e.at),
+                    "entered": [m.trial_id for m in e.entered],
+                    "left": [g.match.trial_id for g in e.left],
+                }
+                for e in events
+            ]
+        )
         return
     status = f", unfollowed {when(search.unfollowed_at)}" if search.unfollowed_at else ""
     click.echo(f'Search "{name}" ({search.source}{status}): {search.query}')
-    why = {(m.trial_id, m.left_at): m.why_left for m in memberships if m.left_at}
-    for at, new, gone in events:
-        baseline = " (baseline)" if at == search.created_at else ""
-        click.echo(f"{when(at)}{baseline}:")
-        for tid in new:
-            click.echo(f"  entered {tid}")
-        for tid in gone:
-            reason = why.get((tid, at))
-            click.echo(f"  left {tid}" + (f": {reason}" if reason else ""))
+    for e in events:
+        click.echo(f"{when(e.at)}{' (baseline)' if e.baseline else ''}:")
+        for m in e.entered:
+            click.echo(f"  entered {m.trial_id}" + (f" {m.title}" if m.title else ""))
+        for g in e.left:
+            click.echo(f"  left {g.match.trial_id}" + (f": {g.why}" if g.why else ""))
 
 
 @cli.command()

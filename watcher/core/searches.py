@@ -185,12 +185,30 @@ def why_left(then: Match | None, now: Match | None) -> str | None:
     return "; ".join(reasons) or None
 
 
-def history(memberships: Sequence[Membership]) -> list[tuple[datetime, list[str], list[str]]]:
-    """A search's history as the runs that changed it, oldest first: when, the trials that
-    entered, those that left (contract §1, ``follow NAME --history --json``)."""
-    events: dict[datetime, tuple[list[str], list[str]]] = {}
+@dataclass(frozen=True, slots=True)
+class SearchEvent:
+    """One run that changed a search's results, for a page: what entered and what left."""
+
+    at: datetime
+    baseline: bool
+    entered: tuple[Match, ...]
+    left: tuple[Left, ...]
+
+
+def search_events(search: SavedSearch, memberships: Sequence[Membership]) -> list[SearchEvent]:
+    """A search's history with what the register said of each trial, oldest first."""
+    entered: dict[datetime, list[Match]] = {}
+    left: dict[datetime, list[Left]] = {}
     for m in memberships:
-        events.setdefault(m.entered_at, ([], []))[0].append(m.trial_id)
+        entered.setdefault(m.entered_at, []).append(m.match)
         if m.left_at is not None:
-            events.setdefault(m.left_at, ([], []))[1].append(m.trial_id)
-    return [(at, sorted(entered), sorted(left)) for at, (entered, left) in sorted(events.items())]
+            left.setdefault(m.left_at, []).append(Left(m.match, m.why_left))
+    return [
+        SearchEvent(
+            at,
+            at == search.created_at,
+            tuple(sorted(entered.get(at, []), key=lambda m: m.trial_id)),
+            tuple(sorted(left.get(at, []), key=lambda g: g.match.trial_id)),
+        )
+        for at in sorted(set(entered) | set(left))
+    ]

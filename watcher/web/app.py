@@ -14,7 +14,8 @@ from starlette.routing import Route
 
 from watcher import __version__
 from watcher.core.ids import parse_trial_id
-from watcher.errors import InputError, InvalidTrialId, UnknownTrial
+from watcher.core.searches import search_events
+from watcher.errors import InputError, InvalidTrialId, UnknownSearch, UnknownTrial
 from watcher.pages import PAGES, page_path
 from watcher.registers import SOURCES
 from watcher.report.changes import change_views
@@ -169,6 +170,23 @@ def make_app(service: Service) -> Starlette:
             render_atom(service.report()), media_type="application/atom+xml; charset=utf-8"
         )
 
+    def searches(request: Request) -> Response:
+        return page("searches.html.j2", request, searches=service.searches())
+
+    def search(request: Request) -> Response:
+        try:
+            found, memberships = service.search_history(request.path_params["search"])
+        except UnknownSearch as e:
+            return page("missing.html.j2", request, 404, message=str(e))
+        watched = {w.trial_id for w in service.watches()}
+        return page(
+            "search.html.j2",
+            request,
+            search=found,
+            events=list(reversed(search_events(found, memberships))),
+            watched=watched,
+        )
+
     def healthz(_request: Request) -> Response:
         status = service.status()
         return JSONResponse(status.to_json(), status_code=200 if status.healthy else 503)
@@ -181,6 +199,8 @@ def make_app(service: Service) -> Starlette:
         "review": review,
         "feed": feed,
         "healthz": healthz,
+        "searches": searches,
+        "search": search,
     }
     return Starlette(
         routes=[
