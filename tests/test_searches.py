@@ -177,8 +177,12 @@ def test_a_sponsor_search_takes_its_baseline_then_reports_and_watches_a_new_stud
         # It changes sponsor: it leaves the search, once, saying why.
         sponsor = state.studies["NCT09000004"]["protocolSection"]["sponsorCollaboratorsModule"]
         sponsor["leadSponsor"]["name"] = "Beta Therapeutics"
+        # A baseline study too: CT.gov answered its ID only, so why is read from its stored
+        # version (watched with --watch).
+        baseline = state.studies["NCT09000003"]["protocolSection"]["sponsorCollaboratorsModule"]
+        baseline["leadSponsor"]["name"] = "Gamma Bio"
         third = json.loads(watcher_cli(config, "check", "--json").output)
-        assert third["searches"][0]["left"] == ["NCT09000004"]
+        assert third["searches"][0]["left"] == ["NCT09000003", "NCT09000004"]
         again = json.loads(watcher_cli(config, "check", "--json").output)
         assert again["searches"][0]["left"] == [] and again["searches"][0]["new"] == []
 
@@ -186,10 +190,11 @@ def test_a_sponsor_search_takes_its_baseline_then_reports_and_watches_a_new_stud
         assert [(e["entered"], e["left"]) for e in events] == [
             (["NCT09000001", "NCT09000003"], []),
             (["NCT09000004"], []),
-            ([], ["NCT09000004"]),
+            ([], ["NCT09000003", "NCT09000004"]),
         ]
         text = watcher_cli(config, "follow", "acme", "--history").output
         assert "left NCT09000004: sponsor ACME oncology → Beta Therapeutics" in text
+        assert "left NCT09000003: sponsor Acme Oncology GmbH → Gamma Bio" in text
 
         watcher_cli(config, "unfollow", "acme")
         assert json.loads(watcher_cli(config, "follow", "--list", "--json").output) == []

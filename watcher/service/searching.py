@@ -26,7 +26,13 @@ from watcher.core.searches import (
     compare,
     why_left,
 )
-from watcher.errors import InputError, InvalidTrialId, RecordNotFound, WatcherError
+from watcher.errors import (
+    InputError,
+    InvalidTrialId,
+    RecordNotFound,
+    UnknownTrial,
+    WatcherError,
+)
 from watcher.service.history import Reading
 from watcher.sources.base import Searches
 
@@ -157,7 +163,19 @@ class Searching(Reading):
         if not ids:
             return []
         now = self._records(source, ids)
-        return [Left(before[i], why_left(before[i], now[i]) if i in now else None) for i in ids]
+        left = []
+        for i in ids:
+            then = before[i] if before[i].known else self._stored(i) or before[i]
+            left.append(Left(then, why_left(then, now[i]) if i in now else None))
+        return left
+
+    def _stored(self, trial_id: str) -> Match | None:
+        """A watched trial's summary from its latest stored version (a register that
+        answered IDs only kept none when the trial entered); None when it is not watched."""
+        try:
+            return Match.of(trial_id, self._store.version(trial_id).record)
+        except UnknownTrial:
+            return None
 
     def _records(self, source: str, ids: Sequence[str]) -> dict[str, Match | None]:
         """The summary of each trial from its record fetched now (None: the register no
