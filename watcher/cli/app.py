@@ -108,9 +108,16 @@ def warn_not_sent(errors: Sequence[str]) -> None:
 
 
 @contextmanager
-def progress(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """A progress bar on a terminal (stderr, so --json stays clean); silence otherwise."""
-    if not enabled or total < 2 or not sys.stderr.isatty():
+def progress(
+    total: int | Callable[[], int], label: str, enabled: bool
+) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal (stderr, so --json stays clean); silence otherwise.
+    ``total`` may be counted only when a bar is shown (a whole watch list is no free count)."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    total = total() if callable(total) else total
+    if total < 2:
         yield lambda _n: None
         return
     from rich.console import Console

@@ -32,7 +32,10 @@ if TYPE_CHECKING:
 @pass_app
 def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
     """Fetch now (every watched trial when no ID is given) and print what changed."""
-    count = len(ids) if ids else len(app.service.watches())
+
+    def count() -> int:
+        return len(ids) if ids else len(app.service.watches())
+
     with progress(count, "Checking", not as_json) as advance:
         result = app.service.check(ids, progress=advance)
     warn_not_sent(result.not_sent)

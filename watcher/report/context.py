@@ -69,8 +69,7 @@ class ReportContext:
       status, target size or end date (`DisagreementView`).
     - ``history``: for one trial's report, its versions (`VersionView`); ``timeline_svg``:
       its status and target size over them, as inline SVG.
-    - ``searches``: what each saved search found (`SearchNews`: ``entered``, ``left``,
-      ``capped``, ``error``); ``version``: watcher's version.
+    - ``searches``: what each saved search found (`SearchNews`); ``version``: watcher's.
     """
 
     kind: str
@@ -231,8 +230,7 @@ def alert_context(
                 web_page(settings, watch.trial_id),
             )
         )
-    searches = [n for n in searches if n.news]
-    if not (trials or newly_failing or recovered or searches):
+    if not (trials or newly_failing or recovered or any(n.news for n in searches)):
         return None
     return _context(
         "alert",
@@ -244,7 +242,7 @@ def alert_context(
         watched=trial_count(watches),
         newly_failing=tuple(newly_failing),
         recovered=tuple(recovered),
-        searches=tuple(searches),
+        searches=tuple(n for n in searches if n.news),
     )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from watcher.core.ids import parse_trial_id
-from watcher.core.model import CheckOutcome, CheckRun
+from watcher.core.model import CheckOutcome, CheckRun, Watch
 from watcher.core.searches import SearchNews
 from watcher.errors import StoreError
 from watcher.results import CheckResult
@@ -41,7 +41,7 @@ class Checking(Searching):
         outcomes = self._checks().check(watches, progress=progress, listed=not ids)
         try:
             delivery = self._checked("cli", started, outcomes, searches)
-            titles = {w.trial_id: w.title for w in self._store.watches(include_removed=True)}
+            titles = self._titles(watches, outcomes)
         except StoreError as e:
             # What was checked is said all the same (`check --json` is always printed).
             return CheckResult(tuple(outcomes), not_sent, unrecorded=str(e), searches=searches)
@@ -51,6 +51,15 @@ class Checking(Searching):
             titles,
             searches=searches,
         )
+
+    def _titles(self, watches: Sequence[Watch], outcomes: Sequence[CheckOutcome]) -> dict[str, str]:
+        """How a person knows each changed trial: from the watch list already read, and a
+        member-state record found through its whole trial read alone."""
+        titles = {w.trial_id: w.title for w in watches}
+        for o in outcomes:
+            if o.kind == "changed" and o.trial_id not in titles:
+                titles[o.trial_id] = self._store.watch(o.trial_id).title
+        return titles
 
     def _checked(
         self,
