@@ -19,7 +19,10 @@ from typing import Any
 import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+# The Python that runs watcher: this one, or (WATCHER_BENCH_PYTHON) one of a virtualenv holding
+# watcher and its runtime dependencies only, as an office installs it: the development tools
+# (Selenium's trio among them) cost every start-up tens of milliseconds of imports.
+PYTHON = os.environ.get("WATCHER_BENCH_PYTHON") or sys.executable
 
 
 @dataclass

@@ -156,9 +156,12 @@ def transport() -> httpx.HTTPTransport:
 
     httpx does not let a caller choose the backend; ``_pool`` is the one private name used,
     and tests/test_guard.py fails if a release of httpx stops using it."""
-    bounded_transport = httpx.HTTPTransport()
+    # One TLS context for both (loading the system's certificates is a tenth of a check's
+    # start-up): the transport's own pool is replaced at once.
+    context = httpx.create_ssl_context()
+    bounded_transport = httpx.HTTPTransport(verify=context)
     bounded_transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=context,
         max_connections=100,
         max_keepalive_connections=20,
         keepalive_expiry=5.0,

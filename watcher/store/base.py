@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Engine, Row, select
@@ -103,13 +102,47 @@ def from_columns(row: Row[*tuple[Any, ...]], unreviewed: int = 0, major: int = 0
     """The watch a row of ``watch_columns`` says: its values read by position, at C speed
     (a ``Row``'s attributes cost half a microsecond each, 14 ms a thousand watches); columns
     selected after them (an ID) are left out."""
-    return to_watch(
-        SimpleNamespace(**dict(zip(WATCH_FIELDS, row, strict=False))), unreviewed, major
+    (
+        trial_id, registry, source, label, tags, active, added_at, last_checked_at,
+        last_changed_at, last_outcome, failures, last_error, redirected_to, versions,
+        last_success_at, failing_since, next_check_at, links, record_title, record_status,
+        check_every, latest_change, latest_significance, latest_change_at, flag_facts,
+        fetched_at,
+    ) = row[: len(WATCH_FIELDS)]  # fmt: skip
+    return Watch(
+        trial_id=trial_id,
+        registry=registry,
+        source=source,
+        label=label,
+        tags=tuple(tags or ()),
+        active=active,
+        added_at=added_at,
+        last_checked_at=last_checked_at,
+        last_changed_at=last_changed_at,
+        last_outcome=last_outcome,
+        consecutive_failures=failures,
+        last_error=last_error,
+        redirected_to=redirected_to,
+        versions=versions,
+        last_success_at=last_success_at,
+        failing_since=failing_since,
+        next_check_at=next_check_at,
+        links=tuple(links) if links is not None else None,
+        record_title=record_title,
+        record_status=record_status,
+        every=timedelta(seconds=check_every) if check_every else None,
+        latest_change=latest_change,
+        latest_change_significance=latest_significance,
+        latest_change_at=latest_change_at,
+        flag_facts=flag_facts,
+        fetched_at=fetched_at,
+        unreviewed=unreviewed,
+        unreviewed_major=major,
     )
 
 
 def to_watch(
-    row: WatchRow | SimpleNamespace, unreviewed: int = 0, unreviewed_major: int = 0
+    row: WatchRow, unreviewed: int = 0, unreviewed_major: int = 0
 ) -> Watch:
     """The watch a row says, with its unreviewed versions when counted."""
     return Watch(

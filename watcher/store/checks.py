@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from watcher.errors import UnknownTrial
@@ -109,12 +109,15 @@ def write_log(session: Session, entries: Sequence[LogEntry]) -> None:
         table = CheckLogRow.__table__
         assert isinstance(table, Table)
         log = table.c
-        session.connection().execute(
-            update(table)
-            .where(log.id == bindparam("log_id"))
-            .values(last_at=bindparam("at"), count=log.count + bindparam("n")),
-            list(extend.values()),
-        )
+        # Runs grown alike (a cycle's unchanged checks: the same time, one more each) in one
+        # statement per kind of growth.
+        alike: dict[tuple[datetime, int], list[int]] = {}
+        for grown in extend.values():
+            alike.setdefault((grown["at"], grown["n"]), []).append(grown["log_id"])
+        for (at, n), log_ids in alike.items():
+            session.connection().execute(
+                update(table).where(log.id.in_(log_ids)).values(last_at=at, count=log.count + n)
+            )
     if started:
         session.execute(insert(CheckLogRow), list(started.values()))
 
@@ -144,18 +147,21 @@ class CheckLogMixin(StoreBase):
         }
         if missing := [c.trial_id for c in checks if c.trial_id not in ids]:
             raise UnknownTrial(missing[0])
-        watch_rows: list[dict[str, Any]] = []
+        # Most checks of a run set the same values (the same time, nothing redirected): one
+        # UPDATE ... WHERE id IN (...) for each set of values, not a statement per row.
+        same: dict[tuple[tuple[str, Any], ...], list[int]] = {}
         for check in checks:
-            values = {
-                "id": ids[check.trial_id],
-                **success_values(check.at, "unchanged", check.redirected_to, check.fetched),
-            }
+            values = success_values(check.at, "unchanged", check.redirected_to, check.fetched)
             if check.payload_hash is not None:
                 values["payload_hash"] = check.payload_hash
-            watch_rows.append(values)
-        # Rows of different keys cannot share one executemany.
-        for keys in {tuple(sorted(v)) for v in watch_rows}:
-            session.execute(update(WatchRow), [v for v in watch_rows if tuple(sorted(v)) == keys])
+            same.setdefault(tuple(sorted(values.items())), []).append(ids[check.trial_id])
+        for items, watch_ids in same.items():
+            session.execute(
+                update(WatchRow)
+                .where(WatchRow.id.in_(watch_ids))
+                .values(dict(items))
+                .execution_options(synchronize_session=False)
+            )
         write_log(session, [LogEntry(ids[c.trial_id], "unchanged", c.at) for c in checks])
 
     def record_failure(self, trial_id: str, at: datetime, error: str) -> int:
