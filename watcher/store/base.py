@@ -141,9 +141,7 @@ def from_columns(row: Row[*tuple[Any, ...]], unreviewed: int = 0, major: int = 0
     )
 
 
-def to_watch(
-    row: WatchRow, unreviewed: int = 0, unreviewed_major: int = 0
-) -> Watch:
+def to_watch(row: WatchRow, unreviewed: int = 0, unreviewed_major: int = 0) -> Watch:
     """The watch a row says, with its unreviewed versions when counted."""
     return Watch(
         trial_id=row.trial_id,
