@@ -61,6 +61,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--trials", type=int, default=1000)
     parser.add_argument("--urlwatch", default="urlwatch", help="the urlwatch command")
+    parser.add_argument(
+        "--full-sweep-each-cycle",
+        action="store_true",
+        help="fetch every study each cycle (no list of CT.gov's updates in between)",
+    )
     args = parser.parse_args()
     print(machine())
     print("| tool | cycle | wall | CPU | peak RSS | requests | storage after |")
@@ -68,7 +73,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, register("--ctgov", str(args.trials)) as url:
         here = Path(tmp)
         db = f"sqlite:///{here / 'watcher.db'}"
-        config = write_config(here / "watcher.toml", url, db)
+        sweep = 'full_sweep = ""' if args.full_sweep_each_cycle else ""
+        config = write_config(here / "watcher.toml", url, db, ctgov=sweep)
         ids = ctgov_ids(args.trials)
         (here / "ids.txt").write_text("\n".join(ids) + "\n")
         assert watcher(["import", str(here / "ids.txt"), "--no-fetch"], config).returncode == 0

@@ -191,7 +191,7 @@ class CtGov:
                         nct = nct_id(study)
                         if nct in wanted:
                             del wanted[nct]  # a register answering twice for one ID: the first
-                            yield nct, self._study_json(study, nct)
+                            yield nct, self._study_json(study)
                 except ijson.JSONError:
                     raise _not_json(body.url, body.content_type, self.name, None) from None
                 edges = body.edges
@@ -205,12 +205,11 @@ class CtGov:
             params = {**params, "pageToken": token.group(1).decode()}
         raise FetchError(self.name, None, f"{url} kept answering with a next page")
 
-    def _study_json(self, study: Any, nct: str) -> bytes | WatcherError:
-        """One study of a page as stored: the page's other studies never pay for it."""
-        if nesting(study) > MAX_NESTING:
-            return NormalizeError(
-                self.name, nct, f"the study nests deeper than {MAX_NESTING} levels"
-            )
+    @staticmethod
+    def _study_json(study: Any) -> bytes:
+        """One study of a page as stored. Its nesting needs no second look: the page's bytes
+        were followed as they came (``Body``), and a page deeper than its studies may be
+        fails whole, to be fetched again in halves down to the one study that is."""
         return orjson.dumps(study)
 
     def _fetch_one(self, fetcher: Fetcher, trial_id: str) -> Fetched | WatcherError:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from watcher.errors import UnknownTrial
@@ -114,9 +114,20 @@ def write_log(session: Session, entries: Sequence[LogEntry]) -> None:
         alike: dict[tuple[datetime, int], list[int]] = {}
         for grown in extend.values():
             alike.setdefault((grown["at"], grown["n"]), []).append(grown["log_id"])
+        alone = [
+            {"log_id": ids[0], "at": at, "n": n} for (at, n), ids in alike.items() if len(ids) == 1
+        ]
         for (at, n), log_ids in alike.items():
+            if len(log_ids) > 1:
+                session.connection().execute(
+                    update(table).where(log.id.in_(log_ids)).values(last_at=at, count=log.count + n)
+                )
+        if alone:
             session.connection().execute(
-                update(table).where(log.id.in_(log_ids)).values(last_at=at, count=log.count + n)
+                update(table)
+                .where(log.id == bindparam("log_id"))
+                .values(last_at=bindparam("at"), count=log.count + bindparam("n")),
+                alone,
             )
     if started:
         session.execute(insert(CheckLogRow), list(started.values()))
@@ -148,20 +159,31 @@ class CheckLogMixin(StoreBase):
         if missing := [c.trial_id for c in checks if c.trial_id not in ids]:
             raise UnknownTrial(missing[0])
         # Most checks of a run set the same values (the same time, nothing redirected): one
-        # UPDATE ... WHERE id IN (...) for each set of values, not a statement per row.
+        # UPDATE ... WHERE id IN (...) for each set of values, not a statement per row. A
+        # fetched record's payload hash is each its own: one executemany for those.
         same: dict[tuple[tuple[str, Any], ...], list[int]] = {}
+        hashes: list[dict[str, Any]] = []
         for check in checks:
             values = success_values(check.at, "unchanged", check.redirected_to, check.fetched)
-            if check.payload_hash is not None:
-                values["payload_hash"] = check.payload_hash
             same.setdefault(tuple(sorted(values.items())), []).append(ids[check.trial_id])
+            if check.payload_hash is not None:
+                hashes.append({"id": ids[check.trial_id], "payload_hash": check.payload_hash})
+        alone: list[dict[str, Any]] = []  # (checks of their own time: trials fetched one by one)
         for items, watch_ids in same.items():
+            if len(watch_ids) == 1:
+                alone.append({"id": watch_ids[0], **dict(items)})
+                continue
             session.execute(
                 update(WatchRow)
                 .where(WatchRow.id.in_(watch_ids))
                 .values(dict(items))
                 .execution_options(synchronize_session=False)
             )
+        # Rows of different keys cannot share one executemany.
+        for keys in {tuple(sorted(v)) for v in alone}:
+            session.execute(update(WatchRow), [v for v in alone if tuple(sorted(v)) == keys])
+        if hashes:
+            session.execute(update(WatchRow), hashes)
         write_log(session, [LogEntry(ids[c.trial_id], "unchanged", c.at) for c in checks])
 
     def record_failure(self, trial_id: str, at: datetime, error: str) -> int:
