@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from watcher.core.headline import Headline
@@ -69,6 +69,19 @@ class Reread:
     parser: str | None
     changes: int
     headline: Headline | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthFacts:
+    """What `status` and ``/healthz`` need, counted by the database (watcher.health): never
+    the whole watch list."""
+
+    watched: int
+    due: int
+    shortest_every: timedelta | None  # the shortest interval of a trial's own (`add --every`)
+    # Of each source: its oldest fetch of a watched record, and how many were never fetched.
+    fetched: Mapping[str, tuple[datetime | None, int]]
+    queued_messages: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +272,10 @@ class Store(Protocol):
     def mark_failed(self, outbox_id: int, error: str, retry_at: datetime) -> None: ...
 
     def last_digest_end(self) -> datetime | None: ...
+
+    def health_facts(self, now: datetime) -> HealthFacts: ...
+
+    def troubled(self, failures: int, no_success_since: datetime) -> list[Watch]: ...
 
     # saved searches (store.searches)
     def add_search(self, search: SavedSearch) -> None: ...

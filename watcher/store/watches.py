@@ -9,8 +9,9 @@ from sqlalchemy import case, func, select
 
 from watcher.core.model import Watch
 from watcher.store.base import StoreBase, from_columns, to_watch, watch_columns
+from watcher.store.protocol import HealthFacts
 from watcher.store.reviews import needs_review
-from watcher.store.tables import SnapshotRow, WatchRow
+from watcher.store.tables import OutboxRow, SnapshotRow, WatchRow
 
 
 def _seconds(every: timedelta | None) -> int | None:
@@ -125,3 +126,49 @@ class WatchesMixin(StoreBase):
                 .order_by(WatchRow.trial_id)
             )
             return [to_watch(row) for row in session.scalars(query)]
+
+    # -- what `status` reads: aggregates, and the few trials in trouble -------------------------
+
+    def health_facts(self, now: datetime) -> HealthFacts:
+        """The counts `status` and ``/healthz`` report, from aggregate queries."""
+        active = WatchRow.active.is_(True)
+        due = case(((WatchRow.next_check_at.is_(None)) | (WatchRow.next_check_at <= now), 1))
+        with self._session(read_only=True) as session:
+            watched, due_now, shortest = session.execute(
+                select(func.count(), func.count(due), func.min(WatchRow.check_every)).where(active)
+            ).one()
+            fetched = {
+                source: (oldest, never)
+                for source, oldest, never in session.execute(
+                    select(
+                        WatchRow.source,
+                        func.min(WatchRow.fetched_at),
+                        func.count() - func.count(WatchRow.fetched_at),
+                    )
+                    .where(active)
+                    .group_by(WatchRow.source)
+                )
+            }
+            queued = session.scalar(
+                select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "queued")
+            )
+        return HealthFacts(
+            watched,
+            due_now,
+            timedelta(seconds=shortest) if shortest else None,
+            fetched,
+            queued or 0,
+        )
+
+    def troubled(self, failures: int, no_success_since: datetime) -> list[Watch]:
+        """The watched trials that may be failing (``failures`` or more failed checks in a
+        row) or stale (no success since ``no_success_since``): the caller decides each."""
+        last_good = func.coalesce(WatchRow.last_success_at, WatchRow.added_at)
+        with self._session(read_only=True) as session:
+            query = (
+                select(*watch_columns())
+                .where(WatchRow.active.is_(True))
+                .where((WatchRow.consecutive_failures >= failures) | (last_good < no_success_since))
+                .order_by(WatchRow.trial_id)
+            )
+            return [from_columns(row) for row in session.execute(query)]
