@@ -271,8 +271,10 @@ def test_a_ctis_search_over_the_cap_says_it_was_capped(tmp_path: Path) -> None:
         assert "capped" in watcher_cli(config, "status", expect=None).output.lower()
         text = watcher_cli(config, "digest").output
         assert "CAPPED" in text
+        again = json.loads(watcher_cli(config, "check", "--json").output)["searches"][0]
+        assert again["capped"] is True and again["new"] == []
         posted = [p for p in state.log if p.endswith("/search")]
-        assert len(posted) == 1  # one page of a hundred
+        assert len(posted) == 2  # a page of a hundred a run
 
 
 def test_isrctn_and_euctr_searches_read_the_registers_own_answers(tmp_path: Path) -> None:
@@ -368,3 +370,10 @@ def test_the_alert_tells_what_the_searches_found(tmp_path: Path) -> None:
     html = render(ctx, "alert.html.j2", settings)
     assert "NCT09000002" in html and "(now watched)" in html
     assert alert_context([], {}, settings, NOW, lambda _w: None, searches=[quiet]) is None
+    # A search that fails, or is capped, is alerted when it starts, not at every run after.
+    down = SearchNews("down", "ctgov", error="HTTP 503 from …", new_problem=True)
+    still = SearchNews("down", "ctgov", error="HTTP 503 from …")
+    assert alert_context([], {}, settings, NOW, lambda _w: None, searches=[still]) is None
+    ctx = alert_context([], {}, settings, NOW, lambda _w: None, searches=[down])
+    assert ctx is not None
+    assert "Could not be run: HTTP 503" in render(ctx, "alert.txt.j2", settings)

@@ -116,9 +116,17 @@ class SearchNews:
     why_capped: str | None = None
     error: str | None = None
     watched: tuple[str, ...] = field(default=())  # new matches now watched (``--watch``)
+    # Capped or failing since this run (it was not at the one before): an alert says it once,
+    # the digest every week while it lasts.
+    new_problem: bool = False
 
     @property
     def news(self) -> bool:
+        """Whether an alert tells this run: trials entered or left, or a new problem."""
+        return bool(self.entered or self.left or self.new_problem)
+
+    @property
+    def worth_a_digest(self) -> bool:
         return bool(self.entered or self.left or self.capped or self.error)
 
 

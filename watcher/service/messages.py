@@ -104,7 +104,7 @@ class Messaging(Watching):
         out = []
         for search in self._store.searches():
             news = news_of(search, self._store.memberships(search.name, start), start, end)
-            if news.news:
+            if news.worth_a_digest:
                 out.append(news)
         return tuple(out)
 

@@ -110,7 +110,14 @@ class Searching(Reading):
                 found = searcher.search(fetcher, search.query)
             except WatcherError as e:
                 self._store.search_failed(search.name, now, str(e), self._next_run(search, now))
-                news.append(SearchNews(search.name, search.source, error=str(e)))
+                news.append(
+                    SearchNews(
+                        search.name,
+                        search.source,
+                        error=str(e),
+                        new_problem=search.last_error is None,
+                    )
+                )
                 continue
             news.append(self._record(search, found, now))
         return news
@@ -149,6 +156,7 @@ class Searching(Reading):
             found.capped,
             found.why_capped,
             watched=tuple(watched),
+            new_problem=found.capped and not search.capped,
         )
 
     def _summaries(self, source: str, ids: Sequence[str], found: Found) -> list[Match]:
