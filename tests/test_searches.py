@@ -5,6 +5,7 @@ on the local stand-in serving real records of each register."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -377,3 +378,23 @@ def test_the_alert_tells_what_the_searches_found(tmp_path: Path) -> None:
     ctx = alert_context([], {}, settings, NOW, lambda _w: None, searches=[down])
     assert ctx is not None
     assert "Could not be run: HTTP 503" in render(ctx, "alert.txt.j2", settings)
+
+
+def test_searches_and_checks_share_one_request_budget(tmp_path: Path) -> None:
+    state = RegistryState(
+        studies={f"NCT0900000{i}": _study(f"NCT0900000{i}", "Acme") for i in range(1, 4)}
+    )
+    with RegistryServer(state) as server:
+        settings = settings_for(server.url, f"sqlite:///{tmp_path / 'w.db'}")
+        ctgov = replace(settings.sources["ctgov"], requests_per_minute=60)
+        settings = replace(settings, sources={**settings.sources, "ctgov": ctgov})
+        waited: list[float] = []
+        with Service(settings, clock=lambda: NOW, sleep=waited.append) as service:
+            service.follow("acme", "ctgov", "query.spons=Acme", watch=True)
+            state.studies["NCT09000004"] = _study("NCT09000004", "Acme")
+            service.check()  # the search, then the trials: one budget of 60 a minute
+    requests = len(state.log)
+    assert requests >= 4
+    # One limiter: nobody sleeps here, so each request waits its place behind every earlier
+    # one, a search's or a check's; the last waited for all of them (two budgets: 1 s).
+    assert max(waited) >= (requests - 1) * 1.0 - 0.5
