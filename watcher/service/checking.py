@@ -73,7 +73,11 @@ class Checking(Searching):
         saved searches found) are alerted."""
         if outcomes or trigger == "cli":  # (a daemon cycle of searches alone is no run of checks)
             self._store.record_run(CheckRun.of(trigger, started, self.clock(), outcomes))
-        return self.alert([*outcomes, *self._not_alerted(outcomes)], searches)
+        delivery = self.alert([*outcomes, *self._not_alerted(outcomes)], searches)
+        if any(o.kind in ("baseline", "changed") for o in outcomes):
+            # Versions were stored: a register with enough of them gets its next dictionary.
+            self._store.train_dictionaries(self.clock(), list(self.settings.sources))
+        return delivery
 
     def _not_alerted(self, outcomes: Sequence[CheckOutcome]) -> list[CheckOutcome]:
         """Versions of earlier runs whose alert was never queued (the disk filled up, the

@@ -30,6 +30,10 @@ class StoreBase:
         self._readers = sessionmaker(
             engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
+        # The trained dictionaries read so far (they never change), and each register's
+        # newest with when it was looked up (store.dictionaries).
+        self._dictionaries: dict[int, tuple[bytes, bytes]] = {}
+        self._newest: dict[str, tuple[float, int | None]] = {}
 
     @contextmanager
     def _session(self, *, read_only: bool = False) -> Iterator[Session]:

@@ -84,7 +84,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
 # The newest migration (migrations/versions). A database already there opens without loading
 # Alembic at all, which costs a command a third of its start; tests keep this in step.
-SCHEMA_HEAD = "0013"
+SCHEMA_HEAD = "0014"
 
 
 def stored_revision(engine: Engine) -> str | None:

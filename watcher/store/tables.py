@@ -286,3 +286,19 @@ class SearchMatchRow(Base):
     status: Mapped[str | None] = mapped_column(Text)
     sponsor: Mapped[str | None] = mapped_column(Text)
     registered: Mapped[str | None] = mapped_column(String(10))
+
+
+class DictionaryRow(Base):
+    """A zstd dictionary trained on a register's stored versions (store.codec): the versions
+    stored on their own after it name it; it is never changed or deleted."""
+
+    __tablename__ = "codec_dictionary"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The register's versions stored on their own when it was trained (the next is trained
+    # at four times as many).
+    trained_on: Mapped[int] = mapped_column(Integer)
+    record_dict: Mapped[bytes] = mapped_column(LargeBinary)
+    raw_dict: Mapped[bytes] = mapped_column(LargeBinary)

@@ -16,8 +16,9 @@ from watcher.core.links import linked_ids
 from watcher.core.model import Fetched, Latest, OutcomeKind, Record, Version, Watch, record_title
 from watcher.errors import StoreError, UnknownTrial, VersionConflict
 from watcher.store import codec
-from watcher.store.base import StoreBase, fits, to_watch
+from watcher.store.base import fits, to_watch
 from watcher.store.checks import LogEntry, success_values, write_log
+from watcher.store.dictionaries import DictionariesMixin
 from watcher.store.protocol import Reading, Reread
 from watcher.store.tables import CheckLogRow, SnapshotRow, WatchRow
 
@@ -50,25 +51,6 @@ def _set_facts(row: WatchRow, record: Record, at: datetime, headline: Headline |
         row.latest_change_at = at
 
 
-def _unpacked(rows: Sequence[SnapshotRow], raw: bool = True) -> list[tuple[bytes, bytes]]:
-    """(record, raw payload) of consecutive versions of one trial, oldest first; the first
-    must be stored whole (codec.FULL). ``raw`` false: the records alone (the raw payloads
-    are empty), which is what reading changes needs: a payload costs as much to unpack as its
-    record, and it was not read (``_snapshots(..., raw=False)``)."""
-    out: list[tuple[bytes, bytes]] = []
-    for row in rows:
-        before = out[-1] if out else (None, None)
-        if row.codec == codec.DELTA and not out:
-            raise StoreError(f"version {row.version} is stored against a version not read")
-        out.append(
-            (
-                codec.unpack(row.record_packed, row.codec, before[0]),
-                codec.unpack(row.raw, row.codec, before[1]) if raw else b"",
-            )
-        )
-    return out
-
-
 Review = tuple["str | None", "datetime | None", "str | None"]
 
 
@@ -88,7 +70,46 @@ def _reviews_kept(
     return out
 
 
-class VersionsMixin(StoreBase):
+class VersionsMixin(DictionariesMixin):
+    def _unpacked(
+        self, session: Session, rows: Sequence[SnapshotRow], raw: bool = True
+    ) -> list[tuple[bytes, bytes]]:
+        """(record, raw payload) of consecutive versions of one trial, oldest first; the
+        first must be stored on its own. ``raw`` false: the records alone (the raw payloads
+        are empty), which is what reading changes needs: a payload costs as much to unpack as
+        its record, and it was not read (``_snapshots(..., raw=False)``)."""
+        out: list[tuple[bytes, bytes]] = []
+        for row in rows:
+            before = out[-1] if out else (None, None)
+            if row.codec == codec.DELTA and not out:
+                raise StoreError(f"version {row.version} is stored against a version not read")
+            trained = self._dictionaries_for(session, row.codec) or (None, None)
+            out.append(
+                (
+                    codec.unpack(row.record_packed, row.codec, before[0], trained[0]),
+                    codec.unpack(row.raw, row.codec, before[1], trained[1]) if raw else b"",
+                )
+            )
+        return out
+
+    def _packed(
+        self,
+        session: Session,
+        number: int,
+        source: str,
+        data: tuple[bytes, bytes],
+        before: tuple[bytes, bytes] | None,
+    ) -> tuple[str, bytes, bytes]:
+        """Version ``number``'s codec, record and raw payload as stored: against the version
+        before, or on its own with the register's newest trained dictionary if it has one."""
+        how = codec.codec_for(number, before, self._newest_dictionary(session, source))
+        trained = self._dictionaries_for(session, how) or (None, None)
+        return (
+            how,
+            codec.pack(data[0], how, before[0] if before else None, trained[0]),
+            codec.pack(data[1], how, before[1] if before else None, trained[1]),
+        )
+
     def latest_hashes(self, trial_ids: Sequence[str]) -> dict[str, Latest]:
         """The newest version of each trial that has one, by its hashes; one query per 500
         trials, so that an unchanged check never loads a record."""
@@ -121,7 +142,7 @@ class VersionsMixin(StoreBase):
             return [
                 _version(s, trial_id, record)
                 for s, (record, _raw) in zip(
-                    snapshots, _unpacked(snapshots, raw=False), strict=True
+                    snapshots, self._unpacked(session, snapshots, raw=False), strict=True
                 )
             ]
 
@@ -133,9 +154,8 @@ class VersionsMixin(StoreBase):
             query = query.options(defer(SnapshotRow.raw))
         return list(session.scalars(query.order_by(SnapshotRow.version)))
 
-    @staticmethod
     def _snapshot(
-        session: Session, row: WatchRow, number: int | None
+        self, session: Session, row: WatchRow, number: int | None
     ) -> tuple[SnapshotRow, bytes, bytes]:
         """Version ``number`` of a watched trial (its newest when None) with its record and
         raw payload unpacked, or ``UnknownTrial`` saying which versions there are."""
@@ -160,8 +180,8 @@ class VersionsMixin(StoreBase):
                 else f"no version {wanted} (versions 1 to {row.version_count})"
             )
             raise UnknownTrial(row.trial_id, why)
-        start = max(i for i, s in enumerate(chain) if s.codec == codec.FULL)
-        record, raw = _unpacked(chain[start:])[-1]
+        start = max(i for i, s in enumerate(chain) if codec.standalone(s.codec))
+        record, raw = self._unpacked(session, chain[start:])[-1]
         return chain[-1], record, raw
 
     def version(self, trial_id: str, number: int | None = None) -> Version:
@@ -214,11 +234,15 @@ class VersionsMixin(StoreBase):
                 # A keyframe is compressed on its own: no need to unpack the version before.
                 wanted = previous and not codec.is_keyframe(number)
                 before = self._snapshot(session, row, previous)[1:] if wanted else None
-                how = codec.codec_for(number, before)
+                how, record_packed, raw_packed = self._packed(
+                    session, number, fetched.source, (packed, fetched.payload), before
+                )
                 facts = row.flag_facts if previous else None
                 if previous and facts is None:
                     # Facts never read (versions stored before they were kept): all versions.
-                    stored = _unpacked(self._snapshots(session, row.id, raw=False), raw=False)
+                    stored = self._unpacked(
+                        session, self._snapshots(session, row.id, raw=False), raw=False
+                    )
                     facts = facts_of([orjson.loads(r) for r, _raw in stored])
                 session.add(
                     SnapshotRow(
@@ -228,8 +252,8 @@ class VersionsMixin(StoreBase):
                         source=fetched.source,
                         content_hash=content_hash,
                         codec=how,
-                        record_packed=codec.pack(packed, how, before[0] if before else None),
-                        raw=codec.pack(fetched.payload, how, before[1] if before else None),
+                        record_packed=record_packed,
+                        raw=raw_packed,
                         raw_content_type=fits(fetched.content_type, 100),
                         url=fetched.url,
                         changes=changes,
@@ -265,7 +289,9 @@ class VersionsMixin(StoreBase):
                     orjson.loads(record),
                     s.content_hash,
                 )
-                for s, (record, raw) in zip(snapshots, _unpacked(snapshots), strict=True)
+                for s, (record, raw) in zip(
+                    snapshots, self._unpacked(session, snapshots), strict=True
+                )
             ]
 
     def replace_history(self, trial_id: str, kept: Sequence[Reread], read: int) -> None:
@@ -287,7 +313,9 @@ class VersionsMixin(StoreBase):
             before: tuple[bytes, bytes] | None = None
             for number, reread in enumerate(kept, 1):
                 packed = orjson.dumps(reread.record)
-                how = codec.codec_for(number, before)
+                how, record_packed, raw_packed = self._packed(
+                    session, number, reread.reading.source, (packed, reread.reading.raw), before
+                )
                 session.add(
                     SnapshotRow(
                         watch_id=row.id,
@@ -296,8 +324,8 @@ class VersionsMixin(StoreBase):
                         source=reread.reading.source,
                         content_hash=reread.content_hash,
                         codec=how,
-                        record_packed=codec.pack(packed, how, before[0] if before else None),
-                        raw=codec.pack(reread.reading.raw, how, before[1] if before else None),
+                        record_packed=record_packed,
+                        raw=raw_packed,
                         raw_content_type=fits(reread.reading.content_type, 100),
                         url=reread.reading.url,
                         changes=reread.changes,
@@ -355,7 +383,7 @@ class VersionsMixin(StoreBase):
                 if not inside:
                     continue
                 first = max(inside[0] - 1, 0)
-                unpacked = _unpacked(snapshots[: inside[-1] + 1], raw=False)
+                unpacked = self._unpacked(session, snapshots[: inside[-1] + 1], raw=False)
                 versions = [
                     _version(snapshots[i], row.trial_id, unpacked[i][0])
                     for i in range(first, inside[-1] + 1)
