@@ -39,7 +39,7 @@ class Served:
             if self.proc.poll() is not None:
                 raise AssertionError(f"watcher serve exited: {self.proc.communicate()[1]}")
             try:
-                httpx.get(f"{self.url}/healthz", timeout=1)
+                httpx.get(f"{self.url}/healthz", timeout=15)  # (a large office answers in seconds)
                 return self
             except httpx.TransportError:
                 time.sleep(0.1)
