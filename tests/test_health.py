@@ -1,5 +1,6 @@
-"""`status` and ``/healthz`` count in the database: the same failing and stale trials as
-judging every watch one by one, without reading the watch list."""
+"""What must not read the whole watch list: `status` and ``/healthz`` count in the database
+(the same failing and stale trials as judging every watch one by one), and a trial's page
+finds its other registrations by a search of the links."""
 
 from __future__ import annotations
 
@@ -66,3 +67,33 @@ def test_status_finds_the_failing_and_stale_trials_without_the_watch_list(
     assert (found.watched, found.due) == (6, 6)
     # Some watched records were never fetched: no full sweep yet.
     assert found.full_sweeps == {"ctgov": None}
+
+
+def test_a_trials_other_registrations_are_found_without_the_watch_list(
+    repo: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import update
+
+    from watcher.service import Service
+    from watcher.store.tables import WatchRow
+
+    repo.add_watches(
+        [
+            Watch("NCT04267848", "ctgov", "ctgov"),
+            Watch("EUCTR2020-000000-11-FR", "euctr", "euctr"),
+            Watch("EUCTR2020-000000-11-DE", "euctr", "euctr"),
+            Watch("ISRCTN12345678", "isrctn", "isrctn"),  # names nothing of these
+        ],
+        NOW,
+    )
+    with repo._session() as session:
+        names = {"EUCTR2020-000000-11-FR": ["NCT04267848"], "ISRCTN12345678": ["NCT00000001"]}
+        for tid, links in names.items():
+            session.execute(update(WatchRow).where(WatchRow.trial_id == tid).values(links=links))
+    monkeypatch.setattr(repo, "watched_links", lambda: (_ for _ in ()).throw(AssertionError))
+    service = Service(from_mapping({}, "test settings", env={}), store=repo)
+    found = service.linked("NCT04267848", [])
+    # The EUCTR member state names it: its whole trial is the other registration, watched.
+    assert [(f.trial_id, f.watched) for f in found] == [("EUCTR2020-000000-11", True)]
+    back = service.linked("EUCTR2020-000000-11-DE", ["NCT04267848"])
+    assert [(f.trial_id, f.watched) for f in back] == [("NCT04267848", True)]

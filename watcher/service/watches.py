@@ -145,9 +145,11 @@ class Watching(ServiceBase):
 
     def linked(self, trial_id: str, links: Sequence[str]) -> list[Linked]:
         """The other registrations of a trial, and whether each is watched."""
+        from watcher.core.links import family
         from watcher.registrations import linked
 
-        known = self._store.watched_links().items()  # (not all watches: a page needs this fast)
+        # Only the watches that may be linked: a trial's page must not read every watch.
+        known = self._store.watches_naming({family(trial_id), *links}).items()
         return linked(trial_id, links, [Watch(t, "", "", links=v) for t, v in known])
 
     def baseline(

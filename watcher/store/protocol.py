@@ -8,7 +8,7 @@ refuses raises ``StoreError``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
@@ -274,6 +274,8 @@ class Store(Protocol):
     def last_digest_end(self) -> datetime | None: ...
 
     def health_facts(self, now: datetime) -> HealthFacts: ...
+
+    def watches_naming(self, keys: Collection[str]) -> dict[str, tuple[str, ...] | None]: ...
 
     def train_dictionaries(self, now: datetime, sources: Sequence[str]) -> list[int]: ...
 

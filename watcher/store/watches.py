@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import String, case, cast, func, or_, select
 
 from watcher.core.model import Watch
 from watcher.store.base import StoreBase, from_columns, to_watch, watch_columns
@@ -91,6 +91,30 @@ class WatchesMixin(StoreBase):
             return {
                 tid: tuple(links) if links is not None else None
                 for tid, links in session.execute(query)
+            }
+
+    def watches_naming(self, keys: Collection[str]) -> dict[str, tuple[str, ...] | None]:
+        """What each watched trial that may be linked to ``keys`` names: those whose record
+        names one of them, those that are one, and an EUCTR trial's member states. A text
+        search of the links, so that one trial's page does not read every watch."""
+        links = cast(WatchRow.links, String)
+        wanted = []
+        for key in keys:
+            plain = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            wanted += [
+                links.like(f'%"{plain}"%', escape="\\"),
+                WatchRow.trial_id == key,
+                WatchRow.trial_id.like(f"{plain}-%", escape="\\"),
+            ]
+        if not wanted:
+            return {}
+        with self._session(read_only=True) as session:
+            query = select(WatchRow.trial_id, WatchRow.links).where(
+                WatchRow.active.is_(True), or_(*wanted)
+            )
+            return {
+                tid: tuple(named) if named is not None else None
+                for tid, named in session.execute(query)
             }
 
     def triage(self, source: str | None = None) -> list[Watch]:
