@@ -95,12 +95,15 @@ def _print_outcomes(outcomes: Sequence[CheckOutcome], titles: Mapping[str, str])
 
 
 def _print_searches(searches: Sequence[SearchNews]) -> None:
+    """What the saved searches found: those with news in full, the rest counted."""
     for n in searches:
         if n.error:
             click.echo(f'Search "{n.name}": could not be run: {n.error}')
             continue
+        if not (n.entered or n.left or n.capped):
+            continue
         click.echo(
-            f'Search "{n.name}": {len(n.entered)} new, {len(n.left)} left ({n.matches} match)'
+            f'Search "{n.name}": {len(n.entered)} new, {len(n.left)} left (it matches {n.matches})'
         )
         for m in n.entered:
             what = ", ".join(
@@ -113,6 +116,10 @@ def _print_searches(searches: Sequence[SearchNews]) -> None:
             click.echo(f"  left: {gone.match.trial_id}{why}")
         if n.capped:
             click.echo(f"  capped: {n.why_capped}")
+    if searches:
+        new = sum(len(n.entered) for n in searches)
+        left = sum(len(n.left) for n in searches)
+        click.echo(f"Ran {len(searches)} saved search(es): {new} new trial(s), {left} left.")
 
 
 @cli.command()
