@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as arrived
 from selenium.webdriver.support.wait import WebDriverWait
 
-from tests.conftest import NCT, run_watcher
+from tests.conftest import NCT, run_watcher, watcher_cli
 from tests.machine import program
 from tests.office import FAILING, MARKUP_TITLE, QUIET, office
 from tests.web import Served
@@ -185,22 +185,31 @@ def test_every_page_fits_a_390_px_phone_and_reads_at_aa_contrast(
         ("trial", f"/trial/{NCT}"),
         ("diff", f"/trial/{NCT}/diff"),
         ("failing", f"/trial/{FAILING}"),
+        ("searches", "/searches"),
+        ("search", "/searches/immunotherapy"),
     )
-    with office(tmp_path) as o, Served(o.config) as web:
-        for name, path in pages:
-            browser.get(web.url + path)
-            assert _low_contrast(browser) == [], name
-        browser.set_window_size(390, 844)
-        for name, path in pages:
-            browser.get(web.url + path)
-            assert browser.execute_script("return window.innerWidth") <= 400
-            assert _sideways(browser) <= 0, (name, _sideways(browser))
-            assert _low_contrast(browser) == [], name
-            _shot(browser, tmp_path, f"phone-{name}")
-        # Every form field has a label a screen reader names it by.
-        browser.get(f"{web.url}/trial/{NCT}")
-        for field in browser.find_elements(By.CSS_SELECTOR, "input:not([type=hidden]), select"):
-            assert field.get_attribute("id") or field.find_elements(By.XPATH, "ancestor::label")
-        browser.get(web.url + "/")
-        for field in browser.find_elements(By.CSS_SELECTOR, "input:not([type=hidden]), select"):
-            assert field.find_elements(By.XPATH, "ancestor::label"), field.get_attribute("name")
+    with office(tmp_path) as o:
+        query = "query.term=Immunotherapy&filter.overallStatus=ACTIVE_NOT_RECRUITING,RECRUITING"
+        watcher_cli(o.config, "follow", "immunotherapy", "--source", "ctgov", "--query", query)
+        o.server.state.studies[NCT]["protocolSection"]["statusModule"]["overallStatus"] = (
+            "COMPLETED"  # it leaves the search: the page says so, with why
+        )
+        watcher_cli(o.config, "check", expect=None)
+        with Served(o.config) as web:
+            for name, path in pages:
+                browser.get(web.url + path)
+                assert _low_contrast(browser) == [], name
+            browser.set_window_size(390, 844)
+            for name, path in pages:
+                browser.get(web.url + path)
+                assert browser.execute_script("return window.innerWidth") <= 400
+                assert _sideways(browser) <= 0, (name, _sideways(browser))
+                assert _low_contrast(browser) == [], name
+                _shot(browser, tmp_path, f"phone-{name}")
+            # Every form field has a label a screen reader names it by.
+            browser.get(f"{web.url}/trial/{NCT}")
+            for field in browser.find_elements(By.CSS_SELECTOR, "input:not([type=hidden]), select"):
+                assert field.get_attribute("id") or field.find_elements(By.XPATH, "ancestor::label")
+            browser.get(web.url + "/")
+            for field in browser.find_elements(By.CSS_SELECTOR, "input:not([type=hidden]), select"):
+                assert field.find_elements(By.XPATH, "ancestor::label"), field.get_attribute("name")

@@ -104,7 +104,7 @@ def query_string(text: str, keys: re.Pattern[str], example: str, allowed: str) -
             raise InputError(text, f"{key}: not {allowed}")
         if not value.strip():
             raise InputError(text, f"{key} is empty")
-    return urlencode(pairs)
+    return urlencode(pairs, safe=",:[]()")  # (as the register's own examples write them)
 
 
 def one_by_one(

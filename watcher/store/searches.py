@@ -153,7 +153,7 @@ class SearchesMixin(StoreBase):
                         registered=m.registered.isoformat() if m.registered else None,
                     )
                 )
-            gone = {left_.match.trial_id: left_.why for left_ in left}
+            gone = {left_.match.trial_id: left_ for left_ in left}
             if gone:
                 for row in session.scalars(
                     select(SearchMatchRow).where(
@@ -162,7 +162,12 @@ class SearchesMixin(StoreBase):
                         SearchMatchRow.trial_id.in_(list(gone)),
                     )
                 ):
-                    row.left_at, row.why_left = at, gone[row.trial_id]
+                    leaving = gone[row.trial_id]
+                    row.left_at, row.why_left = at, leaving.why
+                    # What was not known when it entered (a register answering IDs only).
+                    row.title = row.title or leaving.match.title
+                    row.status = row.status or fits(leaving.match.status, 10_000)
+                    row.sponsor = row.sponsor or leaving.match.sponsor
             search.last_run_at, search.next_run_at, search.last_error = at, next_run_at, None
             search.matches, search.total, search.capped = matches, total, capped
 
