@@ -141,7 +141,18 @@ class SearchesMixin(StoreBase):
         """One run's result, in one transaction."""
         with self._session() as session:
             search = self._search_row(session, name, followed=False)
+            # A run of the same search elsewhere meanwhile (`watcher check` beside a daemon)
+            # may have told these already: a trial stays in a search once.
+            open_now = set(
+                session.scalars(
+                    select(SearchMatchRow.trial_id).where(
+                        SearchMatchRow.search_id == search.id, SearchMatchRow.left_at.is_(None)
+                    )
+                )
+            )
             for m in entered:
+                if m.trial_id in open_now:
+                    continue
                 session.add(
                     SearchMatchRow(
                         search_id=search.id,
