@@ -74,8 +74,11 @@ class Checking(Searching):
         if outcomes or trigger == "cli":  # (a daemon cycle of searches alone is no run of checks)
             self._store.record_run(CheckRun.of(trigger, started, self.clock(), outcomes))
         delivery = self.alert([*outcomes, *self._not_alerted(outcomes)], searches)
-        if any(o.kind in ("baseline", "changed") for o in outcomes):
-            # Versions were stored: a register with enough of them gets its next dictionary.
+        if any(o.kind == "baseline" for o in outcomes):
+            # First versions were stored (what a dictionary is for, and what its count is of):
+            # a register with enough of them gets its next one. Not after every run that
+            # stored a change: counting them reads the versions table, and most changes are
+            # stored against the version before, never with a dictionary.
             self._store.train_dictionaries(self.clock(), list(self.settings.sources))
         return delivery
 
