@@ -102,9 +102,12 @@ def _content(text: str) -> set[str]:
 
 
 def _durations(text: str) -> set[tuple[str, str]]:
-    """The durations an outcome names ("12 weeks", "Week 12", "twelve-week"), as (number,
-    unit); day 0 and day 1 are where a trial starts, not a duration."""
-    words = [_NUMBERS.get(w, w) for w in _WORD.findall(text.casefold().replace("-", " "))]
+    """The durations an outcome names ("12 weeks", "Week 12", "twelve-week", "33.9 months"),
+    as (number, unit); day 0 and day 1 are where a trial starts, not a duration. A number and
+    a unit are one duration only when nothing but a space or a hyphen stands between them:
+    "Visit 4 (Week 12)" names week 12, not 4 weeks."""
+    words = re.findall(r"\d+(?:\.\d+)?|[^\W\d_]+|[^\w\s-]", text.casefold())
+    words = [_NUMBERS.get(w, w) for w in words]
     found = set()
     for i, w in enumerate(words):
         unit = _UNITS.get(w)
@@ -128,9 +131,12 @@ def _same_outcome(a: Parts, b: Parts) -> bool:
     now = _content(f"{b.measure} {b.time_frame} {b.description}")
     if _share(before - now, before) > _LOST if before else bool(after):
         return False
-    if _share(after - before, after) > _NEW:
+    # A word the new measure took from the old time frame or description is not new.
+    if _share(after - _content(f"{a.measure} {a.time_frame} {a.description}"), after) > _NEW:
         return False
-    if _durations(f"{a.measure} {a.time_frame}") != _durations(f"{b.measure} {b.time_frame}"):
+    if _durations(a.measure) | _durations(a.time_frame) != _durations(b.measure) | _durations(
+        b.time_frame
+    ):
         return False
     said_a, said_b = _content(a.description), _content(b.description)
     if not said_a or not said_b:  # a description added or dropped: did it tell anything?
