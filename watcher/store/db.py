@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 
 from watcher.errors import StoreError
+from watcher.store.tables import for_postgresql
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ def make_engine(url: str) -> Engine:
         ) from None
     if is_sqlite:
         _sqlite_pragmas(engine)
+    elif engine.dialect.name == "postgresql":
+        for_postgresql()
     return engine
 
 
