@@ -131,8 +131,9 @@ def _same_outcome(a: Parts, b: Parts) -> bool:
     now = _content(f"{b.measure} {b.time_frame} {b.description}")
     if _share(before - now, before) > _LOST if before else bool(after):
         return False
-    # A word the new measure took from the old time frame or description is not new.
-    if _share(after - _content(f"{a.measure} {a.time_frame} {a.description}"), after) > _NEW:
+    # Words taken from the old time frame count as new: "Overall survival" followed up to five
+    # years is not "Overall survival at 5 years", a rate at one time (tests/test_diff.py).
+    if _share(after - before, after) > _NEW:
         return False
     if _durations(a.measure) | _durations(a.time_frame) != _durations(b.measure) | _durations(
         b.time_frame
