@@ -98,3 +98,37 @@ def test_one_changed_study_among_300_costs_a_handful_of_requests(tmp_path: Path)
             assert sum(len(q["filter.ids"][0].split(",")) for q in fetched) >= 299
             status = service.status().to_json()
             assert status["full_sweeps"]["ctgov"] == clock[0].isoformat()
+
+
+@pytest.mark.e2e
+def test_a_run_page_after_page_asks_for_the_list_of_updates_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import watcher.service.checking
+
+    # A whole register is read a page of watches at a time: six pages here.
+    monkeypatch.setattr(watcher.service.checking, "PAGE", 50)
+    ids = [f"NCT{10000000 + i:08d}" for i in range(300)]
+    state = RegistryState(studies={t: study_as(load_study(SMALL), t) for t in ids})
+    for study in state.studies.values():
+        _updated(study, NOW - timedelta(days=30))
+    clock = [NOW]
+    with RegistryServer(state) as server:
+        settings = settings_for(server.url, f"sqlite:///{tmp_path / 'watcher.db'}")
+        service = Service(settings, clock=lambda: clock[0], sleep=lambda _s: None)
+        with service:
+            service.add(ids)
+            assert [o.kind for o in service.check().outcomes].count("baseline") == 300
+            clock[0] = NOW + timedelta(days=1)
+            changed = state.studies[ids[251]]
+            changed["protocolSection"]["statusModule"]["overallStatus"] = "SUSPENDED"
+            _updated(changed, clock[0])
+            state.log.clear()
+            result = service.check()
+            kinds = {o.trial_id: o.kind for o in result.outcomes}
+            assert len(result.outcomes) == 300 and kinds[ids[251]] == "changed"
+            assert [o.trial_id for o in result.outcomes] == ids  # in the watch list's order
+            assert result.titles.keys() == {ids[251]}
+            asked = _asked(state.log)
+            assert len(asked) == 2, state.log  # one list for the six pages, one study
+            assert ids[251] in state.log[1], state.log

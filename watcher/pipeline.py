@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -29,6 +29,7 @@ from watcher.sources.base import FetchResult, ListsUpdates, Source, parser_id
 from watcher.sources.http import Fetcher, RateLimiter
 from watcher.store import Store, Unchanged, retrying
 from watcher.sweep import most_requests, plan, unchanged
+from watcher.updates import UpdateLists
 
 if TYPE_CHECKING:
     import httpx
@@ -66,6 +67,8 @@ class Checker:
         self._unchanged: list[Unchanged] = []
         # Set when the daemon stops: a request waiting on a register ends within a second.
         self._stop: threading.Event | None = None
+        self.updates = UpdateLists()  # asked once a run (``updates.new_run()``)
+        self._run_size: dict[str, int] = {}
 
     def _source(self, name: str) -> tuple[Source, Fetcher]:
         if name not in self._sources:
@@ -104,12 +107,15 @@ class Checker:
         progress: Progress | None = None,
         stop: threading.Event | None = None,
         listed: bool = True,
+        run_size: Mapping[str, int] | None = None,
     ) -> list[CheckOutcome]:
         """Check every trial of ``watches``; one outcome each, in the order given. When
         ``stop`` is set the run ends between two trials: those not reached get no outcome
         (they stay due), never a failure. ``listed``: a register that lists its updates may
         vouch for the trials it does not list (watcher/sweep.py); false, every trial is
-        fetched (a check a person asked for by ID)."""
+        fetched (a check a person asked for by ID). ``run_size``: how many trials of each
+        source the whole run checks, page after page (the list of updates serves them all)."""
+        self._run_size = dict(run_size or {})
         self._before = {w.trial_id: w.consecutive_failures for w in watches}
         self._stop = stop
         for fetcher in self._fetchers.values():
@@ -177,22 +183,18 @@ class Checker:
         watches: list[Watch],
         hashes: dict[str, Latest],
     ) -> dict[str, CheckOutcome]:
-        """The trials the register's list of updates leaves out (watcher/sweep.py): checked
-        as unchanged on its word, not fetched. None when it keeps no such list, when the
-        list costs more requests than fetching them, or when it cannot be read."""
+        """The trials the register's list of updates (watcher/updates.py) leaves out: checked
+        unchanged on its word, not fetched (watcher/sweep.py). None when it keeps no list,
+        or the list costs more requests than fetching the run's trials, or cannot be read."""
         if not isinstance(source, ListsUpdates):
             return {}
         sweep = plan(watches, self.clock(), self.settings.sources[name].full_sweep)
         if sweep.since is None:
             return {}
-        most = most_requests(len(watches), source.page_size)
-        try:
-            updated = source.updated_since(fetcher, sweep.since, most)
-        except WatcherError as e:
-            log.warning("%s: no list of updated records (%s): every trial is fetched", name, e)
-            return {}
+        size = max(len(watches), self._run_size.get(name, 0))
+        most = most_requests(size, source.page_size)
+        updated = self.updates.updated(name, source, fetcher, sweep.since, most)
         if updated is None:
-            log.info("%s: more updates since %s than %d requests list", name, sweep.since, most)
             return {}
         now, out, parser = self.clock(), {}, parser_id(source)
         for tid in unchanged(sweep.ask, updated):

@@ -34,7 +34,7 @@ def check(app: App, ids: tuple[str, ...], as_json: bool) -> None:
     """Fetch now (every watched trial when no ID is given) and print what changed."""
 
     def count() -> int:
-        return len(ids) if ids else len(app.service.watches())
+        return len(ids) if ids else app.service.watched_count()
 
     with progress(count, "Checking", not as_json) as advance:
         result = app.service.check(ids, progress=advance)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -22,26 +22,40 @@ if TYPE_CHECKING:
 # How far back an alert lost on its way to the outbox is still sent; older ones are in the
 # digest and the web view, and an alert of last month's change would mislead.
 CATCH_UP = timedelta(days=7)
+# Watches read at a time by a run over every trial: memory stays that of one page.
+PAGE = 5000
 
 
 class Checking(Searching):
     def check(self, ids: Sequence[str] = (), progress: Progress | None = None) -> CheckResult:
         """Send what is queued, check these trials (all when no ID), store, alert."""
         not_sent = self.deliver().errors
-        if ids:
-            watches = [self._store.watch(parse_trial_id(text).value) for text in ids]
-        else:
-            watches = self._store.watches()
         started = self.clock()
         # The saved searches first: a new match they watch is checked in this same run.
         searches = () if ids else tuple(self.run_searches(every=True))
-        if any(n.watched for n in searches):
-            watches = self._store.watches()
-        # Trials asked for by ID are fetched, whatever a register's list of updates says.
-        outcomes = self._checks().check(watches, progress=progress, listed=not ids)
+        checker = self._checks()
+        checker.updates.new_run()
+        outcomes: list[CheckOutcome] = []
+        titles: dict[str, str] = {}
+        if ids:
+            pages: Iterable[list[Watch]] = [
+                [self._store.watch(parse_trial_id(text).value) for text in ids]
+            ]
+            sizes = None
+        else:
+            # A page of watches at a time: a whole register's run holds one page of them.
+            pages, sizes = self._store.watch_pages(PAGE), self._store.watched_by_source()
+        seen: set[str] = set()  # member records checked through their whole trial
+        for page in pages:
+            page = [w for w in page if w.trial_id not in seen]
+            # Trials asked for by ID are fetched, whatever a register's list of updates says.
+            done = checker.check(page, progress=progress, listed=not ids, run_size=sizes)
+            outcomes += done
+            asked = {w.trial_id for w in page}
+            seen.update(o.trial_id for o in done if o.trial_id not in asked)
+            titles |= self._titles(page, done)
         try:
             delivery = self._checked("cli", started, outcomes, searches)
-            titles = self._titles(watches, outcomes)
         except StoreError as e:
             # What was checked is said all the same (`check --json` is always printed).
             return CheckResult(tuple(outcomes), not_sent, unrecorded=str(e), searches=searches)
@@ -53,13 +67,16 @@ class Checking(Searching):
         )
 
     def _titles(self, watches: Sequence[Watch], outcomes: Sequence[CheckOutcome]) -> dict[str, str]:
-        """How a person knows each changed trial: from the watch list already read, and a
-        member-state record found through its whole trial read alone."""
+        """How a person knows each changed trial: from the page of watches already read,
+        and a member-state record found through its whole trial read alone."""
         titles = {w.trial_id: w.title for w in watches}
-        for o in outcomes:
-            if o.kind == "changed" and o.trial_id not in titles:
-                titles[o.trial_id] = self._store.watch(o.trial_id).title
-        return titles
+        return {
+            o.trial_id: titles[o.trial_id]
+            if o.trial_id in titles
+            else self._store.watch(o.trial_id).title
+            for o in outcomes
+            if o.kind == "changed"
+        }
 
     def _checked(
         self,

@@ -61,13 +61,18 @@ class Cycling(Checking):
         # The due searches first, within the same budgets: a new match they watch is due now.
         searches = tuple(self.run_searches())
         limits, claim_sizes = self.cycle_budgets()
+        # One list of each register's updates serves every claim of the cycle, whose trials
+        # of a source it may take the place of fetching.
+        self._checks().updates.new_run()
+        watched = self._store.watched_by_source()
+        run = {name: min(n, watched.get(name, 0)) for name, n in limits.items()}
         left = dict(limits)
         outcomes: list[CheckOutcome] = []
         while stop is None or not stop.is_set():
             sizes = {name: min(n, claim_sizes[name]) for name, n in left.items() if n > 0}
             if not sizes:
                 break
-            claimed = self._check_claim(now, sizes, stop, progress)
+            claimed = self._check_claim(now, sizes, run, stop, progress)
             if claimed is None:
                 break
             for watch in claimed[0]:
@@ -81,11 +86,12 @@ class Cycling(Checking):
         self,
         now: datetime,
         sizes: dict[str, int],
+        run: dict[str, int],
         stop: threading.Event | None,
         progress: Progress | None,
     ) -> tuple[list[Watch], list[CheckOutcome]] | None:
-        """Claim trials due at ``now`` (``sizes``: at most so many of each source) and check
-        them; None when nothing is due."""
+        """Claim trials due at ``now`` (``sizes``: at most so many of each source, of the
+        ``run`` the cycle may check) and check them; None when nothing is due."""
         schedule = self.settings.schedule
         # Several daemons may share a PostgreSQL database: each takes its own due trials.
         lease = self.clock() + min(CLAIM, schedule.check_interval)  # from the claim on
@@ -104,7 +110,7 @@ class Cycling(Checking):
         due = [w for w in claimed if w.trial_id not in first]
         outcomes: list[CheckOutcome] = []
         if due:
-            outcomes = self._checks().check(due, stop=stop, progress=progress)
+            outcomes = self._checks().check(due, stop=stop, progress=progress, run_size=run)
             # Each on its own interval (its --every, its tags'); member records found through
             # a whole-trial watch were not claimed: the global one.
             by_id = {w.trial_id: w for w in claimed}

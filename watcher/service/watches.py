@@ -119,6 +119,10 @@ class Watching(ServiceBase):
         found = self._store.watches(tag=tag, include_removed=include_removed)
         return with_unreviewed(self._store, found)
 
+    def watched_count(self) -> int:
+        """How many trials are watched (member-state records each counted)."""
+        return sum(self._store.watched_by_source().values())
+
     def add_linked(self, trial_ids: Sequence[str]) -> Added:
         """Watch the registrations these trials' records name that nobody watches yet."""
         from watcher.registrations import unwatched_links

@@ -124,6 +124,14 @@ class Store(Protocol):
         """The watched trials, by trial ID."""
         ...
 
+    def watch_pages(self, size: int) -> Iterator[list[Watch]]:
+        """The watched trials, by trial ID, ``size`` at a time, each page read on its own."""
+        ...
+
+    def watched_by_source(self) -> dict[str, int]:
+        """How many trials each source serves."""
+        ...
+
     def watch(self, trial_id: str) -> Watch:
         """One trial, watched or removed."""
         ...

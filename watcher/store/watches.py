@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, case, cast, func, or_, select
@@ -77,6 +77,34 @@ class WatchesMixin(StoreBase):
                 query = query.where(WatchRow.active.is_(True))
             out = [from_columns(row) for row in session.execute(query)]
         return [w for w in out if tag is None or tag in w.tags]
+
+    def watch_pages(self, size: int) -> Iterator[list[Watch]]:
+        """The watched trials, by trial ID, ``size`` at a time, each page read on its own:
+        a run over a whole register holds one page of watches, not the list."""
+        after = ""
+        while True:
+            with self._session(read_only=True) as session:
+                query = (
+                    select(*watch_columns())
+                    .where(WatchRow.active.is_(True), WatchRow.trial_id > after)
+                    .order_by(WatchRow.trial_id)
+                    .limit(size)
+                )
+                page = [from_columns(row) for row in session.execute(query)]
+            if not page:
+                return
+            yield page
+            after = page[-1].trial_id
+
+    def watched_by_source(self) -> dict[str, int]:
+        """How many trials each source serves."""
+        with self._session(read_only=True) as session:
+            query = (
+                select(WatchRow.source, func.count())
+                .where(WatchRow.active.is_(True))
+                .group_by(WatchRow.source)
+            )
+            return {source: n for source, n in session.execute(query)}
 
     def watch(self, trial_id: str) -> Watch:
         """One watched (or removed) trial; ``UnknownTrial`` if it never was."""
