@@ -25,10 +25,9 @@ from watcher.core.model import CheckOutcome, Expanded, Fetched, Latest, Record, 
 from watcher.errors import NormalizeError, RecordNotFound, WatcherError
 from watcher.reread import reread
 from watcher.sources import get as get_source
-from watcher.sources.base import FetchResult, ListsUpdates, Source, parser_id
+from watcher.sources.base import FetchResult, Source, parser_id
 from watcher.sources.http import Fetcher, RateLimiter
 from watcher.store import Store, Unchanged, retrying
-from watcher.sweep import most_requests, plan, unchanged
 from watcher.updates import UpdateLists
 
 if TYPE_CHECKING:
@@ -68,7 +67,6 @@ class Checker:
         # Set when the daemon stops: a request waiting on a register ends within a second.
         self._stop: threading.Event | None = None
         self.updates = UpdateLists()  # asked once a run (``updates.new_run()``)
-        self._run_size: dict[str, int] = {}
 
     def _source(self, name: str) -> tuple[Source, Fetcher]:
         if name not in self._sources:
@@ -115,7 +113,7 @@ class Checker:
         vouch for the trials it does not list (watcher/sweep.py); false, every trial is
         fetched (a check a person asked for by ID). ``run_size``: how many trials of each
         source the whole run checks, page after page (the list of updates serves them all)."""
-        self._run_size = dict(run_size or {})
+        size = run_size or {}
         self._before = {w.trial_id: w.consecutive_failures for w in watches}
         self._stop = stop
         for fetcher in self._fetchers.values():
@@ -131,18 +129,16 @@ class Checker:
                 for tid in trial_ids:
                     outcomes[tid] = self._failed(tid, str(e))
                 continue
-            hashes = self.repo.latest_hashes(trial_ids)
             requested = {w.trial_id: w for w in watches if w.source == name}
             allowed = set(requested)
             unlisted = (
-                self._unlisted(name, source, fetcher, list(requested.values()), hashes)
-                if listed
-                else {}
+                self._unlisted(name, [*requested.values()], size.get(name, 0)) if listed else {}
             )
             outcomes |= unlisted
             if progress is not None and unlisted:
                 progress(len(unlisted))
             trial_ids = [t for t in trial_ids if t not in unlisted]
+            hashes = self.repo.latest_hashes(trial_ids)
             for tid, result in self._fetch(source, fetcher, trial_ids):
                 if stop is not None and stop.is_set():
                     break
@@ -175,36 +171,33 @@ class Checker:
         self._flush()
         return ordered
 
-    def _unlisted(
-        self,
-        name: str,
-        source: Source,
-        fetcher: Fetcher,
-        watches: list[Watch],
-        hashes: dict[str, Latest],
-    ) -> dict[str, CheckOutcome]:
-        """The trials the register's list of updates (watcher/updates.py) leaves out: checked
-        unchanged on its word, not fetched (watcher/sweep.py). None when it keeps no list,
-        or the list costs more requests than fetching the run's trials, or cannot be read."""
-        if not isinstance(source, ListsUpdates):
-            return {}
-        sweep = plan(watches, self.clock(), self.settings.sources[name].full_sweep)
-        if sweep.since is None:
-            return {}
-        size = max(len(watches), self._run_size.get(name, 0))
-        most = most_requests(size, source.page_size)
-        updated = self.updates.updated(name, source, fetcher, sweep.since, most)
-        if updated is None:
-            return {}
-        now, out, parser = self.clock(), {}, parser_id(source)
-        for tid in unchanged(sweep.ask, updated):
-            latest = hashes.get(tid)
-            # A version read or hashed by an older release is fetched: today's reading is
-            # compared with the stored payloads read again, like with like (watcher/reread.py).
-            if latest is not None and not needs_reread(latest, parser) and not needs_rehash(latest):
-                self._unchanged.append(Unchanged(tid, now, fetched=False))
-                out[tid] = CheckOutcome(tid, "unchanged", latest.version)
-        log.info("%s: %d trials not updated since %s: not fetched", name, len(out), sweep.since)
+    def vouched(
+        self, watches: Sequence[Watch], run_size: Mapping[str, int] | None = None
+    ) -> list[CheckOutcome]:
+        """The trials of ``watches`` their register's list of updates leaves out, checked
+        unchanged on its word (watcher/updates.py); the caller fetches the others with
+        ``listed=False``, many pages of them together (a request takes a page of studies)."""
+        by_source: dict[str, list[Watch]] = defaultdict(list)
+        for watch in watches:
+            by_source[watch.source].append(watch)
+        out: dict[str, CheckOutcome] = {}
+        for name, group in by_source.items():
+            out |= self._unlisted(name, group, (run_size or {}).get(name, 0))
+        self._flush()
+        return [out[w.trial_id] for w in watches if w.trial_id in out]
+
+    def _unlisted(self, name: str, watches: list[Watch], run_size: int) -> dict[str, CheckOutcome]:
+        try:
+            source, fetcher = self._source(name)
+        except WatcherError:
+            return {}  # (each trial's check says why)
+        now, full_sweep = self.clock(), self.settings.sources[name].full_sweep
+        out = {}
+        for tid, version in self.updates.vouched(
+            self.repo, source, fetcher, watches, now, full_sweep, run_size
+        ):
+            self._unchanged.append(Unchanged(tid, now, fetched=False))
+            out[tid] = CheckOutcome(tid, "unchanged", version)
         self._flush(at_least=500)
         return out
 

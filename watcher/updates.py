@@ -10,12 +10,17 @@ could not be read, or that was too long, stays so for the run (its trials are fe
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from watcher.core.decide import needs_rehash, needs_reread
+from watcher.core.model import Watch
 from watcher.errors import WatcherError
-from watcher.sources.base import ListsUpdates
+from watcher.sources.base import ListsUpdates, Source, parser_id
 from watcher.sources.http import Fetcher
+from watcher.store import Store
+from watcher.sweep import most_requests, plan, unchanged
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,42 @@ class UpdateLists:
     def new_run(self) -> None:
         """Forget the lists: a run asks the register afresh."""
         self._asked.clear()
+
+    def vouched(
+        self,
+        repo: Store,
+        source: Source,
+        fetcher: Fetcher,
+        watches: Sequence[Watch],
+        now: datetime,
+        full_sweep: timedelta | None,
+        run_size: int = 0,
+    ) -> list[tuple[str, int]]:
+        """The trials of ``watches`` (of ``source``) its list of updates leaves out, with
+        their latest version: unchanged on its word, not to be fetched. None when it keeps
+        no list, or the list costs more requests than fetching the ``run_size`` trials of
+        the run (or ``watches``), or it cannot be read."""
+        if not isinstance(source, ListsUpdates):
+            return []
+        sweep = plan(watches, now, full_sweep)
+        if sweep.since is None:
+            return []
+        most = most_requests(max(len(watches), run_size), source.page_size)
+        updated = self.updated(source.name, source, fetcher, sweep.since, most)
+        if updated is None:
+            return []
+        parser = parser_id(source)
+        out = [
+            (tid, latest.version)
+            for tid, latest in repo.latest_hashes(unchanged(sweep.ask, updated)).items()
+            # A version read or hashed by an older release is fetched: today's reading is
+            # compared with the stored payloads read again, like with like (watcher/reread.py).
+            if not needs_reread(latest, parser) and not needs_rehash(latest)
+        ]
+        log.info(
+            "%s: %d trials not updated since %s: not fetched", source.name, len(out), sweep.since
+        )
+        return out
 
     def updated(
         self, name: str, source: ListsUpdates, fetcher: Fetcher, since: date, most: int

@@ -46,14 +46,30 @@ class Checking(Searching):
             # A page of watches at a time: a whole register's run holds one page of them.
             pages, sizes = self._store.watch_pages(PAGE), self._store.watched_by_source()
         seen: set[str] = set()  # member records checked through their whole trial
+        # The trials to fetch, gathered over pages: a request takes a page of studies.
+        pending: list[Watch] = []
+
+        def fetch() -> None:
+            done = checker.check(pending, progress=progress, listed=False)
+            asked = {w.trial_id for w in pending}
+            seen.update(o.trial_id for o in done if o.trial_id not in asked)
+            outcomes.extend(done)
+            titles.update(self._titles(pending, done))
+            pending.clear()
+
         for page in pages:
             page = [w for w in page if w.trial_id not in seen]
             # Trials asked for by ID are fetched, whatever a register's list of updates says.
-            done = checker.check(page, progress=progress, listed=not ids, run_size=sizes)
-            outcomes += done
-            asked = {w.trial_id for w in page}
-            seen.update(o.trial_id for o in done if o.trial_id not in asked)
-            titles |= self._titles(page, done)
+            vouched = [] if ids else checker.vouched(page, sizes)
+            if vouched and progress is not None:
+                progress(len(vouched))
+            outcomes.extend(vouched)
+            told = {o.trial_id for o in vouched}
+            pending.extend(w for w in page if w.trial_id not in told)
+            if len(pending) >= PAGE:
+                fetch()
+        if pending:
+            fetch()
         try:
             delivery = self._checked("cli", started, outcomes, searches)
         except StoreError as e:
