@@ -133,3 +133,32 @@ def test_a_run_page_after_page_asks_for_the_list_of_updates_once(
             assert len(state.log) == 2, state.log
             assert "AREA[LastUpdatePostDate]" in _asked(state.log)[0]["filter.advanced"][0]
             assert ids[51] in state.log[1] and ids[251] in state.log[1]
+
+
+@pytest.mark.e2e
+def test_a_first_check_of_a_whole_register_gets_its_dictionary_on_the_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import watcher.service.checking
+    from watcher.store.dictionaries import LEAST
+
+    monkeypatch.setattr(watcher.service.checking, "PAGE", 50)
+    ids = [f"NCT{10000000 + i:08d}" for i in range(300)]
+    state = RegistryState(studies={t: study_as(load_study(SMALL), t) for t in ids})
+    with RegistryServer(state) as server:
+        settings = settings_for(server.url, f"sqlite:///{tmp_path / 'watcher.db'}")
+        with Service(settings, clock=lambda: NOW, sleep=lambda _s: None) as service:
+            service.add(ids)
+            assert [o.kind for o in service.check().outcomes].count("baseline") == 300
+            codecs = _codecs(service)
+    # The first pages are stored plainly; the dictionary trained once LEAST were stored
+    # serves the pages after them, in the same run.
+    assert codecs == {"zstd": LEAST, "zstd+d1": 300 - LEAST}, codecs
+
+
+def _codecs(service: Service) -> dict[str, int]:
+    import sqlite3
+
+    path = service.settings.database.url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT codec, count(*) FROM snapshot GROUP BY codec").fetchall())

@@ -48,14 +48,23 @@ class Checking(Searching):
         seen: set[str] = set()  # member records checked through their whole trial
         # The trials to fetch, gathered over pages: a request takes a page of studies.
         pending: list[Watch] = []
+        stored = tried = 0  # first versions stored by this run; at the last dictionary try
 
         def fetch() -> None:
+            nonlocal stored, tried
             done = checker.check(pending, progress=progress, listed=False)
             asked = {w.trial_id for w in pending}
             seen.update(o.trial_id for o in done if o.trial_id not in asked)
             outcomes.extend(done)
             titles.update(self._titles(pending, done))
             pending.clear()
+            # A run that stores a whole register's first versions gets its dictionary on
+            # the way, not after them all; tried as their number doubles, for counting a
+            # register's versions reads its versions.
+            stored += sum(o.kind == "baseline" for o in done)
+            if stored > tried and stored >= 2 * tried:
+                self._store.train_dictionaries(self.clock(), list(self.settings.sources))
+                tried = stored
 
         for page in pages:
             page = [w for w in page if w.trial_id not in seen]
