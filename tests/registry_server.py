@@ -20,6 +20,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -151,12 +152,18 @@ class RegistryState:
     # What each study was when it was last served (a checksum), so that one a test changes
     # in place is listed as updated, as CT.gov dates every change it posts.
     served: dict[str, int] = field(default_factory=dict)
+    # The (UTC) day a change of a study was first served: CT.gov keeps listing a change on
+    # its day, whoever fetched it since (a client killed before storing it asks again).
+    posted: dict[str, str] = field(default_factory=dict)
     # Trials a CTIS search answers at most, however many match (the real register: 10,000).
     ctis_cap: int = 10_000
 
     def remember(self, nct: str, body: bytes) -> None:
         if self.last_update is None:  # (the benchmarks' register dates its own changes)
-            self.served[nct] = zlib.crc32(body)
+            checksum = zlib.crc32(body)
+            if self.served.get(nct, checksum) != checksum:
+                self.posted[nct] = datetime.now(UTC).date().isoformat()
+            self.served[nct] = checksum
 
     def changed_since_served(self, nct: str) -> bool:
         before = self.served.get(nct)
@@ -476,7 +483,10 @@ class _Handler(BaseHTTPRequestHandler):
         news = {
             nct
             for nct in state.studies
-            if updated(nct) >= since or state.changed_since_served(nct) or nct in state.faults
+            if updated(nct) >= since
+            or state.changed_since_served(nct)
+            or state.posted.get(nct, "") >= since
+            or nct in state.faults
         }
         news |= {nct for nct in state.served if nct not in state.studies} | set(state.aliases)
         self._id_page(sorted(news - state.forgotten), query)
