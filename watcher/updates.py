@@ -45,7 +45,7 @@ class UpdateLists:
         run_size: int = 0,
     ) -> list[tuple[str, int]]:
         """The trials of ``watches`` (of ``source``) its list of updates leaves out, with
-        their latest version: unchanged on its word, not to be fetched. None when it keeps
+        their latest version: unchanged on its word, not to be fetched. None of them when it keeps
         no list, or the list costs more requests than fetching the ``run_size`` trials of
         the run (or ``watches``), or it cannot be read."""
         if not isinstance(source, ListsUpdates):
