@@ -104,16 +104,11 @@ class Checker:
         *,
         progress: Progress | None = None,
         stop: threading.Event | None = None,
-        listed: bool = True,
-        run_size: Mapping[str, int] | None = None,
     ) -> list[CheckOutcome]:
-        """Check every trial of ``watches``; one outcome each, in the order given. When
-        ``stop`` is set the run ends between two trials: those not reached get no outcome
-        (they stay due), never a failure. ``listed``: a register that lists its updates may
-        vouch for the trials it does not list (watcher/sweep.py); false, every trial is
-        fetched (a check a person asked for by ID). ``run_size``: how many trials of each
-        source the whole run checks, page after page (the list of updates serves them all)."""
-        size = run_size or {}
+        """Fetch and check every trial of ``watches``; one outcome each, in the order given.
+        When ``stop`` is set the run ends between two trials: those not reached get no
+        outcome (they stay due), never a failure. Those a register's list of updates vouches
+        for are taken out before (``vouched``)."""
         self._before = {w.trial_id: w.consecutive_failures for w in watches}
         self._stop = stop
         for fetcher in self._fetchers.values():
@@ -131,13 +126,6 @@ class Checker:
                 continue
             requested = {w.trial_id: w for w in watches if w.source == name}
             allowed = set(requested)
-            unlisted = (
-                self._unlisted(name, [*requested.values()], size.get(name, 0)) if listed else {}
-            )
-            outcomes |= unlisted
-            if progress is not None and unlisted:
-                progress(len(unlisted))
-            trial_ids = [t for t in trial_ids if t not in unlisted]
             hashes = self.repo.latest_hashes(trial_ids)
             for tid, result in self._fetch(source, fetcher, trial_ids):
                 if stop is not None and stop.is_set():
@@ -172,11 +160,15 @@ class Checker:
         return ordered
 
     def vouched(
-        self, watches: Sequence[Watch], run_size: Mapping[str, int] | None = None
-    ) -> list[CheckOutcome]:
+        self,
+        watches: Sequence[Watch],
+        run_size: Mapping[str, int] | None = None,
+        progress: Progress | None = None,
+    ) -> tuple[list[CheckOutcome], list[Watch]]:
         """The trials of ``watches`` their register's list of updates leaves out, checked
-        unchanged on its word (watcher/updates.py); the caller fetches the others with
-        ``listed=False``, many pages of them together (a request takes a page of studies)."""
+        unchanged on its word (watcher/updates.py), and the others, for the caller to fetch
+        (``check``), many pages of them together where it can (a request takes a page of
+        studies). ``run_size``: how many trials of each source the whole run checks."""
         by_source: dict[str, list[Watch]] = defaultdict(list)
         for watch in watches:
             by_source[watch.source].append(watch)
@@ -184,7 +176,10 @@ class Checker:
         for name, group in by_source.items():
             out |= self._unlisted(name, group, (run_size or {}).get(name, 0))
         self._flush()
-        return [out[w.trial_id] for w in watches if w.trial_id in out]
+        if out and progress is not None:
+            progress(len(out))
+        told = [out[w.trial_id] for w in watches if w.trial_id in out]
+        return told, [w for w in watches if w.trial_id not in out]
 
     def _unlisted(self, name: str, watches: list[Watch], run_size: int) -> dict[str, CheckOutcome]:
         try:

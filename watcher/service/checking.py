@@ -52,7 +52,7 @@ class Checking(Searching):
 
         def fetch() -> None:
             nonlocal stored, tried
-            done = checker.check(pending, progress=progress, listed=False)
+            done = checker.check(pending, progress=progress)
             asked = {w.trial_id for w in pending}
             seen.update(o.trial_id for o in done if o.trial_id not in asked)
             outcomes.extend(done)
@@ -69,12 +69,9 @@ class Checking(Searching):
         for page in pages:
             page = [w for w in page if w.trial_id not in seen]
             # Trials asked for by ID are fetched, whatever a register's list of updates says.
-            vouched = [] if ids else checker.vouched(page, sizes)
-            if vouched and progress is not None:
-                progress(len(vouched))
-            outcomes.extend(vouched)
-            told = {o.trial_id for o in vouched}
-            pending.extend(w for w in page if w.trial_id not in told)
+            told, to_fetch = ([], page) if ids else checker.vouched(page, sizes, progress)
+            outcomes.extend(told)
+            pending.extend(to_fetch)
             if len(pending) >= PAGE:
                 fetch()
         if pending:

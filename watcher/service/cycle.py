@@ -110,7 +110,9 @@ class Cycling(Checking):
         due = [w for w in claimed if w.trial_id not in first]
         outcomes: list[CheckOutcome] = []
         if due:
-            outcomes = self._checks().check(due, stop=stop, progress=progress, run_size=run)
+            checker = self._checks()
+            outcomes, fetch = checker.vouched(due, run, progress)
+            outcomes += checker.check(fetch, stop=stop, progress=progress)
             # Each on its own interval (its --every, its tags'); member records found through
             # a whole-trial watch were not claimed: the global one.
             by_id = {w.trial_id: w for w in claimed}
